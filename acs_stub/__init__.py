@@ -1,0 +1,1 @@
+"""Scriptable stub ACS: CWMP endpoint, per-CPE sessions and RPC queue, journal, verdicts."""

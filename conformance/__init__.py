@@ -1,0 +1,1 @@
+"""Conformance engine: scenarios, checks, pytest plugin, targets and reports."""
