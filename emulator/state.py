@@ -113,6 +113,10 @@ class Description(Node):
         "image/pwg-raster",
     )
     more_info_url: str = ""
+    current_operator: str = ""  # prtGeneralCurrentOperator (who operates the device)
+    service_person: str = ""  # prtGeneralServicePerson
+    media_supported: tuple[str, ...] = ("iso_a4_210x297mm",)  # PWG media names
+    finishings_supported: tuple[str, ...] = ("none",)  # IPP finishings keywords
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,6 +138,10 @@ class Status(Node):
     boot_count: int = 1
     config_changes: int = 0  # IPP printer-config-changes
     next_job_id: int = 1
+    offline: bool = False  # taken off line by an operator or a fault: prints nothing
+    jammed: bool = False  # a sheet is stuck; cleared by the operator (control API)
+    jam_tray: int = 0  # where: 0 the media path, n input tray n
+    factory_resets: int = 0  # how many factory resets (a TR-069 client sends 0 BOOTSTRAP)
 
 
 @dataclass(eq=False)
@@ -191,6 +199,7 @@ class Console(Node):
     display_buffer: tuple[str, ...] = ("Ready",)
     lights: list[ConsoleLight] = field(default_factory=list)
     language: str = "en"
+    disabled: bool = False  # prtConsoleDisable: operator input locked out
 
 
 @dataclass(eq=False)
@@ -282,6 +291,21 @@ class Supply(Node):
     low_percent: int = 10  # below this share of max capacity a low alert is raised
     part_number: str = ""
     consumed_fraction: float = 0.0  # sub-unit consumption not yet reflected in ``level``
+
+
+@dataclass(eq=False)
+class Finisher(Node):
+    """A finishing device (RFC 3806 finDeviceTable, SM Finisher): stapler, punch, folder."""
+
+    index: int
+    finisher_type: str = "stitcher"  # FinDeviceTypeTC keyword: stitcher punch folder ...
+    description: str = ""
+    capacity: int = 1000  # finDeviceMaxCapacity, sheets
+    remaining_capacity: int = 1000
+    supply_description: str = ""  # e.g. "Staple cartridge" (finSupplyTable)
+    supply_max_capacity: int = -2  # -2 unknown
+    supply_level: int = -3  # -3 some remaining
+    present: bool = True
 
 
 @dataclass(eq=False)
@@ -524,6 +548,7 @@ class Management(Node):
     retry_interval_multiplier: int = 2000
     default_active_notification_throttle: int = 0
     cwmp_version: str = "1.4"  # the highest version the client offers; a profile can pin one
+    quirks: tuple[str, ...] = ()  # names of deliberate client quirks (the TR-069 client defines them)
 
 
 @dataclass(eq=False)
@@ -556,6 +581,7 @@ TABLES: tuple[str, ...] = (
     "media_used",
     "alerts",
     "jobs",
+    "finishers",
 )
 
 
@@ -585,6 +611,7 @@ class PrinterState(Node):
     media_used: list[MediaUsed] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
+    finishers: list[Finisher] = field(default_factory=list)
     network: NetworkServices = field(default_factory=NetworkServices)
     snmp: SnmpConfig = field(default_factory=SnmpConfig)
     time: TimeConfig = field(default_factory=TimeConfig)

@@ -1,0 +1,1104 @@
+"""The behaviour engine: moves a printer's state the way the real device would.
+
+Jobs print at the profile's pages per minute; each impression takes a sheet from the tray that
+holds the job's media, consumes toner or ink per colour, advances the marker counters, the
+PWG 5106.1 counters (with a MediaUsed row per media) and fills the output bin. Faults (jam,
+open cover, empty toner or tray, offline, power off) are *state*, not engine secrets: they are
+read back from the state on every evaluation, so a change made through any face (an SNMP SET
+of a supply level, an EWS form) has the same effect as one injected here.
+
+:meth:`PrinterEngine.evaluate` derives everything that follows from conditions: the printer
+state (idle / processing / stopped), printer-state-reasons, the alert table (raised and
+cleared), the console display text and lights, and whether the current job can go on. It only
+writes values that differ, so listeners see one change event per real change.
+
+Time comes from the :class:`~emulator.clock.Clock` given; :meth:`tick` catches the state up to
+the clock, :meth:`finish_all` completes all runnable work at once (tests), :meth:`run` is the
+real-time driver. No randomness: the same state, clock and seed give the same events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from emulator import state as st
+from emulator.clock import Clock
+
+log = logging.getLogger(__name__)
+
+FAULTS: tuple[str, ...] = (
+    "jam",
+    "cover_open",
+    "toner_empty",
+    "tray_empty",
+    "offline",
+    "power_off",
+    "output_full",
+)
+SIDES = ("one-sided", "two-sided-long-edge", "two-sided-short-edge")
+ACTIVE_JOB_STATES = ("processing", "processing-stopped")
+TERMINAL_JOB_STATES = ("canceled", "aborted", "completed")
+STEADY = (1000, 0)  # prtConsoleOnTime / OffTime: always on
+BLINK = (500, 500)
+OFF = (0, 0)
+
+
+class EngineError(ValueError):
+    """An operation the printer refuses (unknown job, bad index, unknown fault, ...)."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Something the printer reports: one IPP reason, one alert row, one console message."""
+
+    reason: str  # printer-state-reasons keyword
+    code: str  # PrtAlertCodeTC keyword ("" for no alert row)
+    group: str  # PrtAlertGroupTC keyword
+    group_index: int
+    severity: str  # critical | warning
+    message: str  # console line 1 when it is the most important condition; alert description
+    hint: str = ""  # console line 2
+    stops: bool = False  # nothing prints while it lasts
+    training: str = "untrained"
+    priority: int = 50  # lower: shown first on the console
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        return (self.group, self.group_index, self.code)
+
+
+def media_short_name(media: str) -> str:
+    """The name a front panel shows: ``iso_a4_210x297mm`` → ``A4``, ``na_letter_...`` → ``Letter``."""
+    parts = media.split("_")
+    if len(parts) < 3:
+        return media
+    name = parts[1]
+    if parts[0] in ("iso", "jis", "jpn", "prc", "roc", "om"):
+        return name.upper()
+    return name.replace("-", " ").title().replace(" ", "-")
+
+
+class PrinterEngine:
+    """Drives one printer's state through jobs, consumption, faults and power cycles."""
+
+    def __init__(
+        self,
+        state: st.PrinterState,
+        clock: Clock,
+        *,
+        seed: int = 0,
+        speed: float = 1.0,
+        factory: Callable[[], st.PrinterState] | None = None,
+        max_history: int = 100,
+    ) -> None:
+        if speed <= 0:
+            raise EngineError(f"speed must be positive, got {speed}")
+        self.state = state
+        self.clock = clock
+        self.seed = seed
+        self.speed = speed
+        self.max_history = max_history
+        self._factory = factory
+        self._last = clock.monotonic()
+        self._progress = 0.0  # impressions earned by elapsed time, not yet printed
+        self.evaluate()
+
+    # =========================================================================================
+    # Jobs
+    # =========================================================================================
+
+    def create_job(
+        self,
+        *,
+        name: str = "untitled",
+        user: str = "anonymous",
+        copies: int = 1,
+        sides: str | None = None,
+        color: bool | None = None,
+        media: str | None = None,
+        document_format: str = "application/octet-stream",
+    ) -> st.Job:
+        """A new job waiting for its documents (pending-held, job-incoming)."""
+        self.tick()
+        s = self.state
+        if not s.status.powered:
+            raise EngineError("the printer is powered off")
+        if not s.status.is_accepting_jobs:
+            raise EngineError("the printer is not accepting jobs")
+        if not isinstance(copies, int) or isinstance(copies, bool) or not 1 <= copies <= 9999:
+            raise EngineError(f"copies must be an integer from 1 to 9999, got {copies!r}")
+        sides = sides or s.defaults.sides
+        if sides not in SIDES:
+            raise EngineError(f"sides must be one of {', '.join(SIDES)}, got {sides!r}")
+        if sides != "one-sided" and not self.duplex_supported():
+            raise EngineError(f"sides {sides!r} needs a duplex media path; this model has none")
+        media = media or s.defaults.media
+        if media not in s.description.media_supported:
+            raise EngineError(
+                f"media {media!r} is not supported (media_supported: "
+                f"{', '.join(s.description.media_supported)})"
+            )
+        if color is None:
+            color = s.defaults.color_mode in ("color", "auto")
+        color = bool(color) and s.description.color_supported
+        job = st.Job(
+            index=s.status.next_job_id,
+            name=name,
+            user=user,
+            state="pending-held",
+            state_reasons=("job-incoming",),
+            document_format=document_format,
+            pages=0,
+            copies=copies,
+            sides=sides,
+            media=media,
+            color=color,
+            created_ticks=self._ticks(),
+        )
+        s.status.next_job_id += 1
+        s.add_row("jobs", job)
+        s.counters.total_jobs += 1
+        self._trim_history()
+        return job
+
+    def add_document(
+        self, job_id: int, *, pages: int, document_format: str, size_bytes: int, last: bool
+    ) -> st.Job:
+        """Add a document of ``pages`` pages; ``last`` closes the job so it can print."""
+        self.tick()
+        job = self.job(job_id)
+        if job.state != "pending-held" or "job-incoming" not in job.state_reasons:
+            raise EngineError(f"job {job_id} is {job.state}; it accepts no more documents")
+        if not isinstance(pages, int) or isinstance(pages, bool) or pages < 1:
+            raise EngineError(f"pages must be a positive integer, got {pages!r}")
+        if size_bytes < 0:
+            raise EngineError(f"size_bytes must not be negative, got {size_bytes}")
+        job.pages += pages
+        job.documents += 1
+        job.document_bytes += size_bytes
+        job.document_format = document_format
+        if self.state.interfaces:
+            itf = self.state.interfaces[0]
+            itf.in_octets = (itf.in_octets + size_bytes) % 2**32
+        if last:
+            self._release(job)
+        self.evaluate()
+        return job
+
+    def submit_job(self, *, pages: int, **ticket: Any) -> st.Job:
+        """Create a job and add its one (last) document: the Print-Job path."""
+        size = ticket.pop("size_bytes", pages * 4096)
+        job = self.create_job(**ticket)
+        try:
+            return self.add_document(
+                job.index,
+                pages=pages,
+                document_format=job.document_format,
+                size_bytes=size,
+                last=True,
+            )
+        except EngineError:
+            self._finish(job, "aborted", "aborted-by-system")
+            raise
+
+    def close_job(self, job_id: int) -> st.Job:
+        """No more documents (IPP Close-Job): the job can print; one without pages completes."""
+        self.tick()
+        job = self.job(job_id)
+        if job.state != "pending-held" or "job-incoming" not in job.state_reasons:
+            raise EngineError(f"job {job_id} is {job.state}; it is not waiting for documents")
+        if job.pages == 0:
+            self._finish(job, "completed", "job-completed-successfully")
+        else:
+            self._release(job)
+        self.evaluate()
+        return job
+
+    def cancel_job(self, job_id: int) -> st.Job:
+        """Cancel a job that has not finished."""
+        self.tick()
+        job = self.job(job_id)
+        if job.state in TERMINAL_JOB_STATES:
+            raise EngineError(f"job {job_id} is already {job.state}")
+        if job.state in ACTIVE_JOB_STATES:
+            self._progress = 0.0
+        self._finish(job, "canceled", "job-canceled-by-user")
+        self.evaluate()
+        return job
+
+    def job(self, job_id: int) -> st.Job:
+        """The job with this id, or EngineError."""
+        for job in self.state.jobs:
+            if job.index == job_id:
+                return job
+        raise EngineError(f"no job {job_id}")
+
+    def _release(self, job: st.Job) -> None:
+        job.state = "pending"
+        job.state_reasons = ("none",)
+
+    def _finish(self, job: st.Job, state: str, reason: str) -> None:
+        job.state = state
+        job.state_reasons = (reason,)
+        job.completed_ticks = self._ticks()
+        c = self.state.counters
+        if state == "completed":
+            c.completed_jobs += 1
+        elif state == "canceled":
+            c.canceled_jobs += 1
+        else:
+            c.aborted_jobs += 1
+
+    def _trim_history(self) -> None:
+        done = [j for j in self.state.jobs if j.state in TERMINAL_JOB_STATES]
+        for job in done[: max(0, len(done) - self.max_history)]:
+            self.state.remove_row("jobs", job.index)
+
+    # =========================================================================================
+    # Time
+    # =========================================================================================
+
+    def tick(self) -> None:
+        """Catch the state up with the clock: print what the elapsed time allows."""
+        now = self.clock.monotonic()
+        elapsed = max(0.0, now - self._last)
+        self._last = now
+        self._advance(elapsed)
+
+    def finish_all(self) -> None:
+        """Print every runnable job to the end now, whatever the clock says (for tests)."""
+        self.tick()
+        self._advance(None)
+
+    async def run(self, interval: float = 0.25) -> None:
+        """Real-time driver: tick every ``interval`` seconds until cancelled."""
+        while True:
+            try:
+                self.tick()
+            except Exception:  # a bug must not silently kill the printer's clock
+                log.exception("behaviour tick failed for %s", self.state.description.name)
+            await asyncio.sleep(interval)
+
+    def _advance(self, seconds: float | None) -> None:
+        """Print for ``seconds`` of engine time (None: until nothing can print)."""
+        unlimited = seconds is None
+        budget = 0.0 if seconds is None else seconds
+        while True:
+            job = self._next_job()
+            status = self.state.status
+            if job is None or not status.powered or status.paused:
+                self._progress = 0.0
+                break
+            if job.state == "pending":
+                job.state = "processing"
+                job.state_reasons = ("job-printing",)
+            if self._blocked(job):
+                self._progress = 0.0
+                break
+            rate = self._rate(job)  # impressions per second
+            if not unlimited:
+                self._progress += budget * rate
+                budget = 0.0
+            total = job.pages * job.copies
+            stopped = False
+            while job.impressions_completed < total:
+                if not unlimited and self._progress < 1.0:
+                    break
+                if self._blocked(job):
+                    stopped = True
+                    break
+                self._print_impression(job)
+                if not unlimited:
+                    self._progress -= 1.0
+            if stopped:
+                self._progress = 0.0
+                break
+            if job.impressions_completed < total:
+                break  # out of time, mid-job
+            self._finish(job, "completed", "job-completed-successfully")
+            if not unlimited:
+                budget = self._progress / rate  # time left over goes to the next job
+                self._progress = 0.0
+        self.evaluate()
+
+    def _rate(self, job: st.Job) -> float:
+        d = self.state.description
+        ppm = (
+            d.pages_per_minute_color
+            if job.color and d.pages_per_minute_color
+            else d.pages_per_minute
+        )
+        return max(ppm, 1) * self.speed / 60.0
+
+    def _next_job(self) -> st.Job | None:
+        pending = None
+        for job in self.state.jobs:
+            if job.state in ACTIVE_JOB_STATES:
+                return job
+            if pending is None and job.state == "pending":
+                pending = job
+        return pending
+
+    def _current_job(self) -> st.Job | None:
+        return next((j for j in self.state.jobs if j.state in ACTIVE_JOB_STATES), None)
+
+    def _ticks(self) -> int:
+        return st.uptime_ticks(self.state, self.clock.monotonic())
+
+    # =========================================================================================
+    # One impression
+    # =========================================================================================
+
+    def _print_impression(self, job: st.Job) -> None:
+        s = self.state
+        c = s.counters
+        page = job.impressions_completed % job.pages
+        duplex = job.sides != "one-sided"
+        if not duplex or page % 2 == 0:
+            tray = self._tray_for(job)
+            assert tray is not None  # _blocked() checked
+            if tray.level > 0:
+                tray.level -= 1
+            out = self._output_tray()
+            if out is not None and out.remaining_capacity > 0:
+                out.remaining_capacity -= 1
+            c.total_sheets += 1
+            if duplex and page + 1 < job.pages:
+                c.two_sided_sheets += 1
+            self._media_used(job.media or s.defaults.media, tray.media_type).total_sheets += 1
+            job.sheets_completed += 1
+            for marker in s.markers:
+                if marker.counter_unit == "sheets":
+                    marker.life_count += 1
+                    marker.power_on_count += 1
+        used = self._media_used(job.media or s.defaults.media, self._media_type(job))
+        c.total_impressions += 1
+        if job.color:
+            c.color_impressions += 1
+            used.color_impressions += 1
+        else:
+            c.mono_impressions += 1
+            used.mono_impressions += 1
+        for marker in s.markers:
+            if marker.counter_unit != "sheets":
+                marker.life_count += 1
+                marker.power_on_count += 1
+        for supply in s.supplies:
+            if supply.per_page > 0 and supply.level > 0 and self._supply_used(supply, job.color):
+                fraction = supply.consumed_fraction + supply.per_page
+                whole = int(fraction)
+                if whole:
+                    supply.level = max(0, supply.level - whole)
+                supply.consumed_fraction = round(fraction - whole, 9)
+        job.impressions_completed += 1
+        self.evaluate()
+
+    def _media_type(self, job: st.Job) -> str:
+        tray = self._tray_for(job)
+        return tray.media_type if tray is not None else "stationery"
+
+    def _media_used(self, media: str, media_type: str) -> st.MediaUsed:
+        for row in self.state.media_used:
+            if row.media == media and row.media_type == media_type:
+                return row
+        row = st.MediaUsed(index=len(self.state.media_used) + 1, media=media, media_type=media_type)
+        self.state.add_row("media_used", row)
+        return row
+
+    def _supply_used(self, supply: st.Supply, color: bool) -> bool:
+        """Black and colourless supplies (drum, fuser, waste) serve every page; colours only colour pages."""
+        if supply.colorant_index == 0:
+            return True
+        try:
+            colorant = self.state.row("colorants", supply.colorant_index)
+        except KeyError:
+            return True
+        return color or colorant.value == "black"
+
+    def _trays_for(self, media: str) -> list[st.InputTray]:
+        trays = [t for t in self.state.input_trays if t.present and t.media == media]
+        return sorted(trays, key=lambda t: (t.tray_type == "sheetFeedManual", t.index))
+
+    def _tray_for(self, job: st.Job) -> st.InputTray | None:
+        """The tray the next sheet comes from (auto-select: cassettes first, bypass last)."""
+        for tray in self._trays_for(job.media or self.state.defaults.media):
+            if tray.level != 0:
+                return tray
+        return None
+
+    def _output_tray(self) -> st.OutputTray | None:
+        return self.state.output_trays[0] if self.state.output_trays else None
+
+    def duplex_supported(self) -> bool:
+        return any(p.path_type.endswith("Duplex") for p in self.state.media_paths)
+
+    # =========================================================================================
+    # Conditions, alerts, console
+    # =========================================================================================
+
+    def _blocked(self, job: st.Job) -> bool:
+        s = self.state.status
+        if not s.powered or s.paused or s.offline:
+            return True
+        return any(c.stops for c in self.conditions()) or bool(self._job_blockers(job))
+
+    def conditions(self) -> list[Condition]:
+        """What the printer reports now, independent of any job, most important first."""
+        s = self.state
+        out: list[Condition] = []
+        if s.status.jammed:
+            if s.status.jam_tray:
+                where = self._tray_name(s.status.jam_tray).lower()
+                out.append(
+                    Condition(
+                        "media-jam",
+                        "jam",
+                        "input",
+                        s.status.jam_tray,
+                        "critical",
+                        f"Paper jam in {where}",
+                        "Open tray and remove paper",
+                        True,
+                        priority=10,
+                    )
+                )
+            else:
+                out.append(
+                    Condition(
+                        "media-jam",
+                        "jam",
+                        "mediaPath",
+                        1,
+                        "critical",
+                        "Paper jam in printer",
+                        "Open door and remove paper",
+                        True,
+                        priority=10,
+                    )
+                )
+        for cover in s.covers:
+            if cover.status in ("open", "interlockOpen"):
+                out.append(
+                    Condition(
+                        "cover-open",
+                        "coverOpen",
+                        "cover",
+                        cover.index,
+                        "critical",
+                        f"Close {cover.description.lower()}",
+                        "",
+                        True,
+                        priority=20,
+                    )
+                )
+        if s.status.offline:
+            out.append(
+                Condition(
+                    "offline-report",
+                    "subunitOffline",
+                    "generalPrinter",
+                    1,
+                    "warning",
+                    "Offline",
+                    "Press OK to go online",
+                    True,
+                    priority=25,
+                )
+            )
+        for out_tray in s.output_trays:
+            if out_tray.capacity > 0 and out_tray.remaining_capacity == 0:
+                stop = out_tray is self._output_tray()
+                out.append(
+                    Condition(
+                        "output-area-full",
+                        "outputMediaTrayFull",
+                        "output",
+                        out_tray.index,
+                        "critical",
+                        f"{out_tray.name} full",
+                        "Remove paper from bin",
+                        stop,
+                        priority=30,
+                    )
+                )
+            elif out_tray.capacity > 0 and out_tray.remaining_capacity * 10 <= out_tray.capacity:
+                out.append(
+                    Condition(
+                        "output-area-almost-full",
+                        "outputMediaTrayAlmostFull",
+                        "output",
+                        out_tray.index,
+                        "warning",
+                        f"{out_tray.name} almost full",
+                        priority=70,
+                    )
+                )
+        for supply in s.supplies:
+            cond = self._supply_condition(supply)
+            if cond is not None:
+                out.append(cond)
+        for tray in s.input_trays:
+            name = tray.name or f"Tray {tray.index}"
+            if not tray.present:
+                out.append(
+                    Condition(
+                        "input-tray-missing",
+                        "inputMediaTrayMissing",
+                        "input",
+                        tray.index,
+                        "warning",
+                        f"Insert {name}",
+                        priority=60,
+                    )
+                )
+            elif tray.tray_type == "sheetFeedManual" or tray.capacity <= 0:
+                continue  # an empty bypass tray is its normal state
+            elif tray.level == 0:
+                out.append(
+                    Condition(
+                        "media-empty",
+                        "inputMediaSupplyEmpty",
+                        "input",
+                        tray.index,
+                        "warning",
+                        f"{name} empty",
+                        f"Load {name} {media_short_name(tray.media)}",
+                        priority=75,
+                    )
+                )
+            elif 0 < tray.level <= tray.low_threshold:
+                out.append(
+                    Condition(
+                        "media-low",
+                        "inputMediaSupplyLow",
+                        "input",
+                        tray.index,
+                        "warning",
+                        f"{name} low",
+                        priority=80,
+                    )
+                )
+        out.sort(key=lambda c: c.priority)
+        return out
+
+    def _supply_condition(self, supply: st.Supply) -> Condition | None:
+        if supply.max_capacity <= 0 or supply.level < 0:
+            return None
+        label = self._supply_label(supply)
+        t = supply.supply_type
+        receptacle = supply.supply_class == "receptacleThatIsFilled"
+        stops = self._supply_used(supply, False)  # black / colourless supplies stop every job
+        if supply.level == 0:
+            if receptacle:
+                code = (
+                    "markerWasteInkReceptacleFull"
+                    if "Ink" in t or "ink" in t
+                    else "markerWasteTonerReceptacleFull"
+                )
+                return Condition(
+                    "marker-waste-full",
+                    code,
+                    "markerSupplies",
+                    supply.index,
+                    "critical",
+                    f"Replace {label}",
+                    "",
+                    True,
+                    priority=40,
+                )
+            reason, code, training = {
+                "toner": ("toner-empty", "markerTonerEmpty", "untrained"),
+                "tonerCartridge": ("toner-empty", "markerTonerEmpty", "untrained"),
+                "ink": ("marker-supply-empty", "markerInkEmpty", "untrained"),
+                "inkCartridge": ("marker-supply-empty", "markerInkEmpty", "untrained"),
+                "opc": ("opc-life-over", "markerOpcLifeOver", "trained"),
+                "developer": ("developer-empty", "markerDeveloperEmpty", "trained"),
+                "fuser": ("marker-supply-empty", "subunitLifeOver", "fieldService"),
+            }.get(t, ("marker-supply-empty", "subunitEmpty", "trained"))
+            return Condition(
+                reason,
+                code,
+                "markerSupplies",
+                supply.index,
+                "critical",
+                f"Replace {label}",
+                "",
+                stops,
+                training,
+                priority=40,
+            )
+        if supply.level * 100 <= supply.max_capacity * supply.low_percent:
+            if receptacle:
+                code = (
+                    "markerWasteInkReceptacleAlmostFull"
+                    if "nk" in t
+                    else "markerWasteTonerReceptacleAlmostFull"
+                )
+                return Condition(
+                    "marker-waste-almost-full",
+                    code,
+                    "markerSupplies",
+                    supply.index,
+                    "warning",
+                    f"{label[0].upper()}{label[1:]} almost full",
+                    priority=85,
+                )
+            reason, code = {
+                "toner": ("toner-low", "markerTonerAlmostEmpty"),
+                "tonerCartridge": ("toner-low", "markerTonerAlmostEmpty"),
+                "ink": ("marker-supply-low", "markerInkAlmostEmpty"),
+                "inkCartridge": ("marker-supply-low", "markerInkAlmostEmpty"),
+                "opc": ("opc-near-eol", "markerOpcLifeAlmostOver"),
+                "developer": ("developer-low", "markerDeveloperAlmostEmpty"),
+                "fuser": ("marker-supply-low", "subunitLifeAlmostOver"),
+            }.get(t, ("marker-supply-low", "subunitAlmostEmpty"))
+            return Condition(
+                reason,
+                code,
+                "markerSupplies",
+                supply.index,
+                "warning",
+                f"{label[0].upper()}{label[1:]} low",
+                priority=85,
+            )
+        return None
+
+    def _supply_label(self, supply: st.Supply) -> str:
+        """How a front panel names a supply: "black toner", "cyan cartridge", "imaging drum"."""
+        kind = {
+            "toner": "toner",
+            "tonerCartridge": "toner",
+            "ink": "ink",
+            "inkCartridge": "cartridge",
+            "opc": "imaging drum",
+            "developer": "developer",
+            "fuser": "fuser",
+            "wasteToner": "toner collection unit",
+            "wasteInk": "ink maintenance box",
+        }.get(supply.supply_type)
+        if supply.colorant_index:
+            try:
+                colour = self.state.row("colorants", supply.colorant_index).value
+            except KeyError:
+                colour = ""
+            if kind and colour:
+                return f"{colour} {kind}"
+        return kind or supply.description.lower()
+
+    def _tray_name(self, index: int) -> str:
+        try:
+            return self.state.row("input_trays", index).name or f"Tray {index}"
+        except KeyError:
+            return f"Tray {index}"
+
+    def _job_blockers(self, job: st.Job | None) -> list[Condition]:
+        """What stops this particular job: its media not loaded, a colour it needs empty."""
+        if job is None:
+            return []
+        out: list[Condition] = []
+        duplex = job.sides != "one-sided"
+        page = job.impressions_completed % max(job.pages, 1)
+        needs_sheet = not duplex or page % 2 == 0
+        media = job.media or self.state.defaults.media
+        if needs_sheet and self._tray_for(job) is None:
+            trays = self._trays_for(media)
+            tray = (
+                trays[0]
+                if trays
+                else next(
+                    (t for t in self.state.input_trays if t.tray_type == "sheetFeedManual"),
+                    self.state.input_trays[0] if self.state.input_trays else None,
+                )
+            )
+            name = (tray.name or f"Tray {tray.index}") if tray else "paper"
+            out.append(
+                Condition(
+                    "media-needed",
+                    "",
+                    "input",
+                    tray.index if tray else 1,
+                    "critical",
+                    f"Load {name} {media_short_name(media)}",
+                    "",
+                    True,
+                    priority=35,
+                )
+            )
+        if job.color:
+            for supply in self.state.supplies:
+                if (
+                    supply.level == 0
+                    and supply.max_capacity > 0
+                    and supply.per_page > 0
+                    and not self._supply_used(supply, False)
+                ):
+                    out.append(
+                        Condition(
+                            "marker-supply-empty",
+                            "",
+                            "markerSupplies",
+                            supply.index,
+                            "critical",
+                            f"Replace {self._supply_label(supply)}",
+                            "",
+                            True,
+                            priority=38,
+                        )
+                    )
+        return out
+
+    def evaluate(self) -> None:
+        """Bring printer state, reasons, alerts, console and job state in line with the conditions."""
+        s = self.state
+        status = s.status
+        if not status.powered:
+            self._set_console((), powered=False)
+            status.state = "stopped"
+            status.state_reasons = ("shutdown",)
+            status.state_message = "Powered off"
+            return
+        conds = self.conditions()
+        job = self._current_job()
+        blockers = [b for b in self._job_blockers(job) if b.stops]
+        stopped = status.paused or any(c.stops for c in conds) or bool(blockers)
+        if job is not None:
+            if stopped:
+                job.state = "processing-stopped"
+                job.state_reasons = ("printer-stopped",)
+            else:
+                job.state = "processing"
+                job.state_reasons = ("job-printing",)
+        self._sync_alerts(conds)
+        reasons: list[str] = []
+        if status.paused:
+            reasons.append("paused")
+        for c in sorted(blockers + conds, key=lambda c: c.priority):
+            if c.reason not in reasons:
+                reasons.append(c.reason)
+        status.state_reasons = tuple(reasons) or ("none",)
+        status.state = "stopped" if stopped else ("processing" if job is not None else "idle")
+        # console: the most important stopping condition, else the activity, plus a hint line
+        primary = sorted([c for c in conds if c.stops] + blockers, key=lambda c: c.priority)
+        warnings = [c for c in conds if not c.stops]
+        if primary:
+            line1 = primary[0].message
+            line2 = primary[0].hint or (primary[1].message if len(primary) > 1 else "")
+        elif status.paused:
+            line1, line2 = "Paused", (warnings[0].message if warnings else "")
+        elif job is not None:
+            line1 = "Printing..."
+            line2 = job.name if not warnings else warnings[0].message
+        else:
+            line1, line2 = "Ready", (warnings[0].message if warnings else "")
+        status.state_message = line1 if line1 != "Ready" else ""
+        self._set_console(
+            (line1, line2),
+            powered=True,
+            attention=bool(primary),
+            warning=bool(warnings),
+            busy=job is not None and not stopped,
+        )
+
+    def _set_console(
+        self,
+        lines: tuple[str, ...],
+        *,
+        powered: bool,
+        attention: bool = False,
+        warning: bool = False,
+        busy: bool = False,
+    ) -> None:
+        for console in self.state.consoles:
+            n = max(1, console.display_lines)
+            text = [line[: console.display_chars] for line in lines[:n]]
+            text += [""] * (n - len(text))
+            console.display_buffer = tuple(text)
+            for light in console.lights:
+                d = light.description.lower()
+                if not powered:
+                    on_off = OFF
+                elif any(k in d for k in ("attention", "error", "alert", "warning")):
+                    on_off = BLINK if attention else (STEADY if warning else OFF)
+                elif any(k in d for k in ("data", "job", "processing")):
+                    on_off = BLINK if busy else OFF
+                elif any(k in d for k in ("ready", "power", "online", "on line")):
+                    on_off = OFF if attention else STEADY
+                else:
+                    continue
+                light.on_time, light.off_time = on_off
+
+    def _sync_alerts(self, conds: list[Condition]) -> None:
+        s = self.state
+        wanted = {c.key: c for c in conds if c.code}
+        for alert in list(s.alerts):
+            if (alert.group, alert.group_index, alert.code) not in wanted:
+                s.remove_row("alerts", alert.index)
+        have = {(a.group, a.group_index, a.code) for a in s.alerts}
+        for key, c in wanted.items():
+            if key in have:
+                continue
+            index = s.next_alert_index
+            s.next_alert_index += 1
+            s.add_row(
+                "alerts",
+                st.Alert(
+                    index=index,
+                    severity=c.severity,
+                    training_level=c.training,
+                    group=c.group,
+                    group_index=c.group_index,
+                    location=-2,
+                    code=c.code,
+                    description=c.message,
+                    time_ticks=self._ticks(),
+                ),
+            )
+
+    # =========================================================================================
+    # Operator actions and faults
+    # =========================================================================================
+
+    def inject(self, fault: str, **params: Any) -> None:
+        """Make a fault happen: jam, cover_open, toner_empty, tray_empty, offline, power_off, output_full."""
+        self._fault(fault, True, params)
+
+    def clear(self, fault: str, **params: Any) -> None:
+        """Undo a fault the way an operator would (remove the sheet, close the cover, refill...)."""
+        self._fault(fault, False, params)
+
+    def _fault(self, fault: str, on: bool, params: dict[str, Any]) -> None:
+        if fault not in FAULTS:
+            raise EngineError(f"unknown fault {fault!r} (faults: {', '.join(FAULTS)})")
+        allowed = {
+            "jam": {"tray_index"},
+            "cover_open": {"cover_index"},
+            "toner_empty": {"supply_index"},
+            "tray_empty": {"tray_index"},
+            "offline": set(),
+            "power_off": set(),
+            "output_full": {"tray_index"},
+        }[fault]
+        extra = set(params) - allowed
+        if extra:
+            expected = ", ".join(sorted(allowed)) or "no parameters"
+            raise EngineError(f"fault {fault!r} takes {expected}; got {', '.join(sorted(extra))}")
+        for key, value in params.items():
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise EngineError(f"{key} must be an integer, got {value!r}")
+        self.tick()
+        s = self.state
+        if fault == "power_off":
+            if on:
+                self.power_off()
+            else:
+                self.power_on()
+            return
+        if fault == "jam":
+            tray_index = params.get("tray_index")
+            if tray_index is not None and tray_index != 0:
+                self._row("input_trays", tray_index)
+            if on:
+                if tray_index is None:
+                    job = self._current_job()
+                    tray = self._tray_for(job) if job else None
+                    tray_index = tray.index if tray else 0
+                s.status.jam_tray = tray_index
+                if not s.status.jammed:
+                    s.status.jammed = True
+                    s.counters.jam_count += 1
+            else:
+                s.status.jammed = False
+                s.status.jam_tray = 0
+        elif fault == "cover_open":
+            cover = self._row("covers", params.get("cover_index") or 1)
+            cover.status = "open" if on else "closed"
+        elif fault == "toner_empty":
+            index = params.get("supply_index")
+            supply = self._row("supplies", index) if index else self._black_supply()
+            if on:
+                supply.level = 0
+                supply.consumed_fraction = 0.0
+            else:
+                self._refill(supply)
+        elif fault == "tray_empty":
+            tray = self._row("input_trays", params.get("tray_index") or self._main_tray())
+            if on:
+                tray.level = 0
+            else:
+                self._load(tray, None)
+        elif fault == "offline":
+            s.status.offline = on
+        elif fault == "output_full":
+            out = self._row("output_trays", params.get("tray_index") or 1)
+            out.remaining_capacity = 0 if on else out.capacity
+        self.evaluate()
+
+    def _row(self, table: str, index: int | None) -> Any:
+        if index is None:
+            raise EngineError(f"a {table} index is needed")
+        try:
+            return self.state.row(table, index)
+        except KeyError:
+            count = len(self.state.table(table))
+            raise EngineError(f"no {table} row {index} (this printer has {count})") from None
+
+    def _black_supply(self) -> st.Supply:
+        for supply in self.state.supplies:
+            if supply.colorant_index and self._supply_used(supply, False):
+                return supply
+        if not self.state.supplies:
+            raise EngineError("this printer has no supplies")
+        return self.state.supplies[0]
+
+    def _main_tray(self) -> int:
+        for tray in self.state.input_trays:
+            if tray.tray_type != "sheetFeedManual":
+                return tray.index
+        return 1
+
+    def refill(self, supply_index: int | None = None) -> None:
+        """Replace one supply (or all) with a full one; empty a waste receptacle."""
+        self.tick()
+        supplies = (
+            [self._row("supplies", supply_index)]
+            if supply_index is not None
+            else self.state.supplies
+        )
+        for supply in supplies:
+            self._refill(supply)
+        self.evaluate()
+
+    def _refill(self, supply: st.Supply) -> None:
+        if supply.max_capacity > 0:
+            supply.level = supply.max_capacity
+        supply.consumed_fraction = 0.0
+
+    def load_paper(self, tray_index: int | None = None, sheets: int | None = None) -> None:
+        """Add ``sheets`` sheets to a tray (or to every tray); None fills it to capacity."""
+        self.tick()
+        if sheets is not None and (
+            not isinstance(sheets, int) or isinstance(sheets, bool) or sheets < 0
+        ):
+            raise EngineError(f"sheets must be a non-negative integer, got {sheets!r}")
+        trays = (
+            [self._row("input_trays", tray_index)]
+            if tray_index is not None
+            else self.state.input_trays
+        )
+        for tray in trays:
+            self._load(tray, sheets)
+        self.evaluate()
+
+    def _load(self, tray: st.InputTray, sheets: int | None) -> None:
+        tray.present = True
+        if tray.capacity <= 0:
+            return
+        if sheets is None or tray.level < 0:
+            tray.level = tray.capacity if sheets is None else min(tray.capacity, sheets)
+        else:
+            tray.level = min(tray.capacity, tray.level + sheets)
+
+    def empty_output(self, tray_index: int | None = None) -> None:
+        """Take the paper out of an output bin (or all)."""
+        self.tick()
+        outs = (
+            [self._row("output_trays", tray_index)]
+            if tray_index is not None
+            else self.state.output_trays
+        )
+        for out in outs:
+            out.remaining_capacity = out.capacity
+        self.evaluate()
+
+    def pause(self) -> None:
+        """Stop printing after the current impression (IPP Pause-Printer)."""
+        self.tick()
+        self.state.status.paused = True
+        self.evaluate()
+
+    def resume(self) -> None:
+        self.tick()
+        self.state.status.paused = False
+        self.evaluate()
+
+    def power_off(self) -> None:
+        """Switch the device off: nothing answers, nothing prints, until :meth:`power_on`."""
+        self.tick()
+        self.state.status.powered = False
+        self.evaluate()
+
+    def power_on(self) -> None:
+        """Switch on: a boot like :meth:`reboot` (jobs in memory are lost)."""
+        self.reboot()
+
+    def reboot(self) -> None:
+        """Power cycle: boot count +1, up time from now, power-on counts reset, jobs aborted."""
+        self.tick()
+        s = self.state
+        for job in s.jobs:
+            if job.state not in TERMINAL_JOB_STATES:
+                self._finish(job, "aborted", "aborted-by-system")
+        self._progress = 0.0
+        s.status.powered = True
+        s.status.offline = False
+        s.status.paused = False
+        s.status.boot_count += 1
+        s.status.boot_monotonic = self.clock.monotonic()
+        for marker in s.markers:
+            marker.power_on_count = 0
+        for alert in list(s.alerts):
+            s.remove_row("alerts", alert.index)
+        self._last = self.clock.monotonic()
+        self.evaluate()
+
+    def factory_reset(self) -> None:
+        """Restore the profile's settings (description, defaults, network, SNMP, TR-069, ...),
+        keep what is physical (counters, supplies, paper, serial number), then reboot."""
+        self.tick()
+        fresh = self._fresh_state()
+        s = self.state
+        for section in (
+            "defaults",
+            "network",
+            "snmp",
+            "time",
+            "email_alerts",
+            "finishing",
+            "print_settings",
+            "management",
+            "admin",
+        ):
+            _copy_values(getattr(fresh, section), getattr(s, section), keep=("acs_url",))
+        for name in ("name", "info", "location", "contact_name", "contact_email", "contact_phone"):
+            setattr(s.description, name, getattr(fresh.description, name))
+        s.status.factory_resets += 1
+        s.status.config_changes += 1
+        self.reboot()
+
+    def _fresh_state(self) -> st.PrinterState:
+        if self._factory is not None:
+            return self._factory()
+        from emulator.profiles import build_printer  # late: profiles builds states, not engines
+
+        host = self.state.interfaces[0].ipv4_address if self.state.interfaces else "127.1.0.1"
+        return build_printer(self.state.profile, seed=self.seed, clock=self.clock, host=host)
+
+
+def _copy_values(src: st.Node, dst: st.Node, keep: tuple[str, ...] = ()) -> None:
+    for name in src.__dataclass_fields__:  # type: ignore[attr-defined]
+        if name in keep and getattr(dst, name):
+            continue
+        value = getattr(src, name)
+        if not isinstance(value, (st.Node, list)):
+            setattr(dst, name, value)
+
+
+def impressions_and_sheets(pages: int, copies: int, sides: str) -> tuple[int, int]:
+    """What a job of ``pages`` × ``copies`` costs: (impressions, sheets)."""
+    per_copy = math.ceil(pages / 2) if sides != "one-sided" else pages
+    return pages * copies, per_copy * copies

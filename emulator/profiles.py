@@ -1,0 +1,339 @@
+"""Printer models (profiles/*.yaml) and building a printer's state from one.
+
+A profile says what a model *is* (vendor, OIDs, subunits, supplies, defaults, SNMP and TR-069
+settings); :func:`build_printer` turns it plus a seed into one unit of that model, with its
+own identity from :mod:`emulator.identity`. Validation is two-step: the schema
+(:mod:`emulator.profile_schema`) checks keys, types and keywords; :func:`_check_consistency`
+checks that the parts agree with each other (colorant references, capacities, duplex
+defaults). Both report ``file:line: path: what was expected``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emulator import state as st
+from emulator.clock import Clock, SystemClock
+from emulator.identity import make_identity
+from emulator.profile_schema import ProfileError, validate_text
+from printbench.settings import REPO_ROOT
+
+__all__ = [
+    "Profile",
+    "ProfileError",
+    "build_printer",
+    "list_profiles",
+    "load_profile",
+    "profiles_dir",
+]
+
+
+def profiles_dir() -> Path:
+    """Where named profiles live (``PRINTBENCH_PROFILES`` overrides ``<repo>/profiles``)."""
+    configured = os.environ.get("PRINTBENCH_PROFILES")
+    return Path(configured) if configured else REPO_ROOT / "profiles"
+
+
+@dataclass
+class Profile:
+    """A validated printer model."""
+
+    name: str
+    source: str  # the file it came from (for messages)
+    data: dict[str, Any]
+    lines: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def manufacturer(self) -> str:
+        return self.data["identity"]["manufacturer"]
+
+    @property
+    def model(self) -> str:
+        return self.data["identity"]["model"]
+
+    def line(self, path: str) -> int:
+        """The line of ``path`` (or of its nearest parent) in the profile's file."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path.rpartition(".")[0] if "." in path else ""
+        return 1
+
+
+def list_profiles() -> list[str]:
+    """The names of the profiles shipped (file stems), sorted."""
+    return sorted(p.stem for p in profiles_dir().glob("*.yaml"))
+
+
+def load_profile(name_or_path: str | os.PathLike[str]) -> Profile:
+    """A profile by name (``color-laser-mfp``) or by path to a YAML file."""
+    text_name = os.fspath(name_or_path)
+    path = Path(text_name)
+    if not (path.suffix in (".yaml", ".yml") or os.sep in text_name or "/" in text_name):
+        path = profiles_dir() / f"{text_name}.yaml"
+        if not path.is_file():
+            known = ", ".join(list_profiles()) or "none"
+            raise ProfileError(f"no profile named {text_name!r} (profiles: {known})")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read profile: {exc.strerror or exc}") from None
+    return parse_profile(text, source=_display(path), name=path.stem)
+
+
+def parse_profile(text: str, *, source: str = "<profile>", name: str = "") -> Profile:
+    """A profile from YAML text (``source`` names it in messages)."""
+    located = validate_text(text, source)
+    data = located.value
+    declared = data.get("name")
+    if declared and name and declared != name:
+        line = located.lines.get("name", 1)
+        raise ProfileError(
+            f"{source}:{line}: name: expected the file's name {name!r}, got {declared!r}"
+        )
+    profile = Profile(declared or name or "profile", source, data, located.lines)
+    _check_consistency(profile)
+    return profile
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Consistency between the parts of a profile
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_consistency(p: Profile) -> None:
+    d = p.data
+
+    def fail(path: str, message: str) -> ProfileError:
+        return ProfileError(f"{p.source}:{p.line(path)}: {path}: {message}")
+
+    markers = d["markers"]
+    colorants = d.get("colorants", [])
+    for i, c in enumerate(colorants, 1):
+        if c.get("marker_index", 1) > len(markers):
+            raise fail(f"colorants[{i}].marker_index", f"expected a marker 1..{len(markers)}")
+    names = [c.get("value", "black") for c in colorants]
+    for i, s in enumerate(d.get("supplies", []), 1):
+        if s.get("marker_index", 1) > len(markers):
+            raise fail(f"supplies[{i}].marker_index", f"expected a marker 1..{len(markers)}")
+        if "colorant" in s:
+            if "colorant_index" in s:
+                raise fail(f"supplies[{i}].colorant", "give colorant or colorant_index, not both")
+            if s["colorant"] not in names:
+                raise fail(
+                    f"supplies[{i}].colorant",
+                    f"expected one of the colorants ({', '.join(names) or 'none defined'}), "
+                    f"got {s['colorant']!r}",
+                )
+        elif s.get("colorant_index", 0) > len(colorants):
+            raise fail(f"supplies[{i}].colorant_index", f"expected 0..{len(colorants)}")
+        mx, lvl = s.get("max_capacity", 100), s.get("level", s.get("max_capacity", 100))
+        if mx >= 0 and lvl > mx:
+            raise fail(f"supplies[{i}].level", f"expected at most max_capacity {mx}, got {lvl}")
+    for m_index, m in enumerate(markers, 1):
+        process = sum(
+            1
+            for c in colorants
+            if c.get("marker_index", 1) == m_index and c.get("role", "process") == "process"
+        )
+        if colorants and m.get("process_colorants", 1) != process:
+            raise fail(
+                f"markers[{m_index}].process_colorants",
+                f"expected {process} (the process colorants listed for this marker), "
+                f"got {m.get('process_colorants', 1)}",
+            )
+    colour = any(m.get("process_colorants", 1) > 1 for m in markers)
+    desc = d["description"]
+    if desc.get("color_supported", False) != colour:
+        raise fail(
+            "description.color_supported",
+            f"expected {str(colour).lower()} (a marker has "
+            f"{'more than one' if colour else 'only one'} process colorant)",
+        )
+    media = desc.get(
+        "media_supported", st.Description.__dataclass_fields__["media_supported"].default
+    )
+    for i, t in enumerate(d["input_trays"], 1):
+        cap, lvl = t.get("capacity", 250), t.get("level", t.get("capacity", 250))
+        if cap >= 0 and lvl > cap:
+            raise fail(f"input_trays[{i}].level", f"expected at most capacity {cap}, got {lvl}")
+        tm = t.get("media", "iso_a4_210x297mm")
+        if tm not in media:
+            raise fail(
+                f"input_trays[{i}].media",
+                f"expected one of description.media_supported, got {tm!r}",
+            )
+    for i, t in enumerate(d["output_trays"], 1):
+        cap, rem = t.get("capacity", 150), t.get("remaining_capacity", t.get("capacity", 150))
+        if cap >= 0 and rem > cap:
+            raise fail(
+                f"output_trays[{i}].remaining_capacity",
+                f"expected at most capacity {cap}, got {rem}",
+            )
+    for i, ch in enumerate(d.get("channels", []), 1):
+        if ch.get("interpreter_index", 1) > len(d["interpreters"]):
+            raise fail(f"channels[{i}].interpreter_index", f"expected 1..{len(d['interpreters'])}")
+    defaults = d.get("defaults", {})
+    if defaults.get("media", "iso_a4_210x297mm") not in media:
+        raise fail(
+            "defaults.media",
+            f"expected one of description.media_supported, got {defaults.get('media', 'iso_a4_210x297mm')!r}",
+        )
+    duplex = any(
+        mp.get("path_type", "longEdgeBindingDuplex").endswith("Duplex") for mp in d["media_paths"]
+    )
+    if defaults.get("sides", "one-sided") != "one-sided" and not duplex:
+        raise fail("defaults.sides", "expected one-sided (no media path is a duplex path)")
+    if defaults.get("color_mode", "monochrome") == "color" and not colour:
+        raise fail("defaults.color_mode", "expected monochrome or auto on a monochrome printer")
+    if desc.get("pages_per_minute_color", 0) and not colour:
+        raise fail("description.pages_per_minute_color", "expected 0 on a monochrome printer")
+
+
+# ---------------------------------------------------------------------------------------------
+# Building a printer
+# ---------------------------------------------------------------------------------------------
+
+
+def build_printer(
+    profile: str | Profile,
+    *,
+    seed: int = 0,
+    clock: Clock | None = None,
+    host: str = "127.1.0.1",
+) -> st.PrinterState:
+    """One unit of ``profile``: its state with a per-seed identity, booted at ``clock`` now."""
+    p = profile if isinstance(profile, Profile) else load_profile(profile)
+    clock = clock or SystemClock()
+    d = p.data
+    ident = d["identity"]
+    dev = make_identity(
+        model_key=p.name,
+        manufacturer=ident["manufacturer"],
+        model=ident["model"],
+        oui=ident["oui"],
+        serial_format=ident["serial_format"],
+        host=host,
+        seed=seed,
+        locale=ident.get("locale", "en_US"),
+        hostname_format=ident.get("hostname_format", ""),
+    )
+    identity = st.Identity(
+        manufacturer=ident["manufacturer"],
+        model=ident["model"],
+        serial_number=dev.serial_number,
+        oui=ident["oui"],
+        product_class=ident["product_class"],
+        hardware_version=ident.get("hardware_version", "1.0"),
+        software_version=ident.get("software_version", "1.0.0"),
+        sys_object_id=ident["sys_object_id"],
+        uuid=dev.uuid,
+        asset_number=dev.asset_number,
+    )
+    desc_data = dict(d["description"])
+    desc_data.setdefault("make_and_model", f"{ident['manufacturer']} {ident['model']}")
+    description = st.Description(
+        name=dev.hostname,
+        location=dev.location,
+        contact_name=dev.contact_name,
+        contact_email=dev.contact_email,
+        contact_phone=dev.contact_phone,
+        **desc_data,
+    )
+    colorants = [st.Colorant(index=i, **c) for i, c in enumerate(d.get("colorants", []), 1)]
+    by_name = {c.value: c.index for c in colorants}
+    supplies = []
+    for i, s in enumerate(d.get("supplies", []), 1):
+        s = dict(s)
+        if "colorant" in s:
+            s["colorant_index"] = by_name[s.pop("colorant")]
+        s.setdefault("level", s.get("max_capacity", 100))
+        supplies.append(st.Supply(index=i, **s))
+    consoles = []
+    for i, c in enumerate(d["consoles"], 1):
+        c = dict(c)
+        lights = [st.ConsoleLight(index=j, **lt) for j, lt in enumerate(c.pop("lights", []), 1)]
+        consoles.append(st.Console(index=i, lights=lights, **c))
+    trays = []
+    for i, t in enumerate(d["input_trays"], 1):
+        t = dict(t)
+        t.setdefault("level", t.get("capacity", 250))
+        trays.append(st.InputTray(index=i, **t))
+    outputs = []
+    for i, t in enumerate(d["output_trays"], 1):
+        t = dict(t)
+        t.setdefault("remaining_capacity", t.get("capacity", 150))
+        outputs.append(st.OutputTray(index=i, **t))
+    interfaces = []
+    for i, itf in enumerate(d["interfaces"], 1):
+        interfaces.append(
+            st.Interface(
+                index=i,
+                mac_address=dev.mac_address if i == 1 else _nth_mac(dev.mac_address, i - 1),
+                ipv4_address=dev.ipv4_address if i == 1 else "0.0.0.0",
+                subnet_mask=dev.subnet_mask if i == 1 else "0.0.0.0",
+                gateway=dev.gateway if i == 1 else "0.0.0.0",
+                hostname=dev.hostname,
+                dhcp=itf.get("dhcp", False),
+                **{k: v for k, v in itf.items() if k != "dhcp"},
+            )
+        )
+
+    def rows(key: str, cls: type) -> list[Any]:
+        return [cls(index=i, **r) for i, r in enumerate(d.get(key, []), 1)]
+
+    def section(key: str, cls: type, **extra: Any) -> Any:
+        return cls(**{**d.get(key, {}), **extra})
+
+    finishers = []
+    for i, f in enumerate(d.get("finishers", []), 1):
+        f = dict(f)
+        f.setdefault("remaining_capacity", f.get("capacity", 1000))
+        finishers.append(st.Finisher(index=i, **f))
+    state = st.PrinterState(
+        profile=p.name,
+        identity=identity,
+        description=description,
+        status=st.Status(boot_monotonic=clock.monotonic()),
+        counters=st.Counters(),
+        defaults=section("defaults", st.Defaults),
+        consoles=consoles,
+        covers=rows("covers", st.Cover),
+        input_trays=trays,
+        output_trays=outputs,
+        markers=rows("markers", st.Marker),
+        colorants=colorants,
+        supplies=supplies,
+        media_paths=rows("media_paths", st.MediaPath),
+        interfaces=interfaces,
+        interpreters=rows("interpreters", st.Interpreter),
+        channels=rows("channels", st.Channel),
+        storages=rows("storages", st.Storage),
+        processors=rows("processors", st.Processor),
+        finishers=finishers,
+        network=section("network", st.NetworkServices),
+        snmp=section("snmp", st.SnmpConfig),
+        time=section("time", st.TimeConfig),
+        email_alerts=section("email_alerts", st.EmailAlerts),
+        finishing=section("finishing", st.FinishingConfig),
+        print_settings=section("print_settings", st.PrintSettings),
+        management=section("management", st.Management),
+        admin=section("admin", st.Admin),
+    )
+    return state
+
+
+def _nth_mac(mac: str, n: int) -> str:
+    value = (int(mac.replace(":", ""), 16) + n) & 0xFFFFFFFFFFFF
+    raw = f"{value:012x}"
+    return ":".join(raw[i : i + 2] for i in range(0, 12, 2))
