@@ -28,7 +28,13 @@ class ProfileError(ValueError):
 # Keywords (IANA-PRINTER-MIB textual conventions and IPP keywords) accepted in profiles
 # ---------------------------------------------------------------------------------------------
 
-INPUT_TYPES = (
+
+def _seq(*names: str) -> dict[str, int]:
+    """A textual convention numbered 1, 2, 3, ... in the order given."""
+    return {name: i for i, name in enumerate(names, 1)}
+
+
+PRT_INPUT_TYPE = _seq(
     "other",
     "unknown",
     "sheetFeedAutoRemovableTray",
@@ -36,8 +42,9 @@ INPUT_TYPES = (
     "sheetFeedManual",
     "continuousRoll",
     "continuousFanFold",
+    "sheetFeedPull",
 )
-OUTPUT_TYPES = (
+PRT_OUTPUT_TYPE = _seq(
     "other",
     "unknown",
     "removableBin",
@@ -46,9 +53,9 @@ OUTPUT_TYPES = (
     "mailBox",
     "continuousFanFold",
 )
-STACKING_ORDERS = ("unknown", "firstToLast", "lastToFirst")
-PAGE_DELIVERY = ("faceUp", "faceDown")
-MARK_TECHS = (
+PRT_STACKING_ORDER = {"unknown": 2, "firstToLast": 3, "lastToFirst": 4}
+PRT_PAGE_DELIVERY = {"faceUp": 3, "faceDown": 4}
+PRT_MARK_TECH = _seq(
     "other",
     "unknown",
     "electrophotographicLED",
@@ -77,19 +84,19 @@ MARK_TECHS = (
     "eBeam",
     "typesetter",
 )
-COUNTER_UNITS = (
-    "tenThousandthsOfInches",
-    "micrometers",
-    "characters",
-    "lines",
-    "impressions",
-    "sheets",
-    "dotRow",
-    "hours",
-    "feet",
-    "meters",
-)
-SUPPLY_TYPES = (
+PRT_COUNTER_UNIT = {
+    "tenThousandthsOfInches": 3,
+    "micrometers": 4,
+    "characters": 5,
+    "lines": 6,
+    "impressions": 7,
+    "sheets": 8,
+    "dotRow": 9,
+    "hours": 11,
+    "feet": 16,
+    "meters": 17,
+}
+PRT_SUPPLY_TYPE = _seq(
     "other",
     "unknown",
     "toner",
@@ -127,167 +134,86 @@ SUPPLY_TYPES = (
     "matteToner",
     "matteInk",
 )
-SUPPLY_CLASSES = ("other", "supplyThatIsConsumed", "receptacleThatIsFilled")
-SUPPLY_UNITS = (
-    "other",
-    "unknown",
-    "tenThousandthsOfInches",
-    "micrometers",
-    "impressions",
-    "sheets",
-    "hours",
-    "thousandthsOfOunces",
-    "tenthsOfGrams",
-    "hundrethsOfFluidOunces",
-    "tenthsOfMilliliters",
-    "feet",
-    "meters",
-    "items",
-    "percent",
+PRT_SUPPLY_CLASS = {"other": 1, "supplyThatIsConsumed": 3, "receptacleThatIsFilled": 4}
+PRT_SUPPLY_UNIT = {
+    "other": 1,
+    "unknown": 2,
+    "tenThousandthsOfInches": 3,
+    "micrometers": 4,
+    "impressions": 7,
+    "sheets": 8,
+    "hours": 11,
+    "thousandthsOfOunces": 12,
+    "tenthsOfGrams": 13,
+    "hundrethsOfFluidOunces": 14,
+    "tenthsOfMilliliters": 15,
+    "feet": 16,
+    "meters": 17,
+    "items": 18,
+    "percent": 19,
+}
+PRT_COLORANT_ROLE = {"other": 1, "process": 3, "spot": 4}
+PRT_MEDIA_PATH_TYPE = _seq(
+    "other", "unknown", "longEdgeBindingDuplex", "shortEdgeBindingDuplex", "simplex"
 )
-COLORANT_ROLES = ("other", "process", "spot")
-MEDIA_PATH_TYPES = (
-    "other",
-    "unknown",
-    "longEdgeBindingDuplex",
-    "shortEdgeBindingDuplex",
-    "simplex",
+PRT_LANG_FAMILY = _seq(
+    "other", "unknown", "langPCL", "langHPGL", "langPJL", "langPS", "langIPDS", "langPPDS",
+    "langEscapeP", "langEpson", "langDDIF", "langInterpress", "langISO6429", "langLineData",
+    "langMODCA", "langREGIS", "langSCS", "langSPDL", "langTEK4014", "langPDS", "langIGP",
+    "langCodeV", "langDSCDSE", "langWPS", "langLN03", "langCCITT", "langQUIC", "langCPAP",
+    "langDecPPL", "langSimpleText", "langNPAP", "langDOC", "langimPress", "langPinwriter",
+    "langNPDL", "langNEC201PL", "langAutomatic", "langPages", "langLIPS", "langTIFF",
+    "langDiagnostic", "langPSPrinter", "langCaPSL", "langEXCL", "langLCDS", "langXES",
+    "langPCLXL", "langART", "langTIPSI", "langPrescribe", "langLinePrinter", "langIDP",
+    "langXJCL", "langPDF", "langRPDL", "langIntermecIPL", "langUBIFingerprint",
+    "langUBIDirectProtocol", "langFujitsu", "langCGM", "langJPEG", "langCALS1", "langCALS2",
+    "langNIRS", "langC4", "langXPS", "langOpenXPS", "langJDF", "langJMF", "langPPML",
+    "langXHTMLPrint", "langPDFis", "langPDF13", "langPDF14", "langPDF15", "langPDF16",
+    "langPDF17", "langPS2", "langPS3", "langPCL3", "langPCL3GUI", "langPCL5e", "langPCL5c",
+    "langPWGRaster", "langAppleRaster",
+)  # fmt: skip
+PRT_CHANNEL_TYPE = _seq(
+    "other", "unknown", "chSerialPort", "chParallelPort", "chIEEE1284Port", "chSCSIPort",
+    "chAppleTalkPAP", "chLPDServer", "chNetwareRPrinter", "chNetwarePServer", "chPort9100",
+    "chAppSocket", "chFTP", "chTFTP", "chDLCLLCPort", "chIBM3270", "chIBM5250", "chFax",
+    "chIEEE1394", "chTransport1", "chCPAP", "chDCERemoteProcCall", "chONCRemoteProcCall",
+    "chOLE", "chNamedPipe", "chPCPrint", "chServerMessageBlock", "chDPMF", "chDLLAPI",
+    "chVxDAPI", "chSystemObjectManager", "chDECLAT", "chNPAP", "chUSB", "chIRDA",
+    "chPrintXChange", "chPortTCP", "chBidirPortTCP", "chUNPP", "chAppleTalkADSP", "chPortSPX",
+    "chPortHTTP", "chNDPS", "chIPP", "chSMTP", "chWSPrint",
+)  # fmt: skip
+#: prtCoverStatus numbers for the state's keywords (the state says open/closed).
+PRT_COVER_STATUS = {
+    "other": 1,
+    "unknown": 2,
+    "open": 3,
+    "closed": 4,
+    "interlockOpen": 5,
+    "interlockClosed": 6,
+}
+PRT_CONSOLE_COLOR = _seq(
+    "other", "unknown", "white", "red", "green", "blue", "cyan", "magenta", "yellow", "orange"
 )
-LANG_FAMILIES = (
-    "other",
-    "unknown",
-    "langPCL",
-    "langHPGL",
-    "langPJL",
-    "langPS",
-    "langIPDS",
-    "langPPDS",
-    "langEscapeP",
-    "langEpson",
-    "langDDIF",
-    "langInterpress",
-    "langISO6429",
-    "langLineData",
-    "langMODCA",
-    "langREGIS",
-    "langSCS",
-    "langSPDL",
-    "langTEK4014",
-    "langPDS",
-    "langIGP",
-    "langCodeV",
-    "langDSCDSE",
-    "langWPS",
-    "langLN03",
-    "langCCITT",
-    "langQUIC",
-    "langCPAP",
-    "langDecPPL",
-    "langSimpleText",
-    "langNPAP",
-    "langDOC",
-    "langimPress",
-    "langPinwriter",
-    "langNPDL",
-    "langNEC201PL",
-    "langAutomatic",
-    "langPages",
-    "langLIPS",
-    "langTIFF",
-    "langDiagnostic",
-    "langPSPrinter",
-    "langCaPSL",
-    "langEXCL",
-    "langLCDS",
-    "langXES",
-    "langPCLXL",
-    "langART",
-    "langTIPSI",
-    "langPrescribe",
-    "langLinePrinter",
-    "langIDP",
-    "langXJCL",
-    "langPDF",
-    "langRPDL",
-    "langIntermecIPL",
-    "langUBIFingerprint",
-    "langUBIDirectProtocol",
-    "langFujitsu",
-    "langCGM",
-    "langJPEG",
-    "langCALS1",
-    "langCALS2",
-    "langNIRS",
-    "langC4",
-    "langXPS",
-    "langOPCXPS",
-    "langPCLm",
-    "langPWGRaster",
-)
-CHANNEL_TYPES = (
-    "chOther",
-    "chSerialPort",
-    "chParallelPort",
-    "chIEEE1284Port",
-    "chSCSIPort",
-    "chAppleTalkPAP",
-    "chLPDServer",
-    "chNetwareRPrinter",
-    "chNetwarePServer",
-    "chPort9100",
-    "chAppSocket",
-    "chFTP",
-    "chTFTP",
-    "chDLCLLCPort",
-    "chIBM3270",
-    "chIBM5250",
-    "chFax",
-    "chIEEE1394",
-    "chTransport1",
-    "chCPAP",
-    "chDCERemoteProcCall",
-    "chONCRemoteProcCall",
-    "chOLE",
-    "chNamedPipe",
-    "chPCPrint",
-    "chServerMessageBlock",
-    "chDPMF",
-    "chDLLAPI",
-    "chVxDAPI",
-    "chSystemObjectManager",
-    "chDECLAT",
-    "chNPAP",
-    "chUSB",
-    "chIRDA",
-    "chPrintXChange",
-    "chPortTCP",
-    "chBidirPortTCP",
-    "chUNPP",
-    "chAppleTalkADSP",
-    "chPortSPX",
-    "chPortHTTP",
-    "chNDPS",
-    "chIPP",
-    "chSMTP",
-)
-COVER_STATES = ("other", "unknown", "open", "closed", "interlockOpen", "interlockClosed")
-LIGHT_COLORS = (
-    "other",
-    "unknown",
-    "white",
-    "red",
-    "green",
-    "blue",
-    "cyan",
-    "magenta",
-    "yellow",
-    "orange",
-)
+
+INPUT_TYPES = tuple(PRT_INPUT_TYPE)
+OUTPUT_TYPES = tuple(PRT_OUTPUT_TYPE)
+STACKING_ORDERS = tuple(PRT_STACKING_ORDER)
+PAGE_DELIVERY = tuple(PRT_PAGE_DELIVERY)
+MARK_TECHS = tuple(PRT_MARK_TECH)
+COUNTER_UNITS = tuple(PRT_COUNTER_UNIT)
+SUPPLY_TYPES = tuple(PRT_SUPPLY_TYPE)
+SUPPLY_CLASSES = tuple(PRT_SUPPLY_CLASS)
+SUPPLY_UNITS = tuple(PRT_SUPPLY_UNIT)
+COLORANT_ROLES = tuple(PRT_COLORANT_ROLE)
+MEDIA_PATH_TYPES = tuple(PRT_MEDIA_PATH_TYPE)
+LANG_FAMILIES = tuple(PRT_LANG_FAMILY)
+CHANNEL_TYPES = tuple(PRT_CHANNEL_TYPE)
+COVER_STATES = tuple(PRT_COVER_STATUS)
+LIGHT_COLORS = tuple(PRT_CONSOLE_COLOR)
 STORAGE_TYPES = ("ram", "disk", "flash", "nvram", "other")
 FINISHER_TYPES = (
     "other",
     "unknown",
-    "stapler",
     "stitcher",
     "folder",
     "binder",
