@@ -1,0 +1,182 @@
+"""The stub ACS's record of every HTTP exchange and envelope.
+
+Why a journal and not logs: the conformance engine and a human reading a failed plugfest run
+both need the exact bytes each side sent, in order, with the device and session they belong
+to. Entries are kept in memory (queried by the control API) and appended as JSON lines to a
+file, one per run, so a report can link to them. Each entry has a sequence number ``ref`` that
+verdicts use to point at the offending envelope.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from lxml import etree
+
+log = logging.getLogger(__name__)
+
+#: Headers worth keeping; the rest of an HTTP exchange is noise for conformance.
+HEADERS_OF_INTEREST = (
+    "Content-Type",
+    "Content-Length",
+    "SOAPAction",
+    "Cookie",
+    "Set-Cookie",
+    "Authorization",
+    "WWW-Authenticate",
+    "Transfer-Encoding",
+    "Connection",
+    "User-Agent",
+)
+
+#: Bodies larger than this are kept truncated (the endpoint refuses them anyway).
+MAX_BODY_KEPT = 256 * 1024
+
+
+@dataclass
+class JournalEntry:
+    """One record: an HTTP message (with its envelope) or a session event."""
+
+    ref: int
+    ts: str
+    kind: str  # "http" | "session" | "note"
+    direction: str  # "cpe->acs" | "acs->cpe" | "acs->cpe-cr" | "-"
+    device: str | None = None
+    session: str | None = None
+    http_status: int | None = None
+    http_method: str | None = None
+    path: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+    method: str | None = None  # decoded CWMP method, "" for an empty body
+    cwmp_id: str | None = None
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def pick_headers(headers: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in HEADERS_OF_INTEREST:
+        value = headers.get(name) if headers is not None else None
+        if value is not None:
+            out[name] = str(value)
+    return out
+
+
+def body_text(body: bytes | str | None) -> str:
+    if body is None:
+        return ""
+    if isinstance(body, str):
+        text = body
+    else:
+        text = body[:MAX_BODY_KEPT].decode("utf-8", errors="replace")
+    if len(text) > MAX_BODY_KEPT:
+        text = text[:MAX_BODY_KEPT]
+    return text
+
+
+class Journal:
+    """In-memory list of entries plus an optional JSON-lines file."""
+
+    def __init__(self, path: Path | None = None, *, clock_now=None, keep: int = 200_000) -> None:
+        from datetime import UTC
+
+        self._now = clock_now or (lambda: datetime.now(UTC))
+        self._entries: list[JournalEntry] = []
+        self._keep = keep
+        self._dropped = 0
+        self.path = path
+        self._file: IO[str] | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("a", encoding="utf-8")
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def record(self, kind: str, direction: str = "-", **fields: Any) -> JournalEntry:
+        ref = self._dropped + len(self._entries) + 1
+        entry = JournalEntry(
+            ref=ref, ts=self._now().isoformat(), kind=kind, direction=direction, **fields
+        )
+        self._entries.append(entry)
+        if len(self._entries) > self._keep:  # bounded memory in long load runs
+            drop = len(self._entries) - self._keep
+            del self._entries[:drop]
+            self._dropped += drop
+        if self._file is not None:
+            try:
+                self._file.write(json.dumps(entry.to_dict(), ensure_ascii=False) + "\n")
+                self._file.flush()
+            except OSError as exc:  # a full disk must not break the ACS
+                log.warning("journal %s: %s", self.path, exc)
+        return entry
+
+    def get(self, ref: int) -> JournalEntry | None:
+        index = ref - self._dropped - 1
+        if 0 <= index < len(self._entries):
+            return self._entries[index]
+        return None
+
+    def entries(
+        self,
+        *,
+        device: str | None = None,
+        session: str | None = None,
+        since: int = 0,
+        kind: str | None = None,
+    ) -> list[JournalEntry]:
+        return [
+            e
+            for e in self._entries
+            if e.ref > since
+            and (device is None or e.device == device)
+            and (session is None or e.session == session)
+            and (kind is None or e.kind == kind)
+        ]
+
+    def sessions(self) -> list[tuple[str, str | None]]:
+        """(session id, device id) in order of first appearance."""
+        seen: dict[str, str | None] = {}
+        for e in self._entries:
+            if e.session and (e.session not in seen or (seen[e.session] is None and e.device)):
+                seen[e.session] = e.device
+        return list(seen.items())
+
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=True
+)
+
+
+def pretty_xml(text: str) -> str:
+    """Indent an envelope for reading; return the text unchanged if it is not XML."""
+    if not text.strip():
+        return ""
+    try:
+        root = etree.fromstring(text.encode("utf-8"), _PARSER)
+    except (etree.XMLSyntaxError, ValueError):
+        return text
+    return etree.tostring(root, pretty_print=True, encoding="unicode")
+
+
+def render_session_html(session: str, entries: Iterable[JournalEntry], violations=()) -> str:
+    """A small self-contained HTML page listing a session's exchanges and verdicts."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("acs_stub", "templates"), autoescape=select_autoescape(["html"])
+    )
+    template = env.get_template("session.html")
+    rows = [dict(e.to_dict(), pretty=pretty_xml(e.body)) for e in entries]
+    return template.render(session=session, entries=rows, violations=list(violations))

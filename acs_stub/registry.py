@@ -1,0 +1,140 @@
+"""Devices the stub ACS has seen, keyed by OUI-ProductClass-SerialNumber.
+
+Why this key: it is the identity TR-069 gives a CPE in every Inform (DeviceIdStruct), and the
+one GenieACS uses, so scenario files and the HTTP control API can name a device before it has
+ever connected. Each part is percent-encoded (and ``-`` too) so the id is URL-safe and
+unambiguous.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, unquote
+
+from acs_stub.rpc_queue import RpcQueue
+
+CR_URL_PARAMS = (
+    "Device.ManagementServer.ConnectionRequestURL",
+    "InternetGatewayDevice.ManagementServer.ConnectionRequestURL",
+)
+
+
+def _part(text: str) -> str:
+    return quote(text, safe="").replace("-", "%2D")
+
+
+def device_key(oui: str, product_class: str, serial_number: str) -> str:
+    """The URL-safe registry id of a CPE (``-`` inside a part is written ``%2D``)."""
+    return f"{_part(oui)}-{_part(product_class)}-{_part(serial_number)}"
+
+
+def split_device_key(key: str) -> tuple[str, str, str]:
+    """Inverse of :func:`device_key`; ``ValueError`` if ``key`` has not three parts."""
+    parts = key.split("-")
+    if len(parts) != 3:
+        raise ValueError(f"device id {key!r} is not OUI-ProductClass-SerialNumber")
+    return unquote(parts[0]), unquote(parts[1]), unquote(parts[2])
+
+
+@dataclass
+class Credentials:
+    username: str
+    password: str
+
+
+@dataclass
+class Device:
+    """What the ACS knows of one CPE, plus the scripting knobs that apply to it."""
+
+    id: str
+    manufacturer: str = ""
+    oui: str = ""
+    product_class: str = ""
+    serial_number: str = ""
+    last_inform: Any = None
+    last_inform_at: datetime | None = None
+    inform_count: int = 0
+    params: dict[str, str] = field(default_factory=dict)
+    events_seen: list[tuple[str, str]] = field(default_factory=list)
+    cr_url: str | None = None
+    cr_credentials: Credentials | None = None
+    #: CPE→ACS authentication for this device (None: the server's global setting applies).
+    auth_mode: str | None = None
+    auth_credentials: Credentials | None = None
+    queue: RpcQueue = field(default_factory=RpcQueue)
+    #: Answer the next N CPE requests (Inform included) with fault 8005.
+    retry_faults: int = 0
+    #: The request last answered with 8005 (the CPE must send it again unchanged).
+    retry_expected: Any = None
+    #: Put HoldRequests=1 on the next InformResponse (once) / on every InformResponse.
+    hold_on_inform: bool = False
+    #: Download/Upload CommandKeys answered with Status 1 and not yet TransferComplete'd.
+    outstanding_transfers: dict[str, str] = field(default_factory=dict)
+    #: ParameterKey sent in the last successful SPV/AddObject/DeleteObject, to check later.
+    expected_parameter_key: str | None = None
+    #: CommandKey of the last Reboot answered, expected as ``M Reboot`` in the next Inform.
+    pending_reboot_key: str | None = None
+    #: Connection Requests sent and not yet followed by a session.
+    pending_connection_requests: int = 0
+    #: Whether the previous session ended normally (for the RetryCount rule).
+    last_session_ok: bool | None = None
+    last_retry_count: int | None = None
+    session_ids: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-friendly view for the control API."""
+        return {
+            "id": self.id,
+            "manufacturer": self.manufacturer,
+            "oui": self.oui,
+            "product_class": self.product_class,
+            "serial_number": self.serial_number,
+            "last_inform_at": self.last_inform_at.isoformat() if self.last_inform_at else None,
+            "inform_count": self.inform_count,
+            "events_seen": [list(e) for e in self.events_seen[-50:]],
+            "connection_request_url": self.cr_url,
+            "queued_rpcs": [q.method for q in self.queue.pending()],
+            "sessions": list(self.session_ids[-20:]),
+            "parameters": dict(self.params),
+        }
+
+
+class Registry:
+    """All devices, created on first Inform or ahead of time by the control API."""
+
+    def __init__(self) -> None:
+        self._devices: dict[str, Device] = {}
+
+    def get(self, key: str) -> Device | None:
+        return self._devices.get(key)
+
+    def ensure(self, key: str) -> Device:
+        """The device with ``key``, created empty if unknown (pre-provisioning by id)."""
+        device = self._devices.get(key)
+        if device is None:
+            oui, pc, sn = split_device_key(key)
+            device = Device(id=key, oui=oui, product_class=pc, serial_number=sn)
+            self._devices[key] = device
+        return device
+
+    def for_identity(
+        self, manufacturer: str, oui: str, product_class: str, serial_number: str
+    ) -> Device:
+        device = self.ensure(device_key(oui, product_class, serial_number))
+        device.manufacturer = manufacturer
+        return device
+
+    def __iter__(self):
+        return iter(list(self._devices.values()))
+
+    def __len__(self) -> int:
+        return len(self._devices)
+
+    def update_params(self, device: Device, values: dict[str, str]) -> None:
+        """Merge values from an Inform or a GetParameterValuesResponse; keep the CR URL."""
+        device.params.update(values)
+        for name in CR_URL_PARAMS:
+            if values.get(name):
+                device.cr_url = values[name]

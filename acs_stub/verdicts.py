@@ -1,0 +1,605 @@
+"""Verdicts: the stub ACS judging every envelope a CPE sends.
+
+Why here and not in the conformance engine: only the ACS sees the exchange as it happens
+(which request was outstanding, whether it held requests, whether a Connection Request was
+sent), so it is the one place that can tell a CPE sent TransferComplete while held or did
+not echo a cwmp:ID. Rules are data (``RULES``) and each check is a small pure function over a
+:class:`SessionView` kept by the server; a violation names the rule, its severity, its spec
+reference and the journal entry of the offending envelope.
+
+Severity: ``mandatory`` for a MUST of TR-069 or the schema, ``optional`` for a SHOULD or a
+widely relied-on convention. Section numbers follow TR-069 Issue 1 Amendment 6; the ones the
+reference notes mark as not checked against the PDF are flagged in docs/acs.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from acs_stub.registry import Device
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str  # "mandatory" | "optional"
+    spec: str
+    summary: str
+
+
+RULES: dict[str, Rule] = {
+    r.id: r
+    for r in (
+        Rule(
+            "xsd-valid",
+            "mandatory",
+            "TR-069 Annex A; cwmp-1-x.xsd",
+            "The envelope validates against the BBF CWMP schema of the session's namespace.",
+        ),
+        Rule(
+            "id-must-understand",
+            "mandatory",
+            "TR-069 §3.5 Table 4; cwmp-1-2.xsd ID",
+            'A cwmp:ID header carries soap:mustUnderstand="1".',
+        ),
+        Rule(
+            "id-present",
+            "optional",
+            "TR-069 §3.5 Table 4",
+            "A CPE request carries a cwmp:ID header so the ACS can echo it.",
+        ),
+        Rule(
+            "id-echo",
+            "mandatory",
+            "TR-069 §3.5 Table 4",
+            "A response carries the cwmp:ID of the request it answers.",
+        ),
+        Rule(
+            "namespace-consistent",
+            "mandatory",
+            "TR-069 §3.5, A.1",
+            "Every envelope of a session uses the namespace of its Inform.",
+        ),
+        Rule("inform-first", "mandatory", "TR-069 §3.7.1.1", "A session starts with an Inform."),
+        Rule("max-envelopes", "mandatory", "TR-069 A.3.3.1", "Inform MaxEnvelopes is 1."),
+        Rule(
+            "hold-requests",
+            "mandatory",
+            "TR-069 §3.5 Table 4 (HoldRequests)",
+            "No CPE request while the ACS's last message had HoldRequests true.",
+        ),
+        Rule(
+            "request-after-empty-post",
+            "optional",
+            "TR-069 §3.7.1.4",
+            "CPE requests come before the empty POST that says the CPE has no more.",
+        ),
+        Rule(
+            "transfer-complete-unmatched",
+            "mandatory",
+            "TR-069 A.3.3.2",
+            "TransferComplete's CommandKey matches a Download/Upload answered with Status 1.",
+        ),
+        Rule(
+            "transfer-complete-events",
+            "mandatory",
+            "TR-069 A.3.3.1 (event codes), A.3.3.2",
+            "A TransferComplete in a later session follows an Inform with 7 TRANSFER COMPLETE "
+            "and M Download/M Upload carrying the CommandKey.",
+        ),
+        Rule(
+            "event-command-key",
+            "mandatory",
+            "TR-069 A.3.3.1 (EventStruct)",
+            "CommandKey is empty except for M events.",
+        ),
+        Rule(
+            "event-single",
+            "mandatory",
+            "TR-069 §3.7.1.5",
+            "A single (non-M) event code appears at most once in an Inform.",
+        ),
+        Rule(
+            "event-unknown",
+            "optional",
+            "TR-069 A.3.3.1 (event codes)",
+            "Event codes are standard, M <method> or X <OUI> vendor codes.",
+        ),
+        Rule(
+            "m-reboot",
+            "mandatory",
+            "TR-069 A.3.2.9, A.3.3.1",
+            "After a Reboot the next Inform carries 1 BOOT and M Reboot with its CommandKey.",
+        ),
+        Rule(
+            "bootstrap-alone",
+            "mandatory",
+            "TR-069 §3.7.1.5",
+            "0 BOOTSTRAP is not combined with events of an earlier ACS relationship "
+            "(M …, 7, 8, 10-12).",
+        ),
+        Rule(
+            "connection-request-event",
+            "mandatory",
+            "TR-069 §3.2.2, A.3.3.1",
+            "6 CONNECTION REQUEST only in a session that follows a Connection Request.",
+        ),
+        Rule(
+            "forced-inform",
+            "mandatory",
+            "TR-069 A.3.3.1; TR-181 forcedInform",
+            "The Inform ParameterList holds every forced Inform parameter.",
+        ),
+        Rule(
+            "retry-count",
+            "mandatory",
+            "TR-069 A.3.3.1 (RetryCount), §3.2.1.1",
+            "RetryCount is 0 after a successful session and grows by 1 per failed attempt.",
+        ),
+        Rule(
+            "parameter-key",
+            "mandatory",
+            "TR-069 A.3.2.1, A.3.2.6, A.3.2.7; TR-181 ParameterKey",
+            "ManagementServer.ParameterKey equals the key of the last successful "
+            "SPV/AddObject/DeleteObject.",
+        ),
+        Rule(
+            "datetime-utc",
+            "mandatory",
+            "TR-069 A.2.1 (dateTime); TR-106 §3.2.1",
+            "Transfer start/complete times are UTC (Z or +00:00); CurrentTime has a zone.",
+        ),
+        Rule(
+            "fault-code-allowed",
+            "mandatory",
+            "TR-069 A.5.1 (fault codes per method)",
+            "A CPE fault uses a code allowed for the method it answers.",
+        ),
+        Rule(
+            "transfer-fault-code",
+            "mandatory",
+            "TR-069 A.3.3.2 (FaultStruct)",
+            "TransferComplete FaultCode is 0 or an allowed transfer fault.",
+        ),
+        Rule(
+            "response-type",
+            "mandatory",
+            "TR-069 §3.7.2.1; A.3",
+            "The response answers the request that was sent (or is a Fault).",
+        ),
+        Rule(
+            "unexpected-response",
+            "mandatory",
+            "TR-069 §3.7.1.2",
+            "A response or fault arrives only while an ACS request is outstanding.",
+        ),
+        Rule(
+            "session-end",
+            "mandatory",
+            "TR-069 §3.7.1.4",
+            "The CPE ends its requests with an empty POST and answers every ACS request "
+            "before leaving the session.",
+        ),
+        Rule(
+            "retry-same-request",
+            "mandatory",
+            "TR-069 A.5.2 (8005 Retry request)",
+            "After fault 8005 the CPE resends the same request.",
+        ),
+    )
+}
+
+
+@dataclass
+class Violation:
+    rule: str
+    severity: str
+    spec: str
+    message: str
+    device: str | None
+    session: str | None
+    ref: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SessionView:
+    """What the judge needs to know of a session; the server keeps it current."""
+
+    session_id: str
+    device: Device | None = None
+    namespace: str | None = None
+    inform: Any = None
+    inform_events: list[tuple[str, str]] = field(default_factory=list)
+    #: HoldRequests value of the ACS's last message (True: no CPE requests allowed now).
+    held: bool = False
+    #: An empty POST arrived while the CPE was free to send requests (so it has none left).
+    empty_post_seen: bool = False
+    any_empty_post: bool = False
+    #: The ACS request awaiting an answer and the cwmp:ID it was sent with.
+    outstanding: Any = None
+    outstanding_id: str | None = None
+    connection_requested: bool = False
+    #: CommandKeys of Download/Upload answered with Status 1 in this very session.
+    transfers_this_session: set[str] = field(default_factory=set)
+    #: The last CPE request answered with 8005 (the CPE must send it again).
+    retry_expected: Any = None
+
+
+# --- the forced Inform parameter list, from TR-181 ---------------------------------------
+
+
+@dataclass(frozen=True)
+class ForcedParam:
+    path: str
+    version: tuple[int, int]
+
+
+@cache
+def forced_inform_parameters(xml_path: Path | None = None) -> tuple[ForcedParam, ...]:
+    """Parameters with ``forcedInform="true"`` in the TR-181 full XML, with their version."""
+    if xml_path is None:
+        from printbench.settings import bbf_dir
+
+        xml_path = bbf_dir() / "tr-181-2-17-0-cwmp-full.xml"
+    found: list[ForcedParam] = []
+    object_name = ""
+    object_version = "2.0"
+    for event, elem in etree.iterparse(
+        str(xml_path),
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+    ):
+        tag = etree.QName(elem).localname if isinstance(elem.tag, str) else ""
+        if event == "start" and tag == "object":
+            object_name = elem.get("name", "")
+            object_version = elem.get("version", object_version if object_name else "2.0")
+        elif event == "end" and tag == "parameter":
+            if elem.get("forcedInform") == "true" and object_name.startswith("Device."):
+                version = elem.get("version") or object_version or "2.0"
+                found.append(ForcedParam(object_name + elem.get("name", ""), _version(version)))
+            elem.clear()
+        elif event == "end" and tag in ("object", "component", "profile"):
+            elem.clear()
+    return tuple(found)
+
+
+def _version(text: str) -> tuple[int, int]:
+    m = re.match(r"(\d+)\.(\d+)", text or "")
+    return (int(m.group(1)), int(m.group(2))) if m else (2, 0)
+
+
+# --- event codes -----------------------------------------------------------------------------
+
+SINGLE_EVENTS = {
+    "0 BOOTSTRAP", "1 BOOT", "2 PERIODIC", "3 SCHEDULED", "4 VALUE CHANGE", "5 KICKED",
+    "6 CONNECTION REQUEST", "7 TRANSFER COMPLETE", "8 DIAGNOSTICS COMPLETE",
+    "9 REQUEST DOWNLOAD", "10 AUTONOMOUS TRANSFER COMPLETE", "11 DU STATE CHANGE COMPLETE",
+    "12 AUTONOMOUS DU STATE CHANGE COMPLETE", "13 WAKEUP",
+}  # fmt: skip
+M_EVENTS = {"M Reboot", "M ScheduleInform", "M Download", "M ScheduleDownload", "M Upload",
+            "M ChangeDUState"}  # fmt: skip
+#: Events that only make sense within an existing ACS relationship (gone after BOOTSTRAP).
+NOT_WITH_BOOTSTRAP = {"7 TRANSFER COMPLETE", "8 DIAGNOSTICS COMPLETE",
+                      "10 AUTONOMOUS TRANSFER COMPLETE", "11 DU STATE CHANGE COMPLETE",
+                      "12 AUTONOMOUS DU STATE CHANGE COMPLETE"}  # fmt: skip
+
+# --- fault codes allowed per method (TR-069 A.5.1 table) -------------------------------------
+
+_GENERAL = {9000, 9001, 9002, 9004}
+_ALLOWED_FAULTS: dict[str, set[int]] = {
+    "GetRPCMethods": set(),
+    "SetParameterValues": {9003, 9005, 9006, 9007, 9008},
+    "GetParameterValues": {9003, 9005},
+    "GetParameterNames": {9003, 9005},
+    "SetParameterAttributes": {9003, 9005, 9009},
+    "GetParameterAttributes": {9003, 9005},
+    "AddObject": {9003, 9005},
+    "DeleteObject": {9003, 9005},
+    "Reboot": {9003},
+    "Download": {9003, 9010, 9012, 9013, *range(9014, 9021)},
+    "Upload": {9003, 9011, 9012, 9013},
+    "FactoryReset": {9003},
+    "ScheduleInform": {9003},
+    "GetQueuedTransfers": set(),
+    "GetAllQueuedTransfers": set(),
+    "ScheduleDownload": {9003, 9010, 9013, 9020},
+    "CancelTransfer": {9003, 9021},
+    "ChangeDUState": {9003, *range(9022, 9033)},
+    "SetVouchers": {9003},
+    "GetOptions": {9003},
+}
+TRANSFER_FAULTS = {0, 9001, 9002, 9010, 9011, 9012, *range(9014, 9021)}
+
+
+def fault_allowed(method: str, code: int) -> bool:
+    if code in _GENERAL or 9800 <= code <= 9899:
+        return True
+    return code in _ALLOWED_FAULTS.get(method, set())
+
+
+# --- raw envelope facts the typed Envelope does not keep ------------------------------------
+
+_SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+_UTC_SUFFIX = re.compile(r"(Z|[+-]00:00)$")
+_HAS_ZONE = re.compile(r"(Z|[+-]\d\d:\d\d)$")
+
+
+@dataclass
+class RawFacts:
+    id_present: bool = False
+    id_must_understand: str | None = None
+    times: list[tuple[str, str]] = field(default_factory=list)  # (element, text)
+
+
+def raw_facts(body: bytes) -> RawFacts:
+    facts = RawFacts()
+    try:
+        root = etree.fromstring(body, _PARSER)
+    except (etree.XMLSyntaxError, ValueError):
+        return facts
+    header = root.find(f"{{{_SOAP_ENV}}}Header")
+    if header is not None:
+        for child in header:
+            if isinstance(child.tag, str) and etree.QName(child).localname == "ID":
+                facts.id_present = True
+                facts.id_must_understand = child.get(f"{{{_SOAP_ENV}}}mustUnderstand")
+    for elem in root.iter():
+        if isinstance(elem.tag, str) and etree.QName(elem).localname in (
+            "StartTime",
+            "CompleteTime",
+            "CurrentTime",
+        ):
+            facts.times.append((etree.QName(elem).localname, (elem.text or "").strip()))
+    return facts
+
+
+# --- the judge ----------------------------------------------------------------------------------
+
+
+class Judge:
+    """Collects violations; the server calls one method per thing that happens."""
+
+    def __init__(self, *, xsd: bool = True, forced_params: Iterable[ForcedParam] | None = None):
+        self.violations: list[Violation] = []
+        self._xsd = xsd
+        self._forced = tuple(forced_params) if forced_params is not None else None
+
+    # queries
+    def for_device(self, device: str) -> list[Violation]:
+        return [v for v in self.violations if v.device == device]
+
+    def for_session(self, session: str) -> list[Violation]:
+        return [v for v in self.violations if v.session == session]
+
+    def add(self, view: SessionView | None, rule: str, message: str, ref: int | None) -> None:
+        """Record a violation of ``rule`` (an id of ``RULES``)."""
+        r = RULES[rule]
+        self.violations.append(
+            Violation(
+                rule=r.id,
+                severity=r.severity,
+                spec=r.spec,
+                message=message,
+                device=view.device.id if view and view.device else None,
+                session=view.session_id if view else None,
+                ref=ref,
+            )
+        )
+
+    # -- entry points -----------------------------------------------------------------------
+    def envelope(self, view: SessionView, raw: bytes, env: Any, ref: int | None) -> None:
+        """Checks common to every non-empty CPE envelope."""
+        if self._xsd:
+            self._check_xsd(view, raw, env, ref)
+        facts = raw_facts(raw)
+        if facts.id_present and facts.id_must_understand != "1":
+            self.add(view, "id-must-understand",
+                      f"cwmp:ID has mustUnderstand={facts.id_must_understand!r}, expected \"1\"",
+                      ref)  # fmt: skip
+        if view.namespace and env.namespace != view.namespace:
+            self.add(view, "namespace-consistent",
+                      f"envelope namespace {env.namespace} differs from the session's "
+                      f"{view.namespace}", ref)  # fmt: skip
+        body = env.body
+        method = env.method or ""
+        is_response = method.endswith("Response") or method == "Fault"
+        if is_response:
+            self._check_response(view, env, ref)
+        elif method:
+            if not facts.id_present:
+                self.add(view, "id-present", f"{method} has no cwmp:ID header", ref)
+            if method != "Inform":
+                self._check_cpe_request(view, env, ref)
+        for name, text in facts.times:
+            if name == "CurrentTime":
+                if not _HAS_ZONE.search(text):
+                    self.add(view, "datetime-utc", f"CurrentTime {text!r} has no time zone", ref)
+            elif not _UTC_SUFFIX.search(text) and not text.startswith("0001-01-01"):
+                self.add(view, "datetime-utc",
+                          f"{method} {name} {text!r} is not in UTC", ref)  # fmt: skip
+        if method == "TransferComplete" or method == "AutonomousTransferComplete":
+            code = body.fault_struct.fault_code
+            if code not in TRANSFER_FAULTS and not 9800 <= code <= 9899:
+                self.add(view, "transfer-fault-code",
+                          f"{method} FaultCode {code} is not an allowed transfer fault", ref)  # fmt: skip
+
+    def inform(self, view: SessionView, env: Any, ref: int | None, device: Device) -> None:
+        """Rules on an Inform; call before the device's state is updated from it."""
+        inform = env.body
+        if inform.max_envelopes != 1:
+            self.add(view, "max-envelopes", f"MaxEnvelopes is {inform.max_envelopes}", ref)
+        codes = [e.event_code for e in inform.event]
+        self._check_events(view, inform, codes, ref, device)
+        self._check_forced(view, inform, ref)
+        self._check_retry(view, inform, ref, device)
+        params = {p.name: p.value for p in inform.parameter_list}
+        self._check_parameter_key(view, params, ref, device, where="Inform")
+
+    def session_start_violation(self, view: SessionView, method: str, ref: int | None) -> None:
+        self.add(view, "inform-first", f"session starts with {method or 'an empty POST'}", ref)
+
+    def session_closed(self, view: SessionView, reason: str, ref: int | None) -> None:
+        """The session ended; ``reason`` is 'done' (empty 204 sent) or why it was dropped."""
+        if reason == "done":
+            return
+        if view.outstanding is not None:
+            self.add(view, "session-end",
+                      f"session {reason} with {type(view.outstanding).__name__} unanswered",
+                      ref)  # fmt: skip
+        elif not view.any_empty_post:
+            self.add(view, "session-end", f"session {reason} before the CPE's empty POST", ref)
+
+    def undecodable(self, view: SessionView, raw: bytes, error: str, ref: int | None) -> None:
+        """A POST in a session that is not a CWMP envelope the codec accepts."""
+        facts = raw_facts(raw)
+        if facts.id_present and facts.id_must_understand != "1":
+            self.add(view, "id-must-understand",
+                     f"cwmp:ID has mustUnderstand={facts.id_must_understand!r}", ref)  # fmt: skip
+        self.add(view, "xsd-valid", f"undecodable envelope: {error}", ref)
+
+    def empty_post_while_outstanding(self, view: SessionView, ref: int | None) -> None:
+        what = type(view.outstanding).__name__ if view.outstanding is not None else "a request"
+        self.add(view, "session-end", f"empty POST while the answer to {what} is due", ref)
+
+    # -- pieces -----------------------------------------------------------------------------
+    def _check_xsd(self, view: SessionView, raw: bytes, env: Any, ref: int | None) -> None:
+        from cwmp.schema import SchemaError, schema_for, validation_errors
+
+        try:
+            filename = schema_for(env)
+            problems = validation_errors(raw, filename)
+        except (SchemaError, etree.XMLSyntaxError, ValueError) as exc:
+            self.add(view, "xsd-valid", str(exc), ref)
+            return
+        for problem in problems[:5]:
+            self.add(view, "xsd-valid", f"{filename} {problem}", ref)
+
+    def _check_events(self, view, inform, codes, ref, device: Device) -> None:
+        seen: set[str] = set()
+        for ev in inform.event:
+            code = ev.event_code
+            if code in SINGLE_EVENTS:
+                if code in seen:
+                    self.add(view, "event-single", f"event {code!r} appears twice", ref)
+                seen.add(code)
+                if ev.command_key:
+                    self.add(view, "event-command-key",
+                              f"event {code!r} carries CommandKey {ev.command_key!r}", ref)  # fmt: skip
+            elif not (code.startswith("M ") or code.startswith("X ")):
+                self.add(view, "event-unknown", f"event code {code!r} is not defined", ref)
+        if "0 BOOTSTRAP" in codes:
+            stale = [c for c in codes if c in NOT_WITH_BOOTSTRAP or c.startswith("M ")]
+            if stale:
+                self.add(view, "bootstrap-alone",
+                          f"0 BOOTSTRAP together with {', '.join(stale)}", ref)  # fmt: skip
+        if "6 CONNECTION REQUEST" in codes and not view.connection_requested:
+            self.add(view, "connection-request-event",
+                      "6 CONNECTION REQUEST without a Connection Request from this ACS", ref)  # fmt: skip
+        if device.pending_reboot_key is not None and "0 BOOTSTRAP" not in codes:
+            keys = [e.command_key for e in inform.event if e.event_code == "M Reboot"]
+            if "1 BOOT" not in codes or device.pending_reboot_key not in keys:
+                self.add(view, "m-reboot",
+                          f"Inform after Reboot(CommandKey={device.pending_reboot_key!r}) has "
+                          f"events {codes}", ref)  # fmt: skip
+        elif "M Reboot" in codes and device.pending_reboot_key is None and device.inform_count:
+            self.add(view, "m-reboot", "M Reboot without a Reboot from this ACS", ref)
+
+    def _check_forced(self, view, inform, ref) -> None:
+        names = {p.name for p in inform.parameter_list}
+        if not any(n.startswith("Device.") for n in names) and names:
+            return  # an InternetGatewayDevice root: TR-181's list does not apply
+        values = {p.name: p.value for p in inform.parameter_list}
+        declared = _version(values.get("Device.RootDataModelVersion", ""))
+        has_version = "Device.RootDataModelVersion" in values
+        forced = self._forced if self._forced is not None else forced_inform_parameters()
+        missing = [
+            p.path
+            for p in forced
+            if p.path not in names and (not has_version or p.version <= declared)
+        ]
+        if missing:
+            self.add(view, "forced-inform",
+                      f"Inform lacks forced parameter(s) {', '.join(missing)}", ref)  # fmt: skip
+
+    def _check_retry(self, view, inform, ref, device: Device) -> None:
+        count = inform.retry_count
+        if device.last_session_ok is None:
+            pass  # first contact: any RetryCount may be right
+        elif device.last_session_ok and count != 0:
+            self.add(view, "retry-count",
+                      f"RetryCount {count} after a successful session (expected 0)", ref)  # fmt: skip
+        elif not device.last_session_ok and device.last_retry_count is not None:
+            expected = device.last_retry_count + 1
+            if count != expected:
+                self.add(view, "retry-count",
+                          f"RetryCount {count} after a failed attempt with RetryCount "
+                          f"{device.last_retry_count} (expected {expected})", ref)  # fmt: skip
+
+    def _check_parameter_key(self, view, params: dict, ref, device: Device, where: str) -> None:
+        if device.expected_parameter_key is None:
+            return
+        for name in ("Device.ManagementServer.ParameterKey",
+                     "InternetGatewayDevice.ManagementServer.ParameterKey"):  # fmt: skip
+            if name in params:
+                if params[name] != device.expected_parameter_key:
+                    self.add(view, "parameter-key",
+                              f"{where} reports ParameterKey {params[name]!r}, expected "
+                              f"{device.expected_parameter_key!r}", ref)  # fmt: skip
+                return
+
+    def _check_cpe_request(self, view: SessionView, env: Any, ref: int | None) -> None:
+        method = env.method
+        if view.held:
+            self.add(view, "hold-requests", f"{method} sent while HoldRequests is true", ref)
+        if view.empty_post_seen:
+            self.add(view, "request-after-empty-post",
+                      f"{method} sent after the CPE's empty POST", ref)  # fmt: skip
+        if method == "TransferComplete" and view.device is not None:
+            key = env.body.command_key
+            kind = view.device.outstanding_transfers.get(key)
+            if kind is None:
+                self.add(view, "transfer-complete-unmatched",
+                          f"TransferComplete CommandKey {key!r} matches no outstanding "
+                          "Download/Upload", ref)  # fmt: skip
+            elif key not in view.transfers_this_session:
+                codes = view.inform_events
+                if ("7 TRANSFER COMPLETE", "") not in codes or (f"M {kind}", key) not in codes:
+                    self.add(view, "transfer-complete-events",
+                              f"TransferComplete({key!r}) in a session whose Inform events are "
+                              f"{[c for c, _ in codes]} (needs 7 TRANSFER COMPLETE and "
+                              f"M {kind} {key!r})", ref)  # fmt: skip
+
+    def _check_response(self, view: SessionView, env: Any, ref: int | None) -> None:
+        method = env.method
+        request = view.outstanding
+        if request is None:
+            self.add(view, "unexpected-response", f"{method} with no ACS request outstanding", ref)
+            return
+        if view.outstanding_id is not None and env.id != view.outstanding_id:
+            self.add(view, "id-echo",
+                      f"{method} has cwmp:ID {env.id!r}, the request had {view.outstanding_id!r}",
+                      ref)  # fmt: skip
+        req_method = type(request).METHOD
+        if method == "Fault":
+            code = env.body.fault_code
+            if not fault_allowed(req_method, code):
+                self.add(view, "fault-code-allowed",
+                          f"fault {code} is not allowed for {req_method}", ref)  # fmt: skip
+        elif method != f"{req_method}Response":
+            self.add(view, "response-type", f"{method} answers {req_method}", ref)
+        elif req_method == "GetParameterValues" and view.device is not None:
+            params = {p.name: p.value for p in env.body.parameter_list}
+            self._check_parameter_key(view, params, ref, view.device, where="GetParameterValues")
