@@ -66,6 +66,9 @@ LOOKUP_KEY = web.AppKey("ews_lookup", object)
 SESSIONS_KEY = web.AppKey("ews_sessions", SessionStore)
 JINJA_KEY = web.AppKey("ews_jinja", jinja2.Environment)
 CSS_KEY = web.AppKey("ews_css", bytes)
+DEVICE_RKEY = web.RequestKey("ews_device", object)
+HOST_RKEY = web.RequestKey("ews_host", str)
+SESSION_RKEY = web.RequestKey("ews_session", object)
 
 _CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -154,8 +157,8 @@ async def _device_middleware(request: web.Request, handler: Handler) -> web.Stre
         raise Reject(404, f"no printer at {host or 'this address'}")
     if not device.state.status.powered:
         raise Reject(503, "the printer is powered off")
-    request["device"] = device
-    request["host"] = host
+    request[DEVICE_RKEY] = device
+    request[HOST_RKEY] = host
     return await handler(request)
 
 
@@ -174,7 +177,7 @@ def _refusal(request: web.Request, status: int, message: str) -> web.Response:
         if status == 401:
             headers["WWW-Authenticate"] = 'Basic realm="printer administration", charset="UTF-8"'
         return web.json_response({"error": message}, status=status, headers=headers)
-    device = request.get("device")
+    device = request.get(DEVICE_RKEY)
     if device is None or request.app.get(JINJA_KEY) is None:
         return web.Response(status=status, text=message + "\n")
     return _render(request, "error.html", {"status": status, "message": message}, status=status)
@@ -186,19 +189,19 @@ def _refusal(request: web.Request, status: int, message: str) -> web.Response:
 
 
 def _device(request: web.Request) -> Device:
-    return request["device"]
+    return request[DEVICE_RKEY]  # type: ignore[return-value]
 
 
 def _session(request: web.Request) -> Session | None:
-    if "session" not in request:
+    if SESSION_RKEY not in request:
         device = _device(request)
-        request["session"] = request.app[SESSIONS_KEY].find(
+        request[SESSION_RKEY] = request.app[SESSIONS_KEY].find(
             request.cookies.get(COOKIE_NAME),
-            request["host"],
+            request[HOST_RKEY],
             device.state,
             device.clock.monotonic(),
         )
-    return request["session"]
+    return request[SESSION_RKEY]  # type: ignore[return-value]
 
 
 def _render(
@@ -376,7 +379,7 @@ async def config_post(request: web.Request) -> web.Response:
             request, "config.html", _form_context(page, shown, errors, False), status=400
         )
     pages.apply_changes(state, changes)
-    log.info("EWS %s: %s changed %s", request["host"], page.slug, [p for p, _ in changes])
+    log.info("EWS %s: %s changed %s", request[HOST_RKEY], page.slug, [p for p, _ in changes])
     raise web.HTTPSeeOther(f"/config/{page.slug}?saved=1")
 
 
@@ -395,7 +398,7 @@ async def login_post(request: web.Request) -> web.Response:
         context = {"next": nxt, "error": "Wrong user name or password.", "title": "Log in"}
         return _render(request, "login.html", context, status=401)
     session = request.app[SESSIONS_KEY].open(
-        request["host"], device.state, device.clock.monotonic()
+        request[HOST_RKEY], device.state, device.clock.monotonic()
     )
     response = web.HTTPSeeOther(nxt)
     _set_cookie(response, session.token)
@@ -495,7 +498,7 @@ async def api_login(request: web.Request) -> web.Response:
     if not check_credentials(device.state, body["username"], body["password"]):
         raise Reject(401, "wrong user name or password")
     session = request.app[SESSIONS_KEY].open(
-        request["host"], device.state, device.clock.monotonic()
+        request[HOST_RKEY], device.state, device.clock.monotonic()
     )
     response = web.json_response({"csrf_token": session.csrf})
     _set_cookie(response, session.token)

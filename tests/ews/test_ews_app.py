@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from emulator.ews.auth import COOKIE_NAME
 
@@ -84,7 +85,7 @@ async def test_session_is_bound_to_its_printer_and_its_password(ews_kit: Any) ->
         a, b = list(server.devices)
         async with ews_kit.client() as s:
             await ews_kit.login(s, server.urls[a])
-            token = s.cookie_jar.filter_cookies(server.urls[a])[COOKIE_NAME].value
+            token = s.cookie_jar.filter_cookies(URL(server.urls[a]))[COOKIE_NAME].value
         # One listener serves both printers by local address: each page shows its own printer.
         async with aiohttp.ClientSession() as s:
             for h in (a, b):
