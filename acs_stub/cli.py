@@ -1,0 +1,73 @@
+"""``printbench acs``: the stub ACS in the foreground.
+
+Prints the CWMP URL, the control API URL and the file server URL, then ``ready`` (DESIGN.md
+section 8), and runs until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from acs_stub.httpauth import MODES, AuthPolicy
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("acs", help="run the stub ACS (CWMP endpoint + control API)")
+    p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7547, help="CWMP port (default 7547)")
+    p.add_argument(
+        "--control-port", type=int, default=None,
+        help="control API and file server port (default 7557; 0 when --port is 0)",
+    )  # fmt: skip
+    p.add_argument("--cert", type=Path, help="TLS certificate (PEM): serve CWMP over HTTPS")
+    p.add_argument("--key", type=Path, help="TLS private key (PEM)")
+    p.add_argument("--auth", choices=MODES, default="none", help="CPE authentication")
+    p.add_argument("--username", default="", help="CPE username for --auth basic/digest")
+    p.add_argument("--password", default="", help="CPE password for --auth basic/digest")
+    p.add_argument("--session-timeout", type=float, default=30.0, help="seconds (default 30)")
+    p.add_argument("--cookie-path", default=None, help="add Path=<value> to the session cookie")
+    p.add_argument("--journal-dir", type=Path, default=None, help="default: reports/")
+    p.set_defaults(func=run)
+
+
+async def run(args: argparse.Namespace) -> int:
+    from acs_stub.control import AcsControl
+    from acs_stub.server import AcsConfig
+
+    if bool(args.cert) != bool(args.key):
+        print("printbench acs: --cert and --key go together", file=sys.stderr)
+        return 2
+    control_port = args.control_port
+    if control_port is None:
+        control_port = 0 if args.port == 0 else 7557
+    config = AcsConfig(
+        host=args.host,
+        port=args.port,
+        control_port=control_port,
+        ssl_cert=args.cert,
+        ssl_key=args.key,
+        session_timeout=args.session_timeout,
+        auth=AuthPolicy.of(args.auth, args.username, args.password),
+        cookie_path=args.cookie_path,
+        journal_dir=args.journal_dir,
+    )
+    try:
+        control = await AcsControl.start(config)
+    except OSError as exc:
+        print(f"printbench acs: cannot listen on {args.host}: {exc}", file=sys.stderr)
+        return 1
+    server = control.server
+    print(f"cwmp {server.cwmp_url}")
+    print(f"control {server.control_url}/api")
+    print(f"files {server.files_url}/files/")
+    if server.journal.path:
+        print(f"journal {server.journal.path}")
+    print("ready", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await control.stop()
+    return 0
