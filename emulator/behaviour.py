@@ -43,13 +43,27 @@ FAULTS: tuple[str, ...] = (
 SIDES = ("one-sided", "two-sided-long-edge", "two-sided-short-edge")
 ACTIVE_JOB_STATES = ("processing", "processing-stopped")
 TERMINAL_JOB_STATES = ("canceled", "aborted", "completed")
+_TICKET_KEYS = frozenset(
+    {"name", "user", "copies", "sides", "color", "media", "document_format", "size_bytes"}
+)
 STEADY = (1000, 0)  # prtConsoleOnTime / OffTime: always on
 BLINK = (500, 500)
 OFF = (0, 0)
 
 
 class EngineError(ValueError):
-    """An operation the printer refuses (unknown job, bad index, unknown fault, ...)."""
+    """An operation the printer refuses in its present state (powered off, job finished, ...)."""
+
+
+class EngineNotFound(EngineError, KeyError):
+    """No such job, tray, supply, cover, ..."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class EngineInvalid(EngineError):
+    """A malformed request: a bad parameter, an unknown fault, an unsupported ticket value."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +111,7 @@ class PrinterEngine:
         max_history: int = 100,
     ) -> None:
         if speed <= 0:
-            raise EngineError(f"speed must be positive, got {speed}")
+            raise EngineInvalid(f"speed must be positive, got {speed}")
         self.state = state
         self.clock = clock
         self.seed = seed
@@ -131,15 +145,15 @@ class PrinterEngine:
         if not s.status.is_accepting_jobs:
             raise EngineError("the printer is not accepting jobs")
         if not isinstance(copies, int) or isinstance(copies, bool) or not 1 <= copies <= 9999:
-            raise EngineError(f"copies must be an integer from 1 to 9999, got {copies!r}")
+            raise EngineInvalid(f"copies must be an integer from 1 to 9999, got {copies!r}")
         sides = sides or s.defaults.sides
         if sides not in SIDES:
-            raise EngineError(f"sides must be one of {', '.join(SIDES)}, got {sides!r}")
+            raise EngineInvalid(f"sides must be one of {', '.join(SIDES)}, got {sides!r}")
         if sides != "one-sided" and not self.duplex_supported():
-            raise EngineError(f"sides {sides!r} needs a duplex media path; this model has none")
+            raise EngineInvalid(f"sides {sides!r} needs a duplex media path; this model has none")
         media = media or s.defaults.media
         if media not in s.description.media_supported:
-            raise EngineError(
+            raise EngineInvalid(
                 f"media {media!r} is not supported (media_supported: "
                 f"{', '.join(s.description.media_supported)})"
             )
@@ -175,9 +189,9 @@ class PrinterEngine:
         if job.state != "pending-held" or "job-incoming" not in job.state_reasons:
             raise EngineError(f"job {job_id} is {job.state}; it accepts no more documents")
         if not isinstance(pages, int) or isinstance(pages, bool) or pages < 1:
-            raise EngineError(f"pages must be a positive integer, got {pages!r}")
+            raise EngineInvalid(f"pages must be a positive integer, got {pages!r}")
         if size_bytes < 0:
-            raise EngineError(f"size_bytes must not be negative, got {size_bytes}")
+            raise EngineInvalid(f"size_bytes must not be negative, got {size_bytes}")
         job.pages += pages
         job.documents += 1
         job.document_bytes += size_bytes
@@ -192,6 +206,12 @@ class PrinterEngine:
 
     def submit_job(self, *, pages: int, **ticket: Any) -> st.Job:
         """Create a job and add its one (last) document: the Print-Job path."""
+        unknown = set(ticket) - _TICKET_KEYS
+        if unknown:
+            raise EngineInvalid(
+                f"unknown job ticket key(s) {', '.join(sorted(unknown))} "
+                f"(expected {', '.join(sorted(_TICKET_KEYS))})"
+            )
         size = ticket.pop("size_bytes", pages * 4096)
         job = self.create_job(**ticket)
         try:
@@ -236,7 +256,7 @@ class PrinterEngine:
         for job in self.state.jobs:
             if job.index == job_id:
                 return job
-        raise EngineError(f"no job {job_id}")
+        raise EngineNotFound(f"no job {job_id}")
 
     def _release(self, job: st.Job) -> None:
         job.state = "pending"
@@ -873,7 +893,7 @@ class PrinterEngine:
 
     def _fault(self, fault: str, on: bool, params: dict[str, Any]) -> None:
         if fault not in FAULTS:
-            raise EngineError(f"unknown fault {fault!r} (faults: {', '.join(FAULTS)})")
+            raise EngineInvalid(f"unknown fault {fault!r} (faults: {', '.join(FAULTS)})")
         allowed = {
             "jam": {"tray_index"},
             "cover_open": {"cover_index"},
@@ -886,10 +906,10 @@ class PrinterEngine:
         extra = set(params) - allowed
         if extra:
             expected = ", ".join(sorted(allowed)) or "no parameters"
-            raise EngineError(f"fault {fault!r} takes {expected}; got {', '.join(sorted(extra))}")
+            raise EngineInvalid(f"fault {fault!r} takes {expected}; got {', '.join(sorted(extra))}")
         for key, value in params.items():
             if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-                raise EngineError(f"{key} must be an integer, got {value!r}")
+                raise EngineInvalid(f"{key} must be an integer, got {value!r}")
         self.tick()
         s = self.state
         if fault == "power_off":
@@ -940,12 +960,12 @@ class PrinterEngine:
 
     def _row(self, table: str, index: int | None) -> Any:
         if index is None:
-            raise EngineError(f"a {table} index is needed")
+            raise EngineInvalid(f"a {table} index is needed")
         try:
             return self.state.row(table, index)
         except KeyError:
             count = len(self.state.table(table))
-            raise EngineError(f"no {table} row {index} (this printer has {count})") from None
+            raise EngineNotFound(f"no {table} row {index} (this printer has {count})") from None
 
     def _black_supply(self) -> st.Supply:
         for supply in self.state.supplies:
@@ -984,7 +1004,7 @@ class PrinterEngine:
         if sheets is not None and (
             not isinstance(sheets, int) or isinstance(sheets, bool) or sheets < 0
         ):
-            raise EngineError(f"sheets must be a non-negative integer, got {sheets!r}")
+            raise EngineInvalid(f"sheets must be a non-negative integer, got {sheets!r}")
         trays = (
             [self._row("input_trays", tray_index)]
             if tray_index is not None

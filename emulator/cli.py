@@ -1,0 +1,108 @@
+"""``printbench printer``, ``printbench profiles`` and ``printbench profile import``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+from emulator.profile_schema import ProfileError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "printer", help="run one virtual printer in the foreground and print its endpoints"
+    )
+    p.add_argument(
+        "--profile", required=True, help="profile name (see `printbench profiles`) or YAML file"
+    )
+    p.add_argument(
+        "--host", default="127.1.0.1", help="loopback address of the printer (default 127.1.0.1)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="which unit of the model (identity), default 0"
+    )
+    p.add_argument("--acs-url", default=None, help="ACS URL for the embedded TR-069 client")
+    p.add_argument("--speed", type=float, default=1.0, help="print speed factor (default 1.0)")
+    p.add_argument(
+        "--standard-ports", action="store_true", help="use 161/udp, 631 and 80 (needs privileges)"
+    )
+    p.set_defaults(func=_printer)
+
+    p = subparsers.add_parser("profiles", help="list the printer profiles, one name a line")
+    p.set_defaults(func=_profiles)
+
+    p = subparsers.add_parser("profile", help="work with printer profiles")
+    sub = p.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
+    imp = sub.add_parser(
+        "import", help="build a profile from an snmpwalk -On dump or .snmprec file"
+    )
+    imp.add_argument("file", help="the walk or recording")
+    imp.add_argument("-o", "--output", help="write the profile here (default: standard output)")
+    imp.add_argument("--name", help="profile name (default: from the model)")
+    imp.set_defaults(func=_import)
+
+
+def _profiles(args: argparse.Namespace) -> int:
+    from emulator.profiles import list_profiles
+
+    for name in list_profiles():
+        print(name)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from emulator.profile_import import import_walk
+
+    name = args.name
+    if name is None and args.output:
+        name = Path(args.output).stem
+    try:
+        text = import_walk(args.file, name=name)
+    except ProfileError as exc:
+        print(f"printbench profile import: {exc}", file=sys.stderr)
+        return 1
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+async def _printer(args: argparse.Namespace) -> int:
+    from emulator.device import Ports, VirtualPrinter
+
+    try:
+        printer = VirtualPrinter(
+            args.profile,
+            host=args.host,
+            seed=args.seed,
+            acs_url=args.acs_url,
+            speed=args.speed,
+            ports=Ports.standard() if args.standard_ports else Ports(),
+        )
+    except (ProfileError, ValueError) as exc:
+        print(f"printbench printer: {exc}", file=sys.stderr)
+        return 2
+    try:
+        await printer.start()
+    except OSError as exc:
+        print(f"printbench printer: cannot listen on {args.host}: {exc}", file=sys.stderr)
+        return 1
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        for line in printer.endpoint_lines():
+            print(line)
+        print("ready", flush=True)
+        await stop.wait()
+    finally:
+        await printer.stop()
+    return 0

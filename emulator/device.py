@@ -1,0 +1,178 @@
+"""One virtual printer: its state, behaviour engine, clock, control API and protocol faces.
+
+``VirtualPrinter`` is what the faces receive from ``lookup(local_host)``: it has ``.state``,
+``.engine``, ``.clock`` (and ``.control``). :meth:`VirtualPrinter.start` binds the faces on
+the printer's own loopback address with the standard port layout (DESIGN §8): SNMP 1161/udp,
+IPP 8631 at ``/ipp/print``, EWS 8080, the control API 8081 (``/api/...``), TR-069 connection
+requests 7547 (added by the embedded TR-069 client). A fleet shares listeners between devices
+instead; this class is the single-printer case and the unit a fleet is made of.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from emulator.behaviour import PrinterEngine
+from emulator.clock import Clock, SystemClock
+from emulator.control import PrinterControl, create_control_app
+from emulator.profiles import Profile, build_printer, load_profile
+
+log = logging.getLogger(__name__)
+
+FACES: tuple[str, ...] = ("snmp", "ipp", "ews", "control")
+
+
+@dataclass(frozen=True)
+class Ports:
+    """The port layout on a printer's address (0: let the system choose, for tests)."""
+
+    snmp: int = 1161
+    ipp: int = 8631
+    ews: int = 8080
+    control: int = 8081
+    cwmp: int = 7547  # connection requests (the embedded TR-069 client)
+
+    @classmethod
+    def standard(cls) -> Ports:
+        """The ports a real printer uses (needs privileges to bind)."""
+        return cls(snmp=161, ipp=631, ews=80, control=8081, cwmp=7547)
+
+    @classmethod
+    def ephemeral(cls) -> Ports:
+        return cls(snmp=0, ipp=0, ews=0, control=0, cwmp=0)
+
+
+class VirtualPrinter:
+    """A printer of ``profile``, unit ``seed``, on loopback address ``host``."""
+
+    def __init__(
+        self,
+        profile: str | Profile,
+        *,
+        host: str = "127.1.0.1",
+        seed: int = 0,
+        clock: Clock | None = None,
+        speed: float = 1.0,
+        acs_url: str | None = None,
+        ports: Ports | None = None,
+    ) -> None:
+        self.profile = profile if isinstance(profile, Profile) else load_profile(profile)
+        self.host = host
+        self.seed = seed
+        self.clock: Clock = clock or SystemClock()
+        self.ports = ports or Ports()
+        self.acs_url = acs_url
+        self.state = self._build()
+        self.engine = PrinterEngine(
+            self.state, self.clock, seed=seed, speed=speed, factory=self._build
+        )
+        self.control = PrinterControl(self)
+        self.endpoints: dict[str, str] = {}
+        self._runners: list[web.AppRunner] = []
+        self._snmp_agent: Any = None
+        self._driver: asyncio.Task[None] | None = None
+
+    def _build(self) -> Any:
+        state = build_printer(self.profile, seed=self.seed, clock=self.clock, host=self.host)
+        if self.acs_url:
+            state.management.acs_url = self.acs_url
+        return state
+
+    def lookup(self, local_host: str) -> VirtualPrinter | None:
+        """The faces' lookup: this printer for its own address."""
+        return self if local_host == self.host else None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self, *, faces: tuple[str, ...] = FACES, drive: bool = True) -> dict[str, str]:
+        """Bind the faces on the printer's address; with ``drive``, run the engine in real time.
+
+        Returns ``{face: endpoint URL}`` (also kept in :attr:`endpoints`)."""
+        unknown = set(faces) - set(FACES)
+        if unknown:
+            raise ValueError(
+                f"unknown face(s) {', '.join(sorted(unknown))} (faces: {', '.join(FACES)})"
+            )
+        try:
+            if "snmp" in faces:
+                from emulator.snmp.agent import SnmpAgent
+
+                self._snmp_agent = SnmpAgent()
+                host, port = await self._snmp_agent.add_device(self, self.host, self.ports.snmp)
+                self.endpoints["snmp"] = f"udp://{host}:{port}"
+            if "ipp" in faces:
+                from emulator.ipp.server import create_ipp_app
+
+                port = await self._serve(
+                    create_ipp_app(self.lookup, ews_port=self.ports.ews), self.ports.ipp
+                )
+                self.endpoints["ipp"] = f"ipp://{self.host}:{port}/ipp/print"
+            if "ews" in faces:
+                from emulator.ews.app import create_ews_app
+
+                port = await self._serve(create_ews_app(self.lookup), self.ports.ews)
+                self.endpoints["ews"] = f"http://{self.host}:{port}/"
+            if "control" in faces:
+                port = await self._serve(create_control_app(self.lookup), self.ports.control)
+                self.endpoints["control"] = f"http://{self.host}:{port}/api/"
+        except BaseException:
+            await self.stop()
+            raise
+        if drive:
+            self._driver = asyncio.create_task(self.engine.run(), name=f"engine {self.host}")
+        return dict(self.endpoints)
+
+    async def _serve(self, app: web.Application, port: int) -> int:
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        self._runners.append(runner)
+        site = web.TCPSite(runner, self.host, port, reuse_address=True)
+        await site.start()
+        bound = [a for a in runner.addresses if isinstance(a, tuple)]
+        return int(bound[-1][1]) if bound else port
+
+    async def stop(self) -> None:
+        """Close every face and stop the engine driver."""
+        if self._driver is not None:
+            self._driver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._driver
+            self._driver = None
+        for runner in reversed(self._runners):
+            await runner.cleanup()
+        self._runners.clear()
+        if self._snmp_agent is not None:
+            await self._snmp_agent.close()
+            self._snmp_agent = None
+        self.endpoints.clear()
+
+    async def __aenter__(self) -> VirtualPrinter:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def endpoint_lines(self) -> list[str]:
+        """What ``printbench printer`` prints, one endpoint a line."""
+        s = self.state
+        lines = [
+            f"printer {s.description.name} {s.identity.manufacturer} {s.identity.model} serial {s.identity.serial_number}"
+        ]
+        if "snmp" in self.endpoints:
+            lines.append(
+                f"snmp {self.endpoints['snmp']} community {s.snmp.read_community}/{s.snmp.write_community}"
+                f" v3 user {s.snmp.v3_user}"
+            )
+        for face in ("ipp", "ews", "control"):
+            if face in self.endpoints:
+                lines.append(f"{face} {self.endpoints[face]}")
+        if s.management.acs_url:
+            lines.append(f"acs {s.management.acs_url}")
+        return lines
