@@ -233,7 +233,12 @@ class AcsServer:
     async def _handle(self, request: web.Request) -> web.Response:
         transport_key = request.transport
         try:
-            body = await request.read()
+            body = await asyncio.wait_for(request.read(), self.config.read_timeout)
+        except TimeoutError:
+            self._journal_in(request, None, b"", note="body not received in time")
+            return self._respond(
+                request, None, _Reply(408, b"request timeout\n", note="slow client")
+            )
         except web.HTTPRequestEntityTooLarge:
             self._journal_in(request, None, b"", note="body over the size limit")
             reply = _Reply(413, b"request body too large\n", note="refused: too large")

@@ -453,8 +453,8 @@ class Judge:
 
     def session_closed(self, view: SessionView, reason: str, ref: int | None) -> None:
         """The session ended; ``reason`` is 'done' (empty 204 sent) or why it was dropped."""
-        if reason == "done":
-            return
+        if reason == "done" or reason.startswith("failed"):
+            return  # a failed session was already judged on the envelope that broke it
         if view.outstanding is not None:
             self.add(view, "session-end",
                       f"session {reason} with {type(view.outstanding).__name__} unanswered",
@@ -468,7 +468,8 @@ class Judge:
         if facts.id_present and facts.id_must_understand != "1":
             self.add(view, "id-must-understand",
                      f"cwmp:ID has mustUnderstand={facts.id_must_understand!r}", ref)  # fmt: skip
-        self.add(view, "xsd-valid", f"undecodable envelope: {error}", ref)
+        else:
+            self.add(view, "xsd-valid", f"undecodable envelope: {error}", ref)
 
     def empty_post_while_outstanding(self, view: SessionView, ref: int | None) -> None:
         what = type(view.outstanding).__name__ if view.outstanding is not None else "a request"
