@@ -66,6 +66,7 @@ LOOKUP_KEY = web.AppKey("ews_lookup", object)
 SESSIONS_KEY = web.AppKey("ews_sessions", SessionStore)
 JINJA_KEY = web.AppKey("ews_jinja", jinja2.Environment)
 CSS_KEY = web.AppKey("ews_css", bytes)
+ICON_KEY = web.AppKey("ews_icon", bytes)
 DEVICE_RKEY = web.RequestKey("ews_device", object)
 HOST_RKEY = web.RequestKey("ews_host", str)
 SESSION_RKEY = web.RequestKey("ews_session", object)
@@ -106,6 +107,7 @@ def create_ews_app(lookup: Lookup, *, sessions: SessionStore | None = None) -> w
         lstrip_blocks=True,
     )
     app[CSS_KEY] = (HERE / "static" / "ews.css").read_bytes()
+    app[ICON_KEY] = (HERE / "static" / "icon.svg").read_bytes()
     app.on_response_prepare.append(_security_headers)
     r = app.router
     r.add_get("/", status_page)
@@ -118,6 +120,8 @@ def create_ews_app(lookup: Lookup, *, sessions: SessionStore | None = None) -> w
     r.add_post("/login", login_post)
     r.add_post("/logout", logout_post)
     r.add_get("/static/ews.css", css)
+    r.add_get("/static/icon.svg", icon)
+    r.add_get("/favicon.ico", icon)
     r.add_get("/api/status", api_status)
     r.add_get("/api/info", api_info)
     r.add_get("/api/pages", api_pages)
@@ -167,7 +171,7 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    if request.path != "/static/ews.css":
+    if not request.path.startswith("/static/"):
         response.headers.setdefault("Cache-Control", "no-store")
 
 
@@ -289,6 +293,10 @@ def _no_constant(name: str) -> Any:
 
 async def css(request: web.Request) -> web.Response:
     return web.Response(body=request.app[CSS_KEY], content_type="text/css", charset="utf-8")
+
+
+async def icon(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[ICON_KEY], content_type="image/svg+xml")
 
 
 async def status_page(request: web.Request) -> web.Response:

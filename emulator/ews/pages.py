@@ -106,6 +106,9 @@ def _color_needs_color_printer(values: Values, state: PrinterState) -> Errors:
 # The configuration pages (one per row of the seed's EWS table, plus the TR-069 client)
 # ---------------------------------------------------------------------------------------------
 
+#: Menu groups, in the order the navigation lists them.
+GROUPS = ("General", "Network", "Printing", "Management")
+
 EMAIL_EVENTS = (
     "supplyLow",
     "supplyEmpty",
@@ -444,7 +447,7 @@ def config_pages(state: PrinterState) -> dict[str, ConfigPage]:
         ConfigPage(
             "printer-info",
             "Printer information",
-            "Device",
+            "General",
             "How the printer identifies itself on the network and to its owners.",
             (
                 Field("description.name", "Printer name", "text", max_len=127, allow_empty=False),
@@ -540,6 +543,8 @@ def config_pages(state: PrinterState) -> dict[str, ConfigPage]:
             ),
         ),
     ]
+    order = {group: n for n, group in enumerate(GROUPS)}
+    pages.sort(key=lambda p: order.get(p.group, len(order)))  # stable: menu order per group
     return {p.slug: p for p in pages}
 
 
@@ -710,10 +715,8 @@ def status_model(state: PrinterState, monotonic_now: float) -> dict[str, Any]:
         receptacle = s.supply_class == "receptacleThatIsFilled"
         if pct is None:
             condition = "unknown" if s.level in (-1, -2) else "ok"
-        elif receptacle:
-            condition = (
-                "full" if pct >= 100 else ("almost full" if 100 - pct < s.low_percent else "ok")
-            )
+        elif receptacle:  # RFC 3805: a receptacle's level is the room left in it
+            condition = "full" if s.level == 0 else ("almost full" if pct < s.low_percent else "ok")
         else:
             condition = "empty" if s.level == 0 else ("low" if pct < s.low_percent else "ok")
         supplies.append(
@@ -728,7 +731,8 @@ def status_model(state: PrinterState, monotonic_now: float) -> dict[str, Any]:
                 "max_capacity": s.max_capacity,
                 "unit": s.unit,
                 "percent": pct,
-                "level_text": _level_text(s.level, s.max_capacity, s.unit),
+                "level_text": _level_text(s.level, s.max_capacity, s.unit)
+                + (" room left" if receptacle and pct is not None else ""),
                 "condition": condition,
                 "part_number": s.part_number,
             }

@@ -125,3 +125,13 @@ def ews_kit() -> Any:
         fresh_hosts=fresh_hosts,
         make_device=make_device,
     )
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def ews_module() -> AsyncIterator[Server]:
+    """One EWS for a whole module (the Chromium tests share one browser and one server)."""
+    server, runner = await start_server(fresh_hosts(1))
+    try:
+        yield server
+    finally:
+        await runner.cleanup()
