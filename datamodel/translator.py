@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from datamodel import rules
+from datamodel import extensions, rules
 from datamodel.xsd import UNBOUNDED, SimpleInfo, SmNode, load_print_service, safe_parser
 
 DM_NS = "urn:broadband-forum-org:cwmp:datamodel-1-15"
@@ -165,15 +165,52 @@ def syntax_for(info: SimpleInfo, repeated: bool, data_type: str | None = None) -
         # PWG "extension" pattern: well-known values OR a vendor keyword. A closed BBF
         # enumeration would reject the extensions, so each value becomes a literal pattern
         # and the extension pattern is kept: exactly the union's value space.
-        pats = [re.escape(e) for e in info.enumerations] + list(info.patterns)
+        pats = [re.escape(e) for e in info.enumerations] + [
+            portable_pattern(x) for x in info.patterns
+        ]
         syn.patterns = tuple(dict.fromkeys(pats))
     elif info.enumerations:
         syn.enumerations = tuple(dict.fromkeys(info.enumerations))
     elif info.patterns:
-        syn.patterns = tuple(dict.fromkeys(info.patterns))
+        syn.patterns = tuple(dict.fromkeys(portable_pattern(x) for x in info.patterns))
     if syn.min_length == 0:
         syn.min_length = None
     return syn
+
+
+_UNICODE_CLASSES = {"Ll": "a-z", "Lu": "A-Z", "L": "A-Za-z", "Nd": "0-9", "N": "0-9"}
+
+
+def portable_pattern(xsd_regex: str) -> str:
+    """An XSD regex in the subset BBF tools and Python ``re`` share.
+
+    XSD's ``\\p{Ll}``-style Unicode classes have no Python ``re`` equivalent; the PWG uses them
+    only for ASCII keywords (media size names), so they become ASCII ranges.
+    """
+    out: list[str] = []
+    depth = 0
+    i = 0
+    while i < len(xsd_regex):
+        ch = xsd_regex[i]
+        if ch == "\\" and xsd_regex[i + 1 : i + 3] == "p{":
+            end = xsd_regex.index("}", i)
+            rng = _UNICODE_CLASSES.get(xsd_regex[i + 3 : end])
+            if rng is None:
+                raise TranslationError(f"pattern {xsd_regex!r}: unsupported class")
+            out.append(rng if depth else f"[{rng}]")
+            i = end + 1
+            continue
+        if ch == "\\":
+            out.append(xsd_regex[i : i + 2])
+            i += 2
+            continue
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth = max(0, depth - 1)
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def _escape_markup(text: str) -> str:
@@ -314,6 +351,34 @@ class _Translator:
         return out
 
 
+def extension_objects(parent: str) -> list[DmObject]:
+    """The vendor-extension object for EWS-table settings (see datamodel/extensions.py)."""
+    base = f"{parent}{extensions.OBJECT_NAME}."
+    objs = [
+        DmObject(
+            path=base,
+            description=(
+                "Printer settings of the seed's EWS table that the PWG Semantic Model has no "
+                "element for (network services, SNMP, time, TCP/IP, e-mail alerts, finishing, "
+                "PCL/PostScript). Vendor extension (TR-106 3.3)."
+            ),
+        )
+    ]
+    for obj_name, rows in extensions.SETTINGS.items():
+        obj = DmObject(path=f"{base}{obj_name}.", description=f"{obj_name} settings (EWS).")
+        for name, typ, is_list, max_len, desc in rows:
+            obj.params.append(
+                DmParam(
+                    name=name,
+                    syntax=Syntax(typ, is_list=is_list, max_length=max_len),
+                    description=desc,
+                    access="readWrite",
+                )
+            )
+        objs.append(obj)
+    return objs
+
+
 def translate(root: SmNode) -> DmModel:
     """The PrintService:1.0 model of an SM ``PrintService`` tree."""
     tr = _Translator()
@@ -331,7 +396,7 @@ def translate(root: SmNode) -> DmModel:
         params=[_alias_param()],
         sm_path="",
     )
-    subs = tr.object_children(root, top, "")
+    subs = tr.object_children(root, top, "") + extension_objects(top.path)
     top_param = DmParam(
         name="PrintServiceNumberOfEntries",
         syntax=Syntax("unsignedInt"),
