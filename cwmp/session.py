@@ -374,10 +374,11 @@ class CpeSession(_Base):
         self._touch(now)
         return self._send_inform()
 
-    def _send_inform(self) -> bytes:
+    def _send_inform(self, *, resend: bool = False) -> bytes:
         assert self._inform is not None
         self._outstanding = self._inform
-        self._outstanding_id = self._new_id()
+        if not resend:
+            self._outstanding_id = self._new_id()
         self.state = CpeState.AWAIT_INFORM_RESPONSE
         return self._encode(
             m.Envelope(
@@ -399,12 +400,14 @@ class CpeSession(_Base):
             raise LocalProtocolError(f"next_post() in state {self.state.value}")
         self._touch(now)
         if self._resend_inform:
+            # 8005: the same request, unchanged (same cwmp:ID).
             self._resend_inform = False
-            return self._send_inform()
+            return self._send_inform(resend=True)
         if self._queue and not self.hold_requests:
             request = self._queue[0]
+            if not (self._attempts and self._outstanding is request):
+                self._outstanding_id = self._new_id()
             self._outstanding = request
-            self._outstanding_id = self._new_id()
             self.state = CpeState.AWAIT_RESPONSE
             return self._encode(
                 m.Envelope(request, id=self._outstanding_id, namespace=self.namespace)
