@@ -72,7 +72,9 @@ class _Endpoint(asyncio.DatagramProtocol):
             self.agent._datagram(self, data, addr)
         except Exception:  # never let one datagram stop the endpoint
             self.agent.counters.internal_errors += 1
-            log.exception("SNMP %s:%d: unexpected error on a datagram from %s", self.host, self.port, addr)
+            log.exception(
+                "SNMP %s:%d: unexpected error on a datagram from %s", self.host, self.port, addr
+            )
 
     def error_received(self, exc: Exception) -> None:  # ICMP port unreachable etc.
         log.debug("SNMP %s:%d: %s", self.host, self.port, exc)
@@ -103,7 +105,9 @@ class SnmpAgent:
             sock.bind((host, port))
         except OSError as exc:
             sock.close()
-            raise SnmpAgentError(f"SNMP {host}:{port}/udp: cannot bind: {exc.strerror or exc}") from None
+            raise SnmpAgentError(
+                f"SNMP {host}:{port}/udp: cannot bind: {exc.strerror or exc}"
+            ) from None
         sock.setblocking(False)
         bound = sock.getsockname()[:2]
         if bound in self._endpoints:
@@ -198,7 +202,8 @@ class SnmpAgent:
             return
         snmp = state.snmp
         response = handle_datagram(
-            ep.mib, data,
+            ep.mib,
+            data,
             read_community=snmp.read_community.encode(),
             write_community=snmp.write_community.encode(),
             counters=c,
@@ -223,7 +228,11 @@ class SnmpAgent:
     # -- traps ----------------------------------------------------------------------------
 
     def _on_change(self, ep: _Endpoint, event: st.ChangeEvent) -> None:
-        if event.path != "alerts" or not isinstance(event.new, int) or not isinstance(event.old, int):
+        if (
+            event.path != "alerts"
+            or not isinstance(event.new, int)
+            or not isinstance(event.old, int)
+        ):
             return
         if event.new <= event.old or not ep.state.status.powered:
             return
@@ -236,7 +245,9 @@ class SnmpAgent:
         if not snmp.trap_destinations or ep.transport is None:
             return 0
         packet = encode_alert_trap(
-            alert, uptime_ticks=ep.mib.uptime(), community=snmp.trap_community,
+            alert,
+            uptime_ticks=ep.mib.uptime(),
+            community=snmp.trap_community,
             request_id=random.getrandbits(31),
         )
         sent = 0
@@ -280,26 +291,39 @@ class SnmpAgent:
         from pysnmp.entity import config
 
         snmp = ep.state.snmp
-        auth = {"SHA": config.USM_AUTH_HMAC96_SHA, "SHA256": config.USM_AUTH_HMAC192_SHA256,
-                "MD5": config.USM_AUTH_HMAC96_MD5}.get(snmp.v3_auth_protocol.upper())
+        auth = {
+            "SHA": config.USM_AUTH_HMAC96_SHA,
+            "SHA256": config.USM_AUTH_HMAC192_SHA256,
+            "MD5": config.USM_AUTH_HMAC96_MD5,
+        }.get(snmp.v3_auth_protocol.upper())
         priv = {"AES": config.USM_PRIV_CFB128_AES, "DES": config.USM_PRIV_CBC56_DES}.get(
-            snmp.v3_priv_protocol.upper())
+            snmp.v3_priv_protocol.upper()
+        )
         if auth is None or priv is None:
             raise SnmpAgentError(
                 f"SNMPv3 user {snmp.v3_user!r}: unsupported protocols "
-                f"{snmp.v3_auth_protocol}/{snmp.v3_priv_protocol} (SHA, SHA256, MD5 / AES, DES)")
+                f"{snmp.v3_auth_protocol}/{snmp.v3_priv_protocol} (SHA, SHA256, MD5 / AES, DES)"
+            )
         if len(snmp.v3_auth_key) < 8 or len(snmp.v3_priv_key) < 8:
             raise SnmpAgentError(f"SNMPv3 user {snmp.v3_user!r}: keys need at least 8 characters")
-        creds = (snmp.v3_auth_protocol.upper(), snmp.v3_auth_key, snmp.v3_priv_protocol.upper(), snmp.v3_priv_key)
+        creds = (
+            snmp.v3_auth_protocol.upper(),
+            snmp.v3_auth_key,
+            snmp.v3_priv_protocol.upper(),
+            snmp.v3_priv_key,
+        )
         known = self._v3_users.get(snmp.v3_user)
         if known is not None:
             if known[0] != creds:
                 raise SnmpAgentError(
                     f"SNMPv3 user {snmp.v3_user!r} is already served with other keys by this "
-                    "process (one snmpEngineID per process: give devices distinct user names)")
+                    "process (one snmpEngineID per process: give devices distinct user names)"
+                )
             self._v3_users[snmp.v3_user] = (creds, known[1] + 1)
         else:
-            config.add_v3_user(self._engine, snmp.v3_user, auth, snmp.v3_auth_key, priv, snmp.v3_priv_key)
+            config.add_v3_user(
+                self._engine, snmp.v3_user, auth, snmp.v3_auth_key, priv, snmp.v3_priv_key
+            )
             self._v3_users[snmp.v3_user] = (creds, 1)
         ep.v3_user = snmp.v3_user
 
@@ -329,15 +353,22 @@ def _make_v3_responder() -> type:
     from pysnmp.proto.api import v2c
 
     to_ours = {
-        v2c.Integer.tagSet: ber.INTEGER, v2c.OctetString.tagSet: ber.OCTET_STRING,
-        v2c.Null.tagSet: ber.NULL, v2c.ObjectIdentifier.tagSet: ber.OBJECT_IDENTIFIER,
-        v2c.IpAddress.tagSet: ber.IP_ADDRESS, v2c.Counter32.tagSet: ber.COUNTER32,
-        v2c.Gauge32.tagSet: ber.GAUGE32, v2c.TimeTicks.tagSet: ber.TIMETICKS,
-        v2c.Opaque.tagSet: ber.OPAQUE, v2c.Counter64.tagSet: ber.COUNTER64,
+        v2c.Integer.tagSet: ber.INTEGER,
+        v2c.OctetString.tagSet: ber.OCTET_STRING,
+        v2c.Null.tagSet: ber.NULL,
+        v2c.ObjectIdentifier.tagSet: ber.OBJECT_IDENTIFIER,
+        v2c.IpAddress.tagSet: ber.IP_ADDRESS,
+        v2c.Counter32.tagSet: ber.COUNTER32,
+        v2c.Gauge32.tagSet: ber.GAUGE32,
+        v2c.TimeTicks.tagSet: ber.TIMETICKS,
+        v2c.Opaque.tagSet: ber.OPAQUE,
+        v2c.Counter64.tagSet: ber.COUNTER64,
     }
     pdu_types = {
-        rfc1905.GetRequestPDU.tagSet: ber.GET, rfc1905.GetNextRequestPDU.tagSet: ber.GETNEXT,
-        rfc1905.GetBulkRequestPDU.tagSet: ber.GETBULK, rfc1905.SetRequestPDU.tagSet: ber.SET,
+        rfc1905.GetRequestPDU.tagSet: ber.GET,
+        rfc1905.GetNextRequestPDU.tagSet: ber.GETNEXT,
+        rfc1905.GetBulkRequestPDU.tagSet: ber.GETBULK,
+        rfc1905.SetRequestPDU.tagSet: ber.SET,
     }
 
     def ours(value: Any) -> ber.Value:
@@ -352,15 +383,26 @@ def _make_v3_responder() -> type:
 
     def theirs(value: ber.Value) -> Any:
         tag, v = value
-        return {
-            ber.INTEGER: v2c.Integer, ber.OCTET_STRING: v2c.OctetString,
-            ber.OBJECT_IDENTIFIER: v2c.ObjectIdentifier, ber.IP_ADDRESS: v2c.IpAddress,
-            ber.COUNTER32: v2c.Counter32, ber.GAUGE32: v2c.Gauge32, ber.TIMETICKS: v2c.TimeTicks,
-            ber.OPAQUE: v2c.Opaque, ber.COUNTER64: v2c.Counter64,
-        }[tag](v) if tag not in (ber.NULL, ber.NO_SUCH_OBJECT, ber.NO_SUCH_INSTANCE, ber.END_OF_MIB_VIEW) else {
-            ber.NULL: v2c.Null, ber.NO_SUCH_OBJECT: v2c.NoSuchObject,
-            ber.NO_SUCH_INSTANCE: v2c.NoSuchInstance, ber.END_OF_MIB_VIEW: v2c.EndOfMibView,
-        }[tag]("")
+        return (
+            {
+                ber.INTEGER: v2c.Integer,
+                ber.OCTET_STRING: v2c.OctetString,
+                ber.OBJECT_IDENTIFIER: v2c.ObjectIdentifier,
+                ber.IP_ADDRESS: v2c.IpAddress,
+                ber.COUNTER32: v2c.Counter32,
+                ber.GAUGE32: v2c.Gauge32,
+                ber.TIMETICKS: v2c.TimeTicks,
+                ber.OPAQUE: v2c.Opaque,
+                ber.COUNTER64: v2c.Counter64,
+            }[tag](v)
+            if tag not in (ber.NULL, ber.NO_SUCH_OBJECT, ber.NO_SUCH_INSTANCE, ber.END_OF_MIB_VIEW)
+            else {
+                ber.NULL: v2c.Null,
+                ber.NO_SUCH_OBJECT: v2c.NoSuchObject,
+                ber.NO_SUCH_INSTANCE: v2c.NoSuchInstance,
+                ber.END_OF_MIB_VIEW: v2c.EndOfMibView,
+            }[tag]("")
+        )
 
     class V3Responder(cmdrsp.CommandResponderBase):
         SUPPORTED_PDU_TYPES = tuple(pdu_types)
@@ -369,7 +411,9 @@ def _make_v3_responder() -> type:
             super().__init__(snmpEngine, snmpContext)
             self.agent = agent
 
-        def handle_management_operation(self, snmpEngine: Any, stateReference: Any, contextName: Any, PDU: Any) -> None:
+        def handle_management_operation(
+            self, snmpEngine: Any, stateReference: Any, contextName: Any, PDU: Any
+        ) -> None:
             request = v2c.apiPDU.get_varbinds(PDU)
             try:
                 status, index, varbinds = self._answer(snmpEngine, contextName, PDU, request)
@@ -381,11 +425,15 @@ def _make_v3_responder() -> type:
             self.send_varbinds(snmpEngine, stateReference, status, index, varbinds)
             self.release_state_information(stateReference)
 
-        def _answer(self, snmpEngine: Any, contextName: Any, PDU: Any, request: list[Any]) -> tuple[int, int, list[Any]]:
+        def _answer(
+            self, snmpEngine: Any, contextName: Any, PDU: Any, request: list[Any]
+        ) -> tuple[int, int, list[Any]]:
             info = snmpEngine.observer.get_execution_context("rfc3412.receiveMessage:request")
             ep = self.agent._by_domain.get(tuple(info["transportDomain"]))
             allowed = (
-                ep is not None and ep.state.status.powered and ep.state.snmp.v3_enabled
+                ep is not None
+                and ep.state.status.powered
+                and ep.state.snmp.v3_enabled
                 and str(info["securityName"]) == ep.state.snmp.v3_user
                 and int(info["securityLevel"]) == 3  # authPriv only
                 and bytes(contextName) == b""
@@ -400,8 +448,15 @@ def _make_v3_responder() -> type:
                     "non_repeaters": int(v2c.apiBulkPDU.get_non_repeaters(PDU)),
                     "max_repetitions": int(v2c.apiBulkPDU.get_max_repetitions(PDU)),
                 }
-            rsp = respond(ep.mib, pdu_type, vbs, v1=False, may_write=True,
-                          size_budget=MAX_RESPONSE_SIZE - 200, **kwargs)
+            rsp = respond(
+                ep.mib,
+                pdu_type,
+                vbs,
+                v1=False,
+                may_write=True,
+                size_budget=MAX_RESPONSE_SIZE - 200,
+                **kwargs,
+            )
             self.agent._touch(ep.mib)
             if rsp.error_status:
                 return rsp.error_status, rsp.error_index, request

@@ -166,7 +166,9 @@ def detected_error_state(state: st.PrinterState) -> bytes:
 def printer_status(state: st.PrinterState) -> int:
     """hrPrinterStatus: idle(3), printing(4), warmup(5), other(1)."""
     s = state.status
-    if s.state == "warmup" or any(_reason_base(r) in ("warming-up", "warmup") for r in s.state_reasons):
+    if s.state == "warmup" or any(
+        _reason_base(r) in ("warming-up", "warmup") for r in s.state_reasons
+    ):
         return en.HR_PRINTER_STATUS["warmup"]
     if s.state == "processing":
         return en.HR_PRINTER_STATUS["printing"]
@@ -193,7 +195,11 @@ def _alert_bits(state: st.PrinterState, group: str, index: int) -> int:
 
 
 def subunit_status(
-    state: st.PrinterState, group: str, index: int, *, missing: bool = False,
+    state: st.PrinterState,
+    group: str,
+    index: int,
+    *,
+    missing: bool = False,
     active: bool = False,
 ) -> int:
     """PrtSubUnitStatusTC: availability (0 idle, 1 unavailable on request, 4 active) + 8
@@ -235,8 +241,13 @@ class _Builder:
         for index, value in items:
             self.rows.append(((*oid, *index), value))
 
-    def table(self, entry: OID, rows: Iterable[Any], index: Callable[[Any], OID],
-              columns: dict[int, Callable[[Any], Value]]) -> None:
+    def table(
+        self,
+        entry: OID,
+        rows: Iterable[Any],
+        index: Callable[[Any], OID],
+        columns: dict[int, Callable[[Any], Value]],
+    ) -> None:
         rows = list(rows)
         for col, fn in columns.items():
             self.column((*entry, col), ((index(r), fn(r)) for r in rows))
@@ -246,7 +257,10 @@ class _Builder:
         oids = [r[0] for r in self.rows]
         values = [r[1] for r in self.rows]
         return MibTable(
-            oids, values, frozenset(self.objects), {o: i for i, o in enumerate(oids)},
+            oids,
+            values,
+            frozenset(self.objects),
+            {o: i for i, o in enumerate(oids)},
             [None] * len(oids),
         )
 
@@ -340,8 +354,13 @@ class MibDevice:
         ident, desc, status = s.identity, s.description, s.status
 
         # SNMPv2-MIB system group
-        b.scalar((*SYSTEM, 1), _s(f"{ident.manufacturer} {ident.model}".strip()
-                                  + (f" {ident.software_version}" if ident.software_version else "")))
+        b.scalar(
+            (*SYSTEM, 1),
+            _s(
+                f"{ident.manufacturer} {ident.model}".strip()
+                + (f" {ident.software_version}" if ident.software_version else "")
+            ),
+        )
         b.scalar((*SYSTEM, 2), _oid(_safe_oid(ident.sys_object_id)))
         b.scalar((*SYSTEM, 3), lambda: _tt(self.uptime()))
         b.scalar((*SYSTEM, 4), _s(desc.contact_name))
@@ -354,232 +373,415 @@ class MibDevice:
         ifs = s.interfaces
         b.scalar(IF_NUMBER, _i(len(ifs)))
         one = lambda r: (r.index,)  # noqa: E731
-        b.table(IF_ENTRY, ifs, one, {
-            1: lambda r: _i(r.index),
-            2: lambda r: _s(r.description),
-            3: lambda r: _i(r.if_type),
-            4: lambda r: _i(r.mtu),
-            5: lambda r: _g32(r.speed),
-            6: lambda r: _s(_mac_bytes(r.mac_address)),
-            7: lambda r: _i(1 if r.admin_up else 2),
-            8: lambda r: _i(1 if r.oper_up and status.powered else 2),
-            9: lambda r: _tt(0),
-            10: lambda r: _c32(r.in_octets),
-            16: lambda r: _c32(r.out_octets),
-        })
-        b.table(IFX_ENTRY, ifs, one, {
-            1: lambda r: _s(r.name),
-            15: lambda r: _g32(r.speed // 1_000_000),
-        })
+        b.table(
+            IF_ENTRY,
+            ifs,
+            one,
+            {
+                1: lambda r: _i(r.index),
+                2: lambda r: _s(r.description),
+                3: lambda r: _i(r.if_type),
+                4: lambda r: _i(r.mtu),
+                5: lambda r: _g32(r.speed),
+                6: lambda r: _s(_mac_bytes(r.mac_address)),
+                7: lambda r: _i(1 if r.admin_up else 2),
+                8: lambda r: _i(1 if r.oper_up and status.powered else 2),
+                9: lambda r: _tt(0),
+                10: lambda r: _c32(r.in_octets),
+                16: lambda r: _c32(r.out_octets),
+            },
+        )
+        b.table(
+            IFX_ENTRY,
+            ifs,
+            one,
+            {
+                1: lambda r: _s(r.name),
+                15: lambda r: _g32(r.speed // 1_000_000),
+            },
+        )
 
         # HOST-RESOURCES-MIB
         b.scalar((*HR, 1, 1), lambda: _tt(self.uptime()))
         b.scalar((*HR, 1, 2), lambda: _s(_date_and_time(self.clock.now())))
-        ram_kb = sum(x.size_units * x.allocation_unit for x in s.storages if x.storage_type == "ram")
+        ram_kb = sum(
+            x.size_units * x.allocation_unit for x in s.storages if x.storage_type == "ram"
+        )
         b.scalar((*HR, 2, 2), _i(ram_kb // 1024))
-        b.table((*HR, 2, 3, 1), s.storages, one, {
-            1: lambda r: _i(r.index),
-            2: lambda r: _oid(en.HR_STORAGE_TYPES.get(r.storage_type, en.HR_STORAGE_TYPES["other"])),
-            3: lambda r: _s(r.description),
-            4: lambda r: _i(r.allocation_unit),
-            5: lambda r: _i(r.size_units),
-            6: lambda r: _i(r.used_units),
-            7: lambda r: _c32(0),
-        })
+        b.table(
+            (*HR, 2, 3, 1),
+            s.storages,
+            one,
+            {
+                1: lambda r: _i(r.index),
+                2: lambda r: _oid(
+                    en.HR_STORAGE_TYPES.get(r.storage_type, en.HR_STORAGE_TYPES["other"])
+                ),
+                3: lambda r: _s(r.description),
+                4: lambda r: _i(r.allocation_unit),
+                5: lambda r: _i(r.size_units),
+                6: lambda r: _i(r.used_units),
+                7: lambda r: _c32(0),
+            },
+        )
         devices = self._hr_devices()
-        b.table((*HR, 3, 2, 1), devices, lambda d: (d[0],), {
-            1: lambda d: _i(d[0]),
-            2: lambda d: _oid(d[1]),
-            3: lambda d: _s(d[2]),
-            4: lambda d: _oid((0, 0)),
-            5: lambda d: _i(d[3]),
-            6: lambda d: _c32(0),
-        })
+        b.table(
+            (*HR, 3, 2, 1),
+            devices,
+            lambda d: (d[0],),
+            {
+                1: lambda d: _i(d[0]),
+                2: lambda d: _oid(d[1]),
+                3: lambda d: _s(d[2]),
+                4: lambda d: _oid((0, 0)),
+                5: lambda d: _i(d[3]),
+                6: lambda d: _c32(0),
+            },
+        )
         processors = [d for d in devices if d[1] == en.HR_DEVICE_PROCESSOR]
-        b.table((*HR, 3, 3, 1), processors, lambda d: (d[0],), {
-            1: lambda d: _oid((0, 0)),
-            2: lambda d: _i(d[4].load_percent),
-        })
+        b.table(
+            (*HR, 3, 3, 1),
+            processors,
+            lambda d: (d[0],),
+            {
+                1: lambda d: _oid((0, 0)),
+                2: lambda d: _i(d[4].load_percent),
+            },
+        )
         networks = [d for d in devices if d[1] == en.HR_DEVICE_NETWORK]
         b.table((*HR, 3, 4, 1), networks, lambda d: (d[0],), {1: lambda d: _i(d[4].index)})
-        b.table((*HR, 3, 5, 1), [PRINTER_DEVICE_INDEX], lambda d: (d,), {
-            1: lambda d: _i(printer_status(s)),
-            2: lambda d: _s(detected_error_state(s)),
-        })
+        b.table(
+            (*HR, 3, 5, 1),
+            [PRINTER_DEVICE_INDEX],
+            lambda d: (d,),
+            {
+                1: lambda d: _i(printer_status(s)),
+                2: lambda d: _s(detected_error_state(s)),
+            },
+        )
 
         # Printer-MIB: general
         console = s.consoles[0] if s.consoles else None
         lang_index = _localization_index(console.language if console else "en")
         crit_alerts = self.critical_events
-        b.table(PRT_GENERAL_ENTRY, [PRINTER_DEVICE_INDEX], lambda d: (d,), {
-            1: lambda d: _c32(status.config_changes),
-            2: lambda d: _i(1),
-            3: lambda d: _i(en.PRT_GENERAL_RESET["notResetting"]),
-            4: lambda d: _s(desc.current_operator, 127),
-            5: lambda d: _s(desc.service_person, 127),
-            6: lambda d: _i(self._default_input()),
-            7: lambda d: _i(s.output_trays[0].index if s.output_trays else 0),
-            8: lambda d: _i(s.markers[0].index if s.markers else 0),
-            9: lambda d: _i(s.media_paths[0].index if s.media_paths else 0),
-            10: lambda d: _i(lang_index),
-            11: lambda d: _i(console.display_lines if console else 0),
-            12: lambda d: _i(console.display_chars if console else 0),
-            13: lambda d: _i(4 if console is not None and console.disabled else 3),
-            14: lambda d: _i(5),  # prtAuxiliarySheetStartupPage: notPresent
-            15: lambda d: _i(3 if s.finishing.banner_page else 4),
-            16: lambda d: _s(desc.name, 127),
-            17: lambda d: _s(ident.serial_number),
-            18: lambda d: _c32(crit_alerts),
-            19: lambda d: _c32(s.next_alert_index - 1),
-        })
-        b.table((*PRT, 5, 2, 1), s.storages, lambda r: (r.index, 1), {
-            2: lambda r: _i(PRINTER_DEVICE_INDEX),
-        })
-        b.table((*PRT, 5, 3, 1), [PRINTER_DEVICE_INDEX], lambda d: (d, 1), {
-            2: lambda d: _i(PRINTER_DEVICE_INDEX),
-        })
-        b.table((*PRT, 6, 1, 1), s.covers, _prt_index, {
-            2: lambda r: _s(r.description),
-            3: lambda r: _i(en.enum_value(en.PRT_COVER_STATUS, r.status, "PrtCoverStatusTC")),
-        })
-        b.table((*PRT, 7, 1, 1), list(enumerate(LOCALIZATIONS, 1)), lambda r: (PRINTER_DEVICE_INDEX, r[0]), {
-            2: lambda r: _s(r[1][0]),
-            3: lambda r: _s(r[1][1]),
-            4: lambda r: _i(en.CHARSET_UTF8),
-        })
+        b.table(
+            PRT_GENERAL_ENTRY,
+            [PRINTER_DEVICE_INDEX],
+            lambda d: (d,),
+            {
+                1: lambda d: _c32(status.config_changes),
+                2: lambda d: _i(1),
+                3: lambda d: _i(en.PRT_GENERAL_RESET["notResetting"]),
+                4: lambda d: _s(desc.current_operator, 127),
+                5: lambda d: _s(desc.service_person, 127),
+                6: lambda d: _i(self._default_input()),
+                7: lambda d: _i(s.output_trays[0].index if s.output_trays else 0),
+                8: lambda d: _i(s.markers[0].index if s.markers else 0),
+                9: lambda d: _i(s.media_paths[0].index if s.media_paths else 0),
+                10: lambda d: _i(lang_index),
+                11: lambda d: _i(console.display_lines if console else 0),
+                12: lambda d: _i(console.display_chars if console else 0),
+                13: lambda d: _i(4 if console is not None and console.disabled else 3),
+                14: lambda d: _i(5),  # prtAuxiliarySheetStartupPage: notPresent
+                15: lambda d: _i(3 if s.finishing.banner_page else 4),
+                16: lambda d: _s(desc.name, 127),
+                17: lambda d: _s(ident.serial_number),
+                18: lambda d: _c32(crit_alerts),
+                19: lambda d: _c32(s.next_alert_index - 1),
+            },
+        )
+        b.table(
+            (*PRT, 5, 2, 1),
+            s.storages,
+            lambda r: (r.index, 1),
+            {
+                2: lambda r: _i(PRINTER_DEVICE_INDEX),
+            },
+        )
+        b.table(
+            (*PRT, 5, 3, 1),
+            [PRINTER_DEVICE_INDEX],
+            lambda d: (d, 1),
+            {
+                2: lambda d: _i(PRINTER_DEVICE_INDEX),
+            },
+        )
+        b.table(
+            (*PRT, 6, 1, 1),
+            s.covers,
+            _prt_index,
+            {
+                2: lambda r: _s(r.description),
+                3: lambda r: _i(en.enum_value(en.PRT_COVER_STATUS, r.status, "PrtCoverStatusTC")),
+            },
+        )
+        b.table(
+            (*PRT, 7, 1, 1),
+            list(enumerate(LOCALIZATIONS, 1)),
+            lambda r: (PRINTER_DEVICE_INDEX, r[0]),
+            {
+                2: lambda r: _s(r[1][0]),
+                3: lambda r: _s(r[1][1]),
+                4: lambda r: _i(en.CHARSET_UTF8),
+            },
+        )
 
         # input trays
         printing = status.state == "processing"
-        b.table(PRT_INPUT_ENTRY, s.input_trays, _prt_index, {
-            2: lambda r: _i(en.enum_value(en.PRT_INPUT_TYPE, r.tray_type, "PrtInputTypeTC")),
-            3: lambda r: _i(4),  # micrometers
-            4: lambda r: _i(r.dim_feed),
-            5: lambda r: _i(r.dim_xfeed),
-            6: lambda r: _i(r.dim_feed),
-            7: lambda r: _i(r.dim_xfeed),
-            8: lambda r: _i(8),  # sheets
-            9: lambda r: _i(r.capacity),
-            10: lambda r: _i(r.level if r.present else 0),
-            11: lambda r: _i(subunit_status(
-                s, "input", r.index, missing=not r.present,
-                active=printing and r.index == self._default_input())),
-            12: lambda r: _s(r.media, 63),
-            13: lambda r: _s(r.name, 63),
-            14: lambda r: _s(ident.manufacturer, 63),
-            15: lambda r: _s(f"{ident.model} {r.name}", 63),
-            16: lambda r: _s(ident.hardware_version, 63),
-            17: lambda r: _s(f"{ident.serial_number}-T{r.index}", 32),
-            18: lambda r: _s(r.description or r.name),
-            19: lambda r: _i(5),  # prtInputSecurity: notPresent
-            20: lambda r: _i(r.media_weight),
-            21: lambda r: _s(r.media_type, 63),
-            22: lambda r: _s(r.media_color, 63),
-            23: lambda r: _i(1),  # prtInputMediaFormParts
-        })
+        b.table(
+            PRT_INPUT_ENTRY,
+            s.input_trays,
+            _prt_index,
+            {
+                2: lambda r: _i(en.enum_value(en.PRT_INPUT_TYPE, r.tray_type, "PrtInputTypeTC")),
+                3: lambda r: _i(4),  # micrometers
+                4: lambda r: _i(r.dim_feed),
+                5: lambda r: _i(r.dim_xfeed),
+                6: lambda r: _i(r.dim_feed),
+                7: lambda r: _i(r.dim_xfeed),
+                8: lambda r: _i(8),  # sheets
+                9: lambda r: _i(r.capacity),
+                10: lambda r: _i(r.level if r.present else 0),
+                11: lambda r: _i(
+                    subunit_status(
+                        s,
+                        "input",
+                        r.index,
+                        missing=not r.present,
+                        active=printing and r.index == self._default_input(),
+                    )
+                ),
+                12: lambda r: _s(r.media, 63),
+                13: lambda r: _s(r.name, 63),
+                14: lambda r: _s(ident.manufacturer, 63),
+                15: lambda r: _s(f"{ident.model} {r.name}", 63),
+                16: lambda r: _s(ident.hardware_version, 63),
+                17: lambda r: _s(f"{ident.serial_number}-T{r.index}", 32),
+                18: lambda r: _s(r.description or r.name),
+                19: lambda r: _i(5),  # prtInputSecurity: notPresent
+                20: lambda r: _i(r.media_weight),
+                21: lambda r: _s(r.media_type, 63),
+                22: lambda r: _s(r.media_color, 63),
+                23: lambda r: _i(1),  # prtInputMediaFormParts
+            },
+        )
         # output trays
-        b.table((*PRT, 9, 2, 1), s.output_trays, _prt_index, {
-            2: lambda r: _i(en.enum_value(en.PRT_OUTPUT_TYPE, r.tray_type, "PrtOutputTypeTC")),
-            3: lambda r: _i(8),
-            4: lambda r: _i(r.capacity),
-            5: lambda r: _i(r.remaining_capacity),
-            6: lambda r: _i(subunit_status(s, "output", r.index)),
-            7: lambda r: _s(r.name, 63),
-            12: lambda r: _s(r.description or r.name),
-            19: lambda r: _i(en.enum_value(en.PRT_OUTPUT_STACKING_ORDER, r.stacking_order, "PrtOutputStackingOrderTC", 2)),
-            20: lambda r: _i(en.enum_value(en.PRT_OUTPUT_PAGE_DELIVERY, r.page_delivery, "PrtOutputPageDeliveryOrientationTC", 4)),
-        })
+        b.table(
+            (*PRT, 9, 2, 1),
+            s.output_trays,
+            _prt_index,
+            {
+                2: lambda r: _i(en.enum_value(en.PRT_OUTPUT_TYPE, r.tray_type, "PrtOutputTypeTC")),
+                3: lambda r: _i(8),
+                4: lambda r: _i(r.capacity),
+                5: lambda r: _i(r.remaining_capacity),
+                6: lambda r: _i(subunit_status(s, "output", r.index)),
+                7: lambda r: _s(r.name, 63),
+                12: lambda r: _s(r.description or r.name),
+                19: lambda r: _i(
+                    en.enum_value(
+                        en.PRT_OUTPUT_STACKING_ORDER,
+                        r.stacking_order,
+                        "PrtOutputStackingOrderTC",
+                        2,
+                    )
+                ),
+                20: lambda r: _i(
+                    en.enum_value(
+                        en.PRT_OUTPUT_PAGE_DELIVERY,
+                        r.page_delivery,
+                        "PrtOutputPageDeliveryOrientationTC",
+                        4,
+                    )
+                ),
+            },
+        )
         # markers
-        b.table(PRT_MARKER_ENTRY, s.markers, _prt_index, {
-            2: lambda r: _i(en.enum_value(en.PRT_MARKER_MARK_TECH, r.technology, "PrtMarkerMarkTechTC")),
-            3: lambda r: _i(en.enum_value(en.PRT_MARKER_COUNTER_UNIT, r.counter_unit, "PrtMarkerCounterUnitTC", 7)),
-            4: lambda r: _c32(r.life_count),
-            5: lambda r: _c32(r.power_on_count),
-            6: lambda r: _i(r.process_colorants),
-            7: lambda r: _i(r.spot_colorants),
-            8: lambda r: _i(en.enum_value(en.PRT_MARKER_COUNTER_UNIT, r.addressability_unit, "PrtMarkerAddressabilityUnitTC", 3)),
-            9: lambda r: _i(r.addressability_feed),
-            10: lambda r: _i(r.addressability_xfeed),
-            11: lambda r: _i(1667),  # 1/6 inch margins in 1/10000 inch
-            12: lambda r: _i(1667),
-            13: lambda r: _i(1667),
-            14: lambda r: _i(1667),
-            15: lambda r: _i(subunit_status(s, "marker", r.index, active=printing)),
-        })
+        b.table(
+            PRT_MARKER_ENTRY,
+            s.markers,
+            _prt_index,
+            {
+                2: lambda r: _i(
+                    en.enum_value(en.PRT_MARKER_MARK_TECH, r.technology, "PrtMarkerMarkTechTC")
+                ),
+                3: lambda r: _i(
+                    en.enum_value(
+                        en.PRT_MARKER_COUNTER_UNIT, r.counter_unit, "PrtMarkerCounterUnitTC", 7
+                    )
+                ),
+                4: lambda r: _c32(r.life_count),
+                5: lambda r: _c32(r.power_on_count),
+                6: lambda r: _i(r.process_colorants),
+                7: lambda r: _i(r.spot_colorants),
+                8: lambda r: _i(
+                    en.enum_value(
+                        en.PRT_MARKER_COUNTER_UNIT,
+                        r.addressability_unit,
+                        "PrtMarkerAddressabilityUnitTC",
+                        3,
+                    )
+                ),
+                9: lambda r: _i(r.addressability_feed),
+                10: lambda r: _i(r.addressability_xfeed),
+                11: lambda r: _i(1667),  # 1/6 inch margins in 1/10000 inch
+                12: lambda r: _i(1667),
+                13: lambda r: _i(1667),
+                14: lambda r: _i(1667),
+                15: lambda r: _i(subunit_status(s, "marker", r.index, active=printing)),
+            },
+        )
         # supplies
-        b.table(PRT_SUPPLIES_ENTRY, s.supplies, _prt_index, {
-            2: lambda r: _i(r.marker_index),
-            3: lambda r: _i(r.colorant_index),
-            4: lambda r: _i(en.enum_value(en.PRT_MARKER_SUPPLIES_CLASS, r.supply_class, "PrtMarkerSuppliesClassTC")),
-            5: lambda r: _i(en.enum_value(en.PRT_MARKER_SUPPLIES_TYPE, r.supply_type, "PrtMarkerSuppliesTypeTC")),
-            6: lambda r: _s(r.description),
-            7: lambda r: _i(en.enum_value(en.PRT_MARKER_SUPPLIES_SUPPLY_UNIT, r.unit, "PrtMarkerSuppliesSupplyUnitTC")),
-            8: lambda r: _i(r.max_capacity),
-            9: lambda r: _i(r.level),
-        })
-        b.table((*PRT, 12, 1, 1), s.colorants, _prt_index, {
-            2: lambda r: _i(r.marker_index),
-            3: lambda r: _i(en.enum_value(en.PRT_MARKER_COLORANT_ROLE, r.role, "PrtMarkerColorantRoleTC")),
-            4: lambda r: _s(r.value, 63),
-            5: lambda r: _i(r.tonality),
-        })
-        b.table((*PRT, 13, 4, 1), s.media_paths, _prt_index, {
-            2: lambda r: _i(7),  # impressionsPerHour
-            3: lambda r: _i(4),  # micrometers
-            4: lambda r: _i(r.max_speed * 60),
-            5: lambda r: _i(r.max_media_feed_dir),
-            6: lambda r: _i(r.max_media_xfeed_dir),
-            7: lambda r: _i(148000),
-            8: lambda r: _i(105000),
-            9: lambda r: _i(en.enum_value(en.PRT_MEDIA_PATH_TYPE, r.path_type, "PrtMediaPathTypeTC")),
-            10: lambda r: _s(r.description or r.path_type),
-            11: lambda r: _i(subunit_status(s, "mediaPath", r.index, active=printing)),
-        })
+        b.table(
+            PRT_SUPPLIES_ENTRY,
+            s.supplies,
+            _prt_index,
+            {
+                2: lambda r: _i(r.marker_index),
+                3: lambda r: _i(r.colorant_index),
+                4: lambda r: _i(
+                    en.enum_value(
+                        en.PRT_MARKER_SUPPLIES_CLASS, r.supply_class, "PrtMarkerSuppliesClassTC"
+                    )
+                ),
+                5: lambda r: _i(
+                    en.enum_value(
+                        en.PRT_MARKER_SUPPLIES_TYPE, r.supply_type, "PrtMarkerSuppliesTypeTC"
+                    )
+                ),
+                6: lambda r: _s(r.description),
+                7: lambda r: _i(
+                    en.enum_value(
+                        en.PRT_MARKER_SUPPLIES_SUPPLY_UNIT, r.unit, "PrtMarkerSuppliesSupplyUnitTC"
+                    )
+                ),
+                8: lambda r: _i(r.max_capacity),
+                9: lambda r: _i(r.level),
+            },
+        )
+        b.table(
+            (*PRT, 12, 1, 1),
+            s.colorants,
+            _prt_index,
+            {
+                2: lambda r: _i(r.marker_index),
+                3: lambda r: _i(
+                    en.enum_value(en.PRT_MARKER_COLORANT_ROLE, r.role, "PrtMarkerColorantRoleTC")
+                ),
+                4: lambda r: _s(r.value, 63),
+                5: lambda r: _i(r.tonality),
+            },
+        )
+        b.table(
+            (*PRT, 13, 4, 1),
+            s.media_paths,
+            _prt_index,
+            {
+                2: lambda r: _i(7),  # impressionsPerHour
+                3: lambda r: _i(4),  # micrometers
+                4: lambda r: _i(r.max_speed * 60),
+                5: lambda r: _i(r.max_media_feed_dir),
+                6: lambda r: _i(r.max_media_xfeed_dir),
+                7: lambda r: _i(148000),
+                8: lambda r: _i(105000),
+                9: lambda r: _i(
+                    en.enum_value(en.PRT_MEDIA_PATH_TYPE, r.path_type, "PrtMediaPathTypeTC")
+                ),
+                10: lambda r: _s(r.description or r.path_type),
+                11: lambda r: _i(subunit_status(s, "mediaPath", r.index, active=printing)),
+            },
+        )
         if_index = ifs[0].index if ifs else 0
-        b.table((*PRT, 14, 1, 1), s.channels, _prt_index, {
-            2: lambda r: _i(en.enum_value(en.PRT_CHANNEL_TYPE, r.channel_type, "PrtChannelTypeTC")),
-            3: lambda r: _s(r.protocol_version, 63),
-            4: lambda r: _i(0),
-            5: lambda r: _i(r.interpreter_index),
-            6: lambda r: _i(3 if r.enabled else 4),  # printDataAccepted / noDataAccepted
-            7: lambda r: _i(if_index),
-            8: lambda r: _i(subunit_status(s, "channel", r.index) if r.enabled else 1),
-            9: lambda r: _s(r.information),
-        })
-        b.table((*PRT, 15, 1, 1), s.interpreters, _prt_index, {
-            2: lambda r: _i(en.enum_value(en.PRT_INTERPRETER_LANG_FAMILY, r.lang_family, "PrtInterpreterLangFamilyTC")),
-            3: lambda r: _s(r.lang_level, 31),
-            4: lambda r: _s(r.lang_version, 31),
-            5: lambda r: _s(r.description or r.lang_family),
-            6: lambda r: _s(r.version, 31),
-            7: lambda r: _i(en.enum_value(en.PRT_PRINT_ORIENTATION, r.default_orientation, "PrtPrintOrientationTC")),
-            8: lambda r: _i(s.defaults.resolution_y * 100 if s.defaults.resolution_units == "dpi" else -1),
-            9: lambda r: _i(s.defaults.resolution_x * 100 if s.defaults.resolution_units == "dpi" else -1),
-            10: lambda r: _i(en.CHARSET_UTF8),
-            11: lambda r: _i(en.CHARSET_UTF8),
-            12: lambda r: _i(4),  # prtInterpreterTwoWay: no
-        })
+        b.table(
+            (*PRT, 14, 1, 1),
+            s.channels,
+            _prt_index,
+            {
+                2: lambda r: _i(
+                    en.enum_value(en.PRT_CHANNEL_TYPE, r.channel_type, "PrtChannelTypeTC")
+                ),
+                3: lambda r: _s(r.protocol_version, 63),
+                4: lambda r: _i(0),
+                5: lambda r: _i(r.interpreter_index),
+                6: lambda r: _i(3 if r.enabled else 4),  # printDataAccepted / noDataAccepted
+                7: lambda r: _i(if_index),
+                8: lambda r: _i(subunit_status(s, "channel", r.index) if r.enabled else 1),
+                9: lambda r: _s(r.information),
+            },
+        )
+        b.table(
+            (*PRT, 15, 1, 1),
+            s.interpreters,
+            _prt_index,
+            {
+                2: lambda r: _i(
+                    en.enum_value(
+                        en.PRT_INTERPRETER_LANG_FAMILY, r.lang_family, "PrtInterpreterLangFamilyTC"
+                    )
+                ),
+                3: lambda r: _s(r.lang_level, 31),
+                4: lambda r: _s(r.lang_version, 31),
+                5: lambda r: _s(r.description or r.lang_family),
+                6: lambda r: _s(r.version, 31),
+                7: lambda r: _i(
+                    en.enum_value(
+                        en.PRT_PRINT_ORIENTATION, r.default_orientation, "PrtPrintOrientationTC"
+                    )
+                ),
+                8: lambda r: _i(
+                    s.defaults.resolution_y * 100 if s.defaults.resolution_units == "dpi" else -1
+                ),
+                9: lambda r: _i(
+                    s.defaults.resolution_x * 100 if s.defaults.resolution_units == "dpi" else -1
+                ),
+                10: lambda r: _i(en.CHARSET_UTF8),
+                11: lambda r: _i(en.CHARSET_UTF8),
+                12: lambda r: _i(4),  # prtInterpreterTwoWay: no
+            },
+        )
         lines = list(enumerate(console.display_buffer, 1)) if console else []
-        b.table(PRT_CONSOLE_BUFFER_ENTRY, lines, lambda r: (PRINTER_DEVICE_INDEX, r[0]), {
-            2: lambda r: _s(r[1]),
-        })
+        b.table(
+            PRT_CONSOLE_BUFFER_ENTRY,
+            lines,
+            lambda r: (PRINTER_DEVICE_INDEX, r[0]),
+            {
+                2: lambda r: _s(r[1]),
+            },
+        )
         lights = console.lights if console else []
-        b.table((*PRT, 17, 6, 1), lights, _prt_index, {
-            2: lambda r: _i(r.on_time),
-            3: lambda r: _i(r.off_time),
-            4: lambda r: _i(en.enum_value(en.PRT_CONSOLE_COLOR, r.color, "PrtConsoleColorTC")),
-            5: lambda r: _s(r.description),
-        })
-        b.table(PRT_ALERT_ENTRY, s.alerts, _prt_index, {
-            1: lambda r: _i(r.index),
-            2: lambda r: _i(en.enum_value(en.PRT_ALERT_SEVERITY, r.severity, "PrtAlertSeverityLevelTC")),
-            3: lambda r: _i(en.enum_value(en.PRT_ALERT_TRAINING, r.training_level, "PrtAlertTrainingLevelTC")),
-            4: lambda r: _i(en.enum_value(en.PRT_ALERT_GROUP, r.group, "PrtAlertGroupTC")),
-            5: lambda r: _i(r.group_index),
-            6: lambda r: _i(r.location),
-            7: lambda r: _i(en.enum_value(en.PRT_ALERT_CODE, r.code, "PrtAlertCodeTC")),
-            8: lambda r: _s(r.description),
-            9: lambda r: _tt(r.time_ticks),
-        })
+        b.table(
+            (*PRT, 17, 6, 1),
+            lights,
+            _prt_index,
+            {
+                2: lambda r: _i(r.on_time),
+                3: lambda r: _i(r.off_time),
+                4: lambda r: _i(en.enum_value(en.PRT_CONSOLE_COLOR, r.color, "PrtConsoleColorTC")),
+                5: lambda r: _s(r.description),
+            },
+        )
+        b.table(
+            PRT_ALERT_ENTRY,
+            s.alerts,
+            _prt_index,
+            {
+                1: lambda r: _i(r.index),
+                2: lambda r: _i(
+                    en.enum_value(en.PRT_ALERT_SEVERITY, r.severity, "PrtAlertSeverityLevelTC")
+                ),
+                3: lambda r: _i(
+                    en.enum_value(
+                        en.PRT_ALERT_TRAINING, r.training_level, "PrtAlertTrainingLevelTC"
+                    )
+                ),
+                4: lambda r: _i(en.enum_value(en.PRT_ALERT_GROUP, r.group, "PrtAlertGroupTC")),
+                5: lambda r: _i(r.group_index),
+                6: lambda r: _i(r.location),
+                7: lambda r: _i(en.enum_value(en.PRT_ALERT_CODE, r.code, "PrtAlertCodeTC")),
+                8: lambda r: _s(r.description),
+                9: lambda r: _tt(r.time_ticks),
+            },
+        )
 
         self._imaging_counters(b)
         return b.build()
@@ -593,11 +795,15 @@ class MibDevice:
     def _hr_devices(self) -> list[tuple[int, OID, str, int, Any]]:
         """hrDeviceTable rows: (index, type, descr, status, state row)."""
         s = self.state
-        rows: list[tuple[int, OID, str, int, Any]] = [(
-            PRINTER_DEVICE_INDEX, en.HR_DEVICE_PRINTER,
-            s.description.make_and_model or f"{s.identity.manufacturer} {s.identity.model}",
-            device_status(s), None,
-        )]
+        rows: list[tuple[int, OID, str, int, Any]] = [
+            (
+                PRINTER_DEVICE_INDEX,
+                en.HR_DEVICE_PRINTER,
+                s.description.make_and_model or f"{s.identity.manufacturer} {s.identity.model}",
+                device_status(s),
+                None,
+            )
+        ]
         n = PRINTER_DEVICE_INDEX
         running = en.HR_DEVICE_STATUS["running"]
         for p in s.processors:
@@ -605,8 +811,15 @@ class MibDevice:
             rows.append((n, en.HR_DEVICE_PROCESSOR, p.description, running, p))
         for i in s.interfaces:
             n += 1
-            rows.append((n, en.HR_DEVICE_NETWORK, f"{i.description} {i.name}".strip(),
-                         running if i.oper_up else en.HR_DEVICE_STATUS["down"], i))
+            rows.append(
+                (
+                    n,
+                    en.HR_DEVICE_NETWORK,
+                    f"{i.description} {i.name}".strip(),
+                    running if i.oper_up else en.HR_DEVICE_STATUS["down"],
+                    i,
+                )
+            )
         return rows
 
     def _imaging_counters(self, b: _Builder) -> None:
@@ -617,44 +830,75 @@ class MibDevice:
         b.scalar((*IC, 1, 2), _i(1))  # icGeneralTotalServiceRecords
         b.scalar((*IC, 1, 3), _i(0))  # icGeneralTotalSubunitRecords
         b.scalar((*IC, 1, 4), _i(len(s.media_used)))  # icGeneralTotalMediaUsedRecords
-        b.table((*IC, 2, 1, 1), [key], lambda k: (k,), {  # icKeyTable
-            2: lambda k: _i(en.IC_SERVICE_TYPE_SYSTEM_TOTALS),
-            3: lambda k: _i(1),
-        })
+        b.table(
+            (*IC, 2, 1, 1),
+            [key],
+            lambda k: (k,),
+            {  # icKeyTable
+                2: lambda k: _i(en.IC_SERVICE_TYPE_SYSTEM_TOTALS),
+                3: lambda k: _i(1),
+            },
+        )
         state_kw = "down" if not s.status.powered else s.status.state
-        b.table((*IC, 3, 1, 1), [key], lambda k: (en.IC_SERVICE_TYPE_SYSTEM_TOTALS, 1), {  # icServiceTable
-            3: lambda k: _i(key),
-            4: lambda k: _s(s.description.info or s.description.name),
-            5: lambda k: _i(0),
-            6: lambda k: _i(en.enum_value(en.IC_SERVICE_STATE, state_kw, "IcServiceStateTC", 2)),
-            7: lambda k: _s(s.status.state_message),
-            8: lambda k: _i(s.alerts[-1].index if s.alerts else 0),
-        })
+        b.table(
+            (*IC, 3, 1, 1),
+            [key],
+            lambda k: (en.IC_SERVICE_TYPE_SYSTEM_TOTALS, 1),
+            {  # icServiceTable
+                3: lambda k: _i(key),
+                4: lambda k: _s(s.description.info or s.description.name),
+                5: lambda k: _i(0),
+                6: lambda k: _i(
+                    en.enum_value(en.IC_SERVICE_STATE, state_kw, "IcServiceStateTC", 2)
+                ),
+                7: lambda k: _s(s.status.state_message),
+                8: lambda k: _i(s.alerts[-1].index if s.alerts else 0),
+            },
+        )
         life = (key, en.IC_PERSISTENCE_LIFETIME)
-        b.table((*IC, 6, 1, 1), [life], lambda k: k, {  # icMonitorTable
-            3: lambda k: _i(s.status.config_changes),
-            4: lambda k: _i(s.next_alert_index - 1),
-            5: lambda k: _i(self.critical_events),
-            6: lambda k: _i(c.aborted_jobs),
-            7: lambda k: _i(c.canceled_jobs),
-            8: lambda k: _i(c.completed_jobs),
-        })
+        b.table(
+            (*IC, 6, 1, 1),
+            [life],
+            lambda k: k,
+            {  # icMonitorTable
+                3: lambda k: _i(s.status.config_changes),
+                4: lambda k: _i(s.next_alert_index - 1),
+                5: lambda k: _i(self.critical_events),
+                6: lambda k: _i(c.aborted_jobs),
+                7: lambda k: _i(c.canceled_jobs),
+                8: lambda k: _i(c.completed_jobs),
+            },
+        )
         work = (key, en.IC_WORK_TYPE_WORK_TOTALS, en.IC_PERSISTENCE_LIFETIME)
-        b.table((*IC, 8, 1, 1), [work], lambda k: k, {  # icImpressionTable
-            4: lambda k: _i(c.total_impressions),
-            5: lambda k: _i(c.mono_impressions),
-            7: lambda k: _i(c.color_impressions),
-        })
-        b.table((*IC, 10, 1, 1), [work], lambda k: k, {  # icSheetTable
-            4: lambda k: _i(c.total_sheets),
-        })
-        b.table((*IC, 12, 1, 1), s.media_used,  # icMediaUsedTable
-                lambda r: (key, r.index, en.IC_PERSISTENCE_LIFETIME), {
-            4: lambda r: _i(r.total_sheets),
-            9: lambda r: _s(r.media),
-            10: lambda r: _s(r.media_type),
-            11: lambda r: _s(r.media),
-        })
+        b.table(
+            (*IC, 8, 1, 1),
+            [work],
+            lambda k: k,
+            {  # icImpressionTable
+                4: lambda k: _i(c.total_impressions),
+                5: lambda k: _i(c.mono_impressions),
+                7: lambda k: _i(c.color_impressions),
+            },
+        )
+        b.table(
+            (*IC, 10, 1, 1),
+            [work],
+            lambda k: k,
+            {  # icSheetTable
+                4: lambda k: _i(c.total_sheets),
+            },
+        )
+        b.table(
+            (*IC, 12, 1, 1),
+            s.media_used,  # icMediaUsedTable
+            lambda r: (key, r.index, en.IC_PERSISTENCE_LIFETIME),
+            {
+                4: lambda r: _i(r.total_sheets),
+                9: lambda r: _s(r.media),
+                10: lambda r: _s(r.media_type),
+                11: lambda r: _s(r.media),
+            },
+        )
 
     # -- SET ------------------------------------------------------------------------------
 
@@ -688,10 +932,21 @@ def _localization_index(language: str) -> int:
 
 def _date_and_time(now: Any) -> bytes:
     """SNMPv2-TC DateAndTime, 11 octets with the UTC offset."""
-    return bytes((
-        now.year >> 8, now.year & 0xFF, now.month, now.day, now.hour, now.minute, now.second,
-        now.microsecond // 100000, ord("+"), 0, 0,
-    ))
+    return bytes(
+        (
+            now.year >> 8,
+            now.year & 0xFF,
+            now.month,
+            now.day,
+            now.hour,
+            now.minute,
+            now.second,
+            now.microsecond // 100000,
+            ord("+"),
+            0,
+            0,
+        )
+    )
 
 
 # -- SET rules --------------------------------------------------------------------------------
@@ -703,16 +958,48 @@ NO_CREATION, INCONSISTENT_VALUE, RESOURCE_UNAVAILABLE, COMMIT_FAILED = 11, 12, 1
 UNDO_FAILED, AUTHORIZATION_ERROR, NOT_WRITABLE, INCONSISTENT_NAME = 15, 16, 17, 18
 
 ERROR_NAMES = {
-    0: "noError", 1: "tooBig", 2: "noSuchName", 3: "badValue", 4: "readOnly", 5: "genErr",
-    6: "noAccess", 7: "wrongType", 8: "wrongLength", 9: "wrongEncoding", 10: "wrongValue",
-    11: "noCreation", 12: "inconsistentValue", 13: "resourceUnavailable", 14: "commitFailed",
-    15: "undoFailed", 16: "authorizationError", 17: "notWritable", 18: "inconsistentName",
+    0: "noError",
+    1: "tooBig",
+    2: "noSuchName",
+    3: "badValue",
+    4: "readOnly",
+    5: "genErr",
+    6: "noAccess",
+    7: "wrongType",
+    8: "wrongLength",
+    9: "wrongEncoding",
+    10: "wrongValue",
+    11: "noCreation",
+    12: "inconsistentValue",
+    13: "resourceUnavailable",
+    14: "commitFailed",
+    15: "undoFailed",
+    16: "authorizationError",
+    17: "notWritable",
+    18: "inconsistentName",
 }
 
 #: RFC 3584 §4.4: SNMPv2 error-status → SNMPv1 error-status.
 V2_TO_V1_ERROR = {
-    0: 0, 1: 1, 2: 2, 3: 3, 4: 2, 5: 5, 6: 2, 7: 3, 8: 3, 9: 3, 10: 3, 11: 2, 12: 3,
-    13: 5, 14: 5, 15: 5, 16: 2, 17: 2, 18: 2,
+    0: 0,
+    1: 1,
+    2: 2,
+    3: 3,
+    4: 2,
+    5: 5,
+    6: 2,
+    7: 3,
+    8: 3,
+    9: 3,
+    10: 3,
+    11: 2,
+    12: 3,
+    13: 5,
+    14: 5,
+    15: 5,
+    16: 2,
+    17: 2,
+    18: 2,
 }
 
 Target = tuple[Any, str]  # (state node, attribute)
@@ -731,11 +1018,15 @@ class _Writable:
     config_change: bool = True  # counts in prtGeneralConfigChanges
 
 
-def _scalar(node: Callable[[st.PrinterState], Any], attr: str) -> Callable[[MibDevice, OID], Target | None]:
+def _scalar(
+    node: Callable[[st.PrinterState], Any], attr: str
+) -> Callable[[MibDevice, OID], Target | None]:
     return lambda d, idx: (node(d.state), attr) if idx == (0,) else None
 
 
-def _general(node: Callable[[st.PrinterState], Any], attr: str) -> Callable[[MibDevice, OID], Target | None]:
+def _general(
+    node: Callable[[st.PrinterState], Any], attr: str
+) -> Callable[[MibDevice, OID], Target | None]:
     return lambda d, idx: (node(d.state), attr) if idx == (PRINTER_DEVICE_INDEX,) else None
 
 
@@ -778,30 +1069,47 @@ WRITABLE: dict[OID, _Writable] = {
     (*SYSTEM, 5): _Writable("sysName", "str", _scalar(lambda s: s.description, "name")),
     (*SYSTEM, 6): _Writable("sysLocation", "str", _scalar(lambda s: s.description, "location")),
     (*PRT_GENERAL_ENTRY, 3): _Writable(
-        "prtGeneralReset", "int", _general(lambda s: s, _RESET),
-        valid=lambda v: v in (3, 4, 5, 6), config_change=False),
+        "prtGeneralReset",
+        "int",
+        _general(lambda s: s, _RESET),
+        valid=lambda v: v in (3, 4, 5, 6),
+        config_change=False,
+    ),
     (*PRT_GENERAL_ENTRY, 4): _Writable(
-        "prtGeneralCurrentOperator", "str", _general(lambda s: s.description, "current_operator"), 127),
+        "prtGeneralCurrentOperator",
+        "str",
+        _general(lambda s: s.description, "current_operator"),
+        127,
+    ),
     (*PRT_GENERAL_ENTRY, 5): _Writable(
-        "prtGeneralServicePerson", "str", _general(lambda s: s.description, "service_person"), 127),
+        "prtGeneralServicePerson", "str", _general(lambda s: s.description, "service_person"), 127
+    ),
     (*PRT_GENERAL_ENTRY, 10): _Writable(
-        "prtConsoleLocalization", "int", _console_lang, valid=lambda v: v >= 1,
-        convert=None),
+        "prtConsoleLocalization", "int", _console_lang, valid=lambda v: v >= 1, convert=None
+    ),
     (*PRT_GENERAL_ENTRY, 13): _Writable(
-        "prtConsoleDisable", "int", _console, valid=lambda v: v in (3, 4),
-        convert=lambda v: v == 4),
+        "prtConsoleDisable", "int", _console, valid=lambda v: v in (3, 4), convert=lambda v: v == 4
+    ),
     (*PRT_GENERAL_ENTRY, 16): _Writable(
-        "prtGeneralPrinterName", "str", _general(lambda s: s.description, "name"), 127),
+        "prtGeneralPrinterName", "str", _general(lambda s: s.description, "name"), 127
+    ),
     (*PRT_INPUT_ENTRY, 9): _Writable(
-        "prtInputMaxCapacity", "int", _row("input_trays", "capacity"),
-        valid=lambda v: -2 <= v <= INT32_MAX and v != 0),
+        "prtInputMaxCapacity",
+        "int",
+        _row("input_trays", "capacity"),
+        valid=lambda v: -2 <= v <= INT32_MAX and v != 0,
+    ),
     (*PRT_INPUT_ENTRY, 10): _Writable(
-        "prtInputCurrentLevel", "int", _row("input_trays", "level"),
-        valid=lambda v: -3 <= v <= INT32_MAX, config_change=False),
-    (*PRT_INPUT_ENTRY, 12): _Writable(
-        "prtInputMediaName", "str", _row("input_trays", "media"), 63),
+        "prtInputCurrentLevel",
+        "int",
+        _row("input_trays", "level"),
+        valid=lambda v: -3 <= v <= INT32_MAX,
+        config_change=False,
+    ),
+    (*PRT_INPUT_ENTRY, 12): _Writable("prtInputMediaName", "str", _row("input_trays", "media"), 63),
     (*PRT_CONSOLE_BUFFER_ENTRY, 2): _Writable(
-        "prtConsoleDisplayBufferText", "str", _console_line, 255, config_change=False),
+        "prtConsoleDisplayBufferText", "str", _console_line, 255, config_change=False
+    ),
 }
 
 #: Columns a real printer serves read-only although RFC 3805 allows write access
@@ -831,10 +1139,14 @@ def _find_writable(oid: OID) -> tuple[OID, _Writable] | None:
     return None
 
 
-def plan_set(dev: MibDevice, varbinds: list[tuple[OID, Value]], *, may_write: bool) -> SetPlan | SetError:
+def plan_set(
+    dev: MibDevice, varbinds: list[tuple[OID, Value]], *, may_write: bool
+) -> SetPlan | SetError:
     """Check every binding in order (RFC 3416 §4.2.5 steps 1-10); the first failure wins."""
     plan = SetPlan([])
-    staged: dict[tuple[int, str], tuple[Any, Any, int]] = {}  # (id(node), attr) → (node, value, vb#)
+    staged: dict[
+        tuple[int, str], tuple[Any, Any, int]
+    ] = {}  # (id(node), attr) → (node, value, vb#)
     for n, (oid, (tag, raw)) in enumerate(varbinds, 1):
         if not may_write:
             return SetError(NO_ACCESS, n)  # step 1: not in the write view
@@ -861,7 +1173,7 @@ def plan_set(dev: MibDevice, varbinds: list[tuple[OID, Value]], *, may_write: bo
             if not INT32_MIN <= raw <= INT32_MAX or (w.valid is not None and not w.valid(raw)):
                 return SetError(WRONG_VALUE, n)  # step 6
             value = raw
-        target = w.resolve(dev, oid[len(column):])
+        target = w.resolve(dev, oid[len(column) :])
         if target is None:
             return SetError(NO_CREATION, n)  # step 7
         node, attr = target

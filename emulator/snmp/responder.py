@@ -206,8 +206,14 @@ def handle_datagram(
     budget = MAX_RESPONSE_SIZE - overhead
     try:
         rsp = respond(
-            dev, msg.pdu_type, msg.varbinds, v1=v1, may_write=may_write,
-            non_repeaters=msg.error_status, max_repetitions=msg.error_index, size_budget=budget,
+            dev,
+            msg.pdu_type,
+            msg.varbinds,
+            v1=v1,
+            may_write=may_write,
+            non_repeaters=msg.error_status,
+            max_repetitions=msg.error_index,
+            size_budget=budget,
         )
     except Exception:  # a bug must cost one genErr, never the agent
         counters.internal_errors += 1
@@ -220,8 +226,13 @@ def handle_datagram(
         rsp, encoded = Response(TOO_BIG, 0, []), b""
     counters.answered += 1
     return ber.encode_message(
-        msg.version, msg.community, ber.RESPONSE, msg.request_id,
-        rsp.error_status, rsp.error_index, encoded,
+        msg.version,
+        msg.community,
+        ber.RESPONSE,
+        msg.request_id,
+        rsp.error_status,
+        rsp.error_index,
+        encoded,
     )
 
 

@@ -46,7 +46,13 @@ def alert_varbinds(alert: st.Alert, uptime_ticks: int) -> list[tuple[tuple[int, 
         (SYS_UPTIME_0, (ber.TIMETICKS, uptime_ticks & 0xFFFFFFFF)),
         (SNMP_TRAP_OID_0, (ber.OBJECT_IDENTIFIER, PRINTER_V2_ALERT_TRAP)),
         (col(1), (ber.INTEGER, alert.index)),
-        (col(2), (ber.INTEGER, en.enum_value(en.PRT_ALERT_SEVERITY, alert.severity, "PrtAlertSeverityLevelTC"))),
+        (
+            col(2),
+            (
+                ber.INTEGER,
+                en.enum_value(en.PRT_ALERT_SEVERITY, alert.severity, "PrtAlertSeverityLevelTC"),
+            ),
+        ),
         (col(4), (ber.INTEGER, en.enum_value(en.PRT_ALERT_GROUP, alert.group, "PrtAlertGroupTC"))),
         (col(5), (ber.INTEGER, alert.group_index)),
         (col(6), (ber.INTEGER, alert.location)),
@@ -54,7 +60,11 @@ def alert_varbinds(alert: st.Alert, uptime_ticks: int) -> list[tuple[tuple[int, 
     ]
 
 
-def encode_alert_trap(alert: st.Alert, *, uptime_ticks: int, community: str, request_id: int) -> bytes:
+def encode_alert_trap(
+    alert: st.Alert, *, uptime_ticks: int, community: str, request_id: int
+) -> bytes:
     """The datagram of one SNMPv2c printerV2Alert notification."""
     body = b"".join(ber.encode_varbind(o, v) for o, v in alert_varbinds(alert, uptime_ticks))
-    return ber.encode_message(1, community.encode(), ber.TRAP_V2, request_id & 0x7FFFFFFF, 0, 0, body)
+    return ber.encode_message(
+        1, community.encode(), ber.TRAP_V2, request_id & 0x7FFFFFFF, 0, 0, body
+    )

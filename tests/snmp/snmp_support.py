@@ -18,6 +18,7 @@ from emulator.snmp.mib import MibDevice
 
 _HOSTS = itertools.count(1)
 
+
 @dataclass
 class Device:
     state: Any
@@ -49,14 +50,29 @@ class Served:
         return f"{self.host}:{self.port}"
 
 
-V3 = ["-v3", "-u", "admin", "-l", "authPriv", "-a", "SHA", "-A", "authpassword", "-x", "AES",
-      "-X", "privpassword"]
+V3 = [
+    "-v3",
+    "-u",
+    "admin",
+    "-l",
+    "authPriv",
+    "-a",
+    "SHA",
+    "-A",
+    "authpassword",
+    "-x",
+    "AES",
+    "-X",
+    "privpassword",
+]
 
 
 async def run(*args: str, timeout: float = 30) -> tuple[int, str, str]:
     """Run a net-snmp tool; (exit status, stdout, stderr)."""
     proc = await asyncio.create_subprocess_exec(
-        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "MIBS": "", "SNMPCONFPATH": "/nonexistent"},
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout)

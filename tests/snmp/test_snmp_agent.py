@@ -31,7 +31,14 @@ def view(served: Served) -> MibDevice:
         ["snmpwalk", *V3],
         ["snmpbulkwalk", *V3, "-Cr10"],
     ],
-    ids=["v1-walk", "v2c-walk", "v2c-walk-write-community", "v2c-bulkwalk", "v3-walk", "v3-bulkwalk"],
+    ids=[
+        "v1-walk",
+        "v2c-walk",
+        "v2c-walk-write-community",
+        "v2c-bulkwalk",
+        "v3-walk",
+        "v3-bulkwalk",
+    ],
 )
 async def test_whole_walk_matches_pure_view(served: Served, tool: list[str]) -> None:
     rc, out, err = await run(*tool, *FMT, served.target, ".1")
@@ -43,7 +50,9 @@ async def test_whole_walk_matches_pure_view(served: Served, tool: list[str]) -> 
         assert out.rstrip().endswith("End of MIB")  # v1: noSuchName past the last object
     else:  # v2c/v3: the walk of the whole tree ends on an endOfMibView binding
         last_oid, last = walked.pop()
-        assert last_oid == expected[-1][0] and last.startswith("No more variables left in this MIB View")
+        assert last_oid == expected[-1][0] and last.startswith(
+            "No more variables left in this MIB View"
+        )
     assert walked == expected  # same objects, same values, same (lexicographic) order
 
 
@@ -57,8 +66,16 @@ async def test_getnext_past_the_end_is_end_of_mib_view(served: Served) -> None:
 
 async def test_get_exceptions_per_version(served: Served) -> None:
     rc, out, _ = await run(
-        "snmpget", "-v2c", "-c", "public", "-On", served.target,
-        SYS_NAME, "1.3.6.1.2.1.1.5.1", "1.3.6.1.2.1.99.1.0", "1.3.6.1.2.1.43.18.1.1.8.1.77",
+        "snmpget",
+        "-v2c",
+        "-c",
+        "public",
+        "-On",
+        served.target,
+        SYS_NAME,
+        "1.3.6.1.2.1.1.5.1",
+        "1.3.6.1.2.1.99.1.0",
+        "1.3.6.1.2.1.43.18.1.1.8.1.77",
     )
     lines = out.splitlines()
     assert rc == 0 and len(lines) == 4
@@ -66,28 +83,50 @@ async def test_get_exceptions_per_version(served: Served) -> None:
     assert "No Such Instance" in lines[1]  # sysName exists, instance .1 does not
     assert "No Such Object" in lines[2]
     assert "No Such Instance" in lines[3]  # prtAlertDescription exists (no row 77)
-    rc, out, err = await run("snmpget", "-v1", "-c", "public", served.target, SYS_NAME, "1.3.6.1.2.1.99.1.0")
+    rc, out, err = await run(
+        "snmpget", "-v1", "-c", "public", served.target, SYS_NAME, "1.3.6.1.2.1.99.1.0"
+    )
     assert "noSuchName" in err and "1.3.6.1.2.1.99.1.0" in err.replace("iso.", "1.")
 
 
 async def test_getbulk_stops_after_the_first_all_end_of_mib_view_row(served: Served) -> None:
     entries = view(served).walk()
     start = ".".join(map(str, entries[-3][0]))
-    rc, out, err = await run("snmpbulkget", "-v2c", "-c", "public", "-On", "-Cn0", "-Cr50", served.target, start)
+    rc, out, err = await run(
+        "snmpbulkget", "-v2c", "-c", "public", "-On", "-Cn0", "-Cr50", served.target, start
+    )
     assert rc == 0, err
     lines = out.splitlines()
     assert len(lines) == 3  # the last two instances, then one endOfMibView (not 48 of them)
     assert "No more variables" in lines[-1]
     # non-repeaters: the first binding once, the second repeated
     rc, out, _ = await run(
-        "snmpbulkget", "-v2c", "-c", "public", "-On", "-Cn1", "-Cr3", served.target, SYS_DESCR, SYS_CONTACT
+        "snmpbulkget",
+        "-v2c",
+        "-c",
+        "public",
+        "-On",
+        "-Cn1",
+        "-Cr3",
+        served.target,
+        SYS_DESCR,
+        SYS_CONTACT,
     )
     oids = [line.split(" = ")[0] for line in out.splitlines()]
-    assert oids == [".1.3.6.1.2.1.1.2.0", ".1.3.6.1.2.1.1.5.0", ".1.3.6.1.2.1.1.6.0", ".1.3.6.1.2.1.1.7.0"]
+    assert oids == [
+        ".1.3.6.1.2.1.1.2.0",
+        ".1.3.6.1.2.1.1.5.0",
+        ".1.3.6.1.2.1.1.6.0",
+        ".1.3.6.1.2.1.1.7.0",
+    ]
 
 
-@pytest.mark.parametrize("auth", [["-v2c", "-c", "private"], ["-v1", "-c", "private"], V3], ids=["v2c", "v1", "v3"])
-async def test_set_sys_location_with_write_access_changes_state(served: Served, auth: list[str]) -> None:
+@pytest.mark.parametrize(
+    "auth", [["-v2c", "-c", "private"], ["-v1", "-c", "private"], V3], ids=["v2c", "v1", "v3"]
+)
+async def test_set_sys_location_with_write_access_changes_state(
+    served: Served, auth: list[str]
+) -> None:
     events = []
     served.device.state.subscribe(events.append)
     rc, out, err = await run("snmpset", *auth, served.target, SYS_LOCATION, "s", "Print room 2")
@@ -105,19 +144,33 @@ async def test_set_sys_location_with_write_access_changes_state(served: Served, 
 )
 async def test_read_community_can_never_write(served: Served, auth: list[str], error: str) -> None:
     before = list(served.device.state.walk())
-    rc, _out, err = await run("snmpset", *auth, served.target, SYS_LOCATION, "s", "hacked", SYS_NAME, "s", "x")
+    rc, _out, err = await run(
+        "snmpset", *auth, served.target, SYS_LOCATION, "s", "hacked", SYS_NAME, "s", "x"
+    )
     assert rc != 0 and error in err
     assert list(served.device.state.walk()) == before
 
 
 async def test_v3_needs_auth_priv(served: Served) -> None:
     _rc, out, err = await run(
-        "snmpget", "-v3", "-u", "admin", "-l", "authNoPriv", "-a", "SHA", "-A", "authpassword",
-        served.target, SYS_NAME,
+        "snmpget",
+        "-v3",
+        "-u",
+        "admin",
+        "-l",
+        "authNoPriv",
+        "-a",
+        "SHA",
+        "-A",
+        "authpassword",
+        served.target,
+        SYS_NAME,
     )
     assert "Unsupported security level" in err or "authorizationError" in err
     assert served.device.state.description.name not in out
-    _rc, out, err = await run("snmpget", *V3[:-2], "-X", "wrongpassword", "-t", "0.5", "-r", "0", served.target, SYS_NAME)
+    _rc, out, err = await run(
+        "snmpget", *V3[:-2], "-X", "wrongpassword", "-t", "0.5", "-r", "0", served.target, SYS_NAME
+    )
     assert served.device.state.description.name not in out
 
 
@@ -132,7 +185,15 @@ async def test_v3_needs_auth_priv(served: Served) -> None:
         (["1.3.6.1.2.1.43.8.2.1.12.1.99", "s", "A5"], "noCreation"),
         (["1.3.6.1.2.1.43.8.2.1.10.1.2", "i", "100000"], "inconsistentValue"),
     ],
-    ids=["wrongType", "notWritable", "notWritable-supply", "wrongLength", "wrongValue", "noCreation", "inconsistentValue"],
+    ids=[
+        "wrongType",
+        "notWritable",
+        "notWritable-supply",
+        "wrongLength",
+        "wrongValue",
+        "noCreation",
+        "inconsistentValue",
+    ],
 )
 @pytest.mark.parametrize("auth", [["-v2c", "-c", "private"], V3], ids=["v2c", "v3"])
 async def test_multi_varbind_set_is_all_or_nothing_with_the_right_error_index(
@@ -140,8 +201,17 @@ async def test_multi_varbind_set_is_all_or_nothing_with_the_right_error_index(
 ) -> None:
     before = list(served.device.state.walk())
     rc, _out, err = await run(
-        "snmpset", *auth, "-On", served.target,
-        SYS_LOCATION, "s", "changed", *second, SYS_NAME, "s", "renamed",
+        "snmpset",
+        *auth,
+        "-On",
+        served.target,
+        SYS_LOCATION,
+        "s",
+        "changed",
+        *second,
+        SYS_NAME,
+        "s",
+        "renamed",
     )
     assert rc != 0 and error in err
     # net-snmp names the failed object from error-index: the 2nd binding, not the 1st or 3rd
@@ -152,17 +222,37 @@ async def test_multi_varbind_set_is_all_or_nothing_with_the_right_error_index(
 async def test_writable_printer_objects_go_through_the_state(served: Served) -> None:
     s = served.device.state
     rc, _, err = await run(
-        "snmpset", "-v2c", "-c", "private", served.target,
-        "1.3.6.1.2.1.43.5.1.1.16.1", "s", "Finance MFP",
-        "1.3.6.1.2.1.43.5.1.1.4.1", "s", "Ana",
-        "1.3.6.1.2.1.43.5.1.1.13.1", "i", "4",
-        "1.3.6.1.2.1.43.8.2.1.9.1.2", "i", "300",
-        "1.3.6.1.2.1.43.8.2.1.10.1.2", "i", "280",
-        "1.3.6.1.2.1.43.8.2.1.12.1.2", "s", "na_letter_8.5x11in",
+        "snmpset",
+        "-v2c",
+        "-c",
+        "private",
+        served.target,
+        "1.3.6.1.2.1.43.5.1.1.16.1",
+        "s",
+        "Finance MFP",
+        "1.3.6.1.2.1.43.5.1.1.4.1",
+        "s",
+        "Ana",
+        "1.3.6.1.2.1.43.5.1.1.13.1",
+        "i",
+        "4",
+        "1.3.6.1.2.1.43.8.2.1.9.1.2",
+        "i",
+        "300",
+        "1.3.6.1.2.1.43.8.2.1.10.1.2",
+        "i",
+        "280",
+        "1.3.6.1.2.1.43.8.2.1.12.1.2",
+        "s",
+        "na_letter_8.5x11in",
     )
     assert rc == 0, err
     tray = s.row("input_trays", 2)
-    assert (s.description.name, s.description.current_operator, s.consoles[0].disabled) == ("Finance MFP", "Ana", True)
+    assert (s.description.name, s.description.current_operator, s.consoles[0].disabled) == (
+        "Finance MFP",
+        "Ana",
+        True,
+    )
     assert (tray.capacity, tray.level, tray.media) == (300, 280, "na_letter_8.5x11in")
 
 
@@ -188,13 +278,17 @@ async def test_prt_general_reset_power_cycles(served: Served) -> None:
     rc, _, err = await run("snmpset", "-v2c", "-c", "private", served.target, RESET, "i", "4")
     assert rc == 0, err
     assert s.status.boot_count == boots + 1
-    rc, out, _ = await run("snmpget", "-v2c", "-c", "public", "-Ot", "-Oqv", served.target, "1.3.6.1.2.1.1.3.0")
+    rc, out, _ = await run(
+        "snmpget", "-v2c", "-c", "public", "-Ot", "-Oqv", served.target, "1.3.6.1.2.1.1.3.0"
+    )
     assert out.strip() == "0"  # up time restarts at the boot
 
 
 async def test_powered_off_device_does_not_answer(served: Served) -> None:
     served.device.engine.power_off()
-    rc, out, err = await run("snmpget", "-v2c", "-c", "public", "-t", "0.3", "-r", "0", served.target, SYS_NAME)
+    rc, out, err = await run(
+        "snmpget", "-v2c", "-c", "public", "-t", "0.3", "-r", "0", served.target, SYS_NAME
+    )
     assert rc != 0 and "Timeout" in err
     served.device.engine.power_on()
     rc, out, err = await run("snmpget", "-v2c", "-c", "public", served.target, SYS_NAME)
@@ -203,8 +297,13 @@ async def test_powered_off_device_does_not_answer(served: Served) -> None:
 
 async def test_remove_device_frees_the_address(served: Served) -> None:
     await served.agent.remove_device(served.host, served.port)
-    rc, out, err = await run("snmpget", "-v2c", "-c", "public", "-t", "0.3", "-r", "0", served.target, SYS_NAME)
+    rc, out, err = await run(
+        "snmpget", "-v2c", "-c", "public", "-t", "0.3", "-r", "0", served.target, SYS_NAME
+    )
     assert rc != 0
-    assert await served.agent.add_device(served.device, served.host, served.port) == (served.host, served.port)
+    assert await served.agent.add_device(served.device, served.host, served.port) == (
+        served.host,
+        served.port,
+    )
     rc, out, err = await run("snmpget", *V3, served.target, SYS_NAME)
     assert rc == 0, err and served.device.state.description.name in out
