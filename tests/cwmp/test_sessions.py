@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from cwmp import messages as m
 from cwmp import session as s
 from cwmp import soap
-from cwmp import messages as m
 from cwmp.errors import LocalProtocolError, RemoteProtocolError
 
 
@@ -116,7 +116,7 @@ def test_plain_session_ends_on_empty_acs_response():
 
 
 def test_cpe_requests_go_before_the_empty_post_when_not_held():
-    wire, cpe, acs, clock = pair()
+    wire, cpe, _acs, clock = pair()
     cpe.queue_request(TC)
     cpe.queue_request(m.GetRPCMethods())
     wire.run(cpe.start(inform(("7 TRANSFER COMPLETE", "M Download")), clock()))
@@ -232,7 +232,7 @@ def test_8005_makes_the_cpe_resend_the_same_request():
 
 
 def test_8005_on_inform_resends_the_inform_and_gives_up_after_the_limit():
-    wire, cpe, acs, clock = pair(max_8005_retries=2)
+    _wire, cpe, _acs, clock = pair(max_8005_retries=2)
     body = cpe.start(inform(), clock())
     for attempt in (1, 2):
         fault = soap.encode(m.Envelope(m.Fault.of(8005), id=soap.decode(body).id))
