@@ -89,7 +89,11 @@ class Answers:
 
     def __call__(self, req: m.Message) -> m.Message:
         if isinstance(req, m.GetParameterValues):
-            names = [n for n in self.values if any(n == p or (p.endswith(".") and n.startswith(p)) for p in req.parameter_names)]
+            names = [
+                n
+                for n in self.values
+                if any(n == p or (p.endswith(".") and n.startswith(p)) for p in req.parameter_names)
+            ]
             if not names:
                 return m.Fault.of(9005)
             return m.GetParameterValuesResponse(
@@ -108,7 +112,11 @@ class Answers:
             return m.DeleteObjectResponse(0)
         if isinstance(req, m.GetParameterNames):
             return m.GetParameterNamesResponse(
-                tuple(m.ParameterInfoStruct(n, False) for n in self.values if n.startswith(req.parameter_path))
+                tuple(
+                    m.ParameterInfoStruct(n, False)
+                    for n in self.values
+                    if n.startswith(req.parameter_path)
+                )
             )
         if isinstance(req, m.GetParameterAttributes):
             return m.GetParameterAttributesResponse(
@@ -133,12 +141,15 @@ class Answers:
 class ScriptedCpe:
     """One CPE: an aiohttp client with its own cookie jar."""
 
-    def __init__(self, url: str, serial: str | None = None, *, auth: aiohttp.BasicAuth | None = None, ssl=None) -> None:
+    def __init__(self, url: str, serial: str | None = None, *, ssl=None) -> None:
         self.url = url
         self.serial = serial or new_serial()
         self.http = aiohttp.ClientSession(
-            cookie_jar=aiohttp.CookieJar(unsafe=True), auth=auth, connector=aiohttp.TCPConnector(ssl=ssl) if ssl is not None else None
+            cookie_jar=aiohttp.CookieJar(unsafe=True),
+            connector=aiohttp.TCPConnector(ssl=ssl) if ssl is not None else None,
         )
+        #: Sent with every POST (e.g. a Basic Authorization header).
+        self.headers: dict[str, str] = {}
         self.answers = Answers()
         self.log: list[object] = []
 
@@ -151,16 +162,25 @@ class ScriptedCpe:
 
     async def post(self, body: bytes | str, headers: dict[str, str] | None = None):
         hdrs = {"Content-Type": "text/xml; charset=utf-8"} if body else {}
+        hdrs.update(self.headers)
         hdrs.update(headers or {})
         async with self.http.post(self.url, data=body, headers=hdrs) as resp:
             data = await resp.read()
             return resp.status, data, resp.headers
 
-    async def send(self, message: m.Message | None, *, id: str | None = "c1", namespace: str = m.CWMP_1_2):
+    async def send(
+        self, message: m.Message | None, *, id: str | None = "c1", namespace: str = m.CWMP_1_2
+    ):
         """Post one hand-built envelope; returns (status, decoded envelope or None, raw)."""
-        body = b"" if message is None else soap.encode(m.Envelope(message, id=id, namespace=namespace))
+        body = (
+            b"" if message is None else soap.encode(m.Envelope(message, id=id, namespace=namespace))
+        )
         status, data, _ = await self.post(body)
-        env = soap.decode(data) if data.strip() and status in (200, 400) and data.lstrip().startswith(b"<") else None
+        env = (
+            soap.decode(data)
+            if data.strip() and status in (200, 400) and data.lstrip().startswith(b"<")
+            else None
+        )
         return status, env, data
 
     def inform(self, **kw) -> m.Inform:
@@ -184,6 +204,7 @@ class ScriptedCpe:
         body = machine.start(inform or self.inform(), 0.0)
         while True:
             hdrs = {"Content-Type": "text/xml; charset=utf-8"} if body else {}
+            hdrs.update(self.headers)
             async with self.http.post(self.url, data=body, headers=hdrs) as resp:
                 data = await resp.read()
                 status = resp.status
@@ -201,7 +222,14 @@ class ScriptedCpe:
                 body = machine.respond(handler(ev.request), 0.0)
             elif isinstance(ev, BadRequestReceived):
                 body = machine.respond(ev.fault, 0.0)
-            elif isinstance(ev, InformAccepted | ResponseReceived | FaultReceived | RetryRequested | EmptyResponseReceived):
+            elif isinstance(
+                ev,
+                InformAccepted
+                | ResponseReceived
+                | FaultReceived
+                | RetryRequested
+                | EmptyResponseReceived,
+            ):
                 body = machine.next_post(0.0)
             else:  # pragma: no cover
                 raise AssertionError(ev)

@@ -8,7 +8,7 @@ import pytest
 
 from acs_stub.rpc_queue import RpcFault
 from cwmp import messages as m
-from cwmp.session import InformAccepted, RequestReceived, SessionEnded
+from cwmp.session import InformAccepted, SessionEnded
 
 
 async def test_periodic_session_with_gpv_correct_cpe_has_no_violations(acs, make_cpe):
@@ -69,7 +69,9 @@ async def test_every_rpc_round_trips(acs, make_cpe):
 
 async def test_fault_resolves_future_with_rpcfault(acs, make_cpe):
     cpe = make_cpe()
-    task = asyncio.ensure_future(acs.call(cpe.device_id, m.GetParameterValues(("Nope.",)), timeout=5))
+    task = asyncio.ensure_future(
+        acs.call(cpe.device_id, m.GetParameterValues(("Nope.",)), timeout=5)
+    )
     await asyncio.sleep(0)
     await cpe.session()
     with pytest.raises(RpcFault) as info:
@@ -90,7 +92,9 @@ async def test_hold_requests_on_inform_holds_transfer_complete_until_released(ac
         requests=[m.TransferComplete("h1")],
     )
     sid = acs.device(cpe.device_id).session_ids[-1]
-    flow = [(e["method"], e["http_status"]) for e in acs.journal(session=sid) if e["kind"] == "http"]
+    flow = [
+        (e["method"], e["http_status"]) for e in acs.journal(session=sid) if e["kind"] == "http"
+    ]
     # The CPE gets its turn only after the ACS's next empty response, then sends the
     # TransferComplete it held all along.
     assert flow == [
@@ -179,7 +183,11 @@ async def test_session_continues_by_cookie_on_new_connections(acs, make_cpe):
     acs.enqueue(cpe.device_id, m.GetRPCMethods())
     events = await cpe.session()
     assert isinstance(events[-1], SessionEnded)
-    cookies = [e["headers"].get("Cookie") for e in acs.journal(device=cpe.device_id) if e["direction"] == "cpe->acs"]
+    cookies = [
+        e["headers"].get("Cookie")
+        for e in acs.journal(device=cpe.device_id)
+        if e["direction"] == "cpe->acs"
+    ]
     assert cookies[0] is None and all(c and c.startswith("session=") for c in cookies[1:])
 
 
@@ -222,7 +230,7 @@ async def test_session_timeout_with_fake_clock(tmp_path, make_cpe):
         assert await acs2.wait_session_end(sid) == "expired"
         notes = [e["note"] for e in acs2.journal(session=sid) if e["kind"] == "session"]
         assert notes == ["session started", "session expired"]
-        status, env, _ = await cpe.send(None)  # the old cookie is dead
+        status, _env, _ = await cpe.send(None)  # the old cookie is dead
         assert status == 400
         events = await cpe.session()
         assert isinstance(events[-1], SessionEnded)

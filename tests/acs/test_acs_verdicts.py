@@ -145,7 +145,8 @@ async def test_parameter_key_checked_in_gpv(acs, make_cpe):
     def forgetful(req):
         if isinstance(req, m.GetParameterValues):
             return m.GetParameterValuesResponse(
-                (m.ParameterValueStruct("Device.ManagementServer.ParameterKey", "old"),))
+                (m.ParameterValueStruct("Device.ManagementServer.ParameterKey", "old"),)
+            )
         return cpe.answers(req)  # fmt: skip
 
     acs.enqueue(cpe.device_id, m.DeleteObject("Device.X.1.", parameter_key="pk3"))
@@ -218,7 +219,7 @@ async def test_id_not_echoed(acs, make_cpe):
     cpe = make_cpe()
     acs.enqueue(cpe.device_id, m.GetRPCMethods())
     await open_session(cpe)
-    _, env, _ = await cpe.send(None)
+    _, _env, _ = await cpe.send(None)
     await cpe.send(m.GetRPCMethodsResponse(("GetRPCMethods",)), id="wrong")
     assert rules(acs, cpe) == ["id-echo"]
 
@@ -264,7 +265,7 @@ async def test_id_without_must_understand(acs, make_cpe):
 async def test_request_without_id(acs, make_cpe):
     cpe = make_cpe()
     await open_session(cpe)
-    status, env, _ = await cpe.send(m.GetRPCMethods(), id=None)
+    status, _env, _ = await cpe.send(m.GetRPCMethods(), id=None)
     assert status == 200
     await finish(cpe)
     assert rules(acs, cpe) == ["id-present"]
@@ -304,7 +305,7 @@ async def test_request_after_empty_post(acs, make_cpe):
 async def test_retry_must_resend_same_request(acs, make_cpe):
     cpe = make_cpe()
     acs.set_retry_faults(cpe.device_id, 1)
-    status, env, _ = await cpe.send(cpe.inform(events=("2 PERIODIC",)))
+    _status, env, _ = await cpe.send(cpe.inform(events=("2 PERIODIC",)))
     assert env.body.fault_code == 8005
     await open_session(cpe, events=("4 VALUE CHANGE",))
     await finish(cpe)
@@ -347,7 +348,12 @@ class _Later:
 async def test_inform_waiter(acs, make_cpe):
     cpe = make_cpe()
     waiter = asyncio.ensure_future(
-        acs.wait_inform(cpe.device_id, events=["1 BOOT"], params={"Device.DeviceInfo.HardwareVersion": "HW1"}, timeout=5)
+        acs.wait_inform(
+            cpe.device_id,
+            events=["1 BOOT"],
+            params={"Device.DeviceInfo.HardwareVersion": "HW1"},
+            timeout=5,
+        )
     )
     await cpe.session()  # 2 PERIODIC: not it
     assert not waiter.done()
