@@ -179,3 +179,55 @@ def ipp_serve():
 @pytest.fixture
 def ipp_make_device():
     return make_device
+
+
+def _ipp_request(
+    op: int, uri: str, *attrs: tuple[str, int, object], request_id: int = 1, data: bytes = b""
+):
+    """A request with charset, natural language, printer-uri and ``attrs`` (name, tag, value|list)."""
+    from emulator.ipp.codec import Attribute, Group, Message, Tag
+
+    group = Group(0x01)
+    group.add("attributes-charset", Tag.CHARSET, "utf-8")
+    group.add("attributes-natural-language", Tag.NATURAL_LANGUAGE, "en")
+    group.add("printer-uri", Tag.URI, uri)
+    msg = Message((2, 0), op, request_id, [group], data)
+    for name, tag, value in attrs:
+        target = group
+        if name.startswith("job:") or name.startswith("printer:"):
+            kind, name = name.split(":", 1)
+            gtag = 0x02 if kind == "job" else 0x04
+            target = msg.group(gtag) or msg.add_group(gtag)
+        values = value if isinstance(value, list) else [value]
+        target.attributes.append(Attribute(name, tag, values))
+    return msg
+
+
+@pytest.fixture
+def ipp_call():
+    """``await ipp_call(server, msg, host=...)`` → decoded response (HTTP status must be 200)."""
+    import aiohttp
+
+    from emulator.ipp.codec import decode, encode
+
+    async def call(server: IppServer, msg, host: str = IPP_HOSTS[0]):
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"http://{host}:{server.port}/ipp/print",
+                data=encode(msg),
+                headers={"Content-Type": "application/ipp"},
+            ) as resp,
+        ):
+            body = await resp.read()
+            assert resp.status == 200, (resp.status, body[:200])
+            assert resp.content_type == "application/ipp"
+            return decode(body)
+
+    return call
+
+
+@pytest.fixture
+def ipp_request():
+    """``ipp_request(op, uri, (name, tag, value), ..., data=b"")``; ``job:``/``printer:`` prefixes pick the group."""
+    return _ipp_request
