@@ -600,11 +600,11 @@ class _Validator:
         where = f"{self.source}:{node.start_mark.line + 1}"
         return ProfileError(f"{where}: {path}: {message}" if path else f"{where}: {message}")
 
-    def value(self, node: yaml.Node, spec: Field, path: str) -> Any:
+    def value(self, node: yaml.Node, spec: Field, path: str, at: yaml.Node | None = None) -> Any:
         self.lines[path] = node.start_mark.line + 1
         kind = spec.kind
         if isinstance(kind, Section):
-            return self.section(node, kind, path)
+            return self.section(node, kind, path, at)
         if isinstance(kind, Table):
             if not isinstance(node, yaml.SequenceNode):
                 raise self.fail(node, path, f"expected a list of mappings, got {_describe(node)}")
@@ -659,7 +659,10 @@ class _Validator:
             return _NotScalar
         return self.loader.construct_object(node)
 
-    def section(self, node: yaml.Node, spec: Section, path: str) -> dict[str, Any]:
+    def section(
+        self, node: yaml.Node, spec: Section, path: str, at: yaml.Node | None = None
+    ) -> dict[str, Any]:
+        """A mapping; ``at`` is the node of its key (where a missing key is reported)."""
         if not isinstance(node, yaml.MappingNode):
             raise self.fail(node, path, f"expected a mapping, got {_describe(node)}")
         out: dict[str, Any] = {}
@@ -674,10 +677,10 @@ class _Validator:
                 raise self.fail(
                     key_node, sub, f"unknown key (expected one of {', '.join(spec.fields)})"
                 )
-            out[key] = self.value(value_node, spec.fields[key], sub)
+            out[key] = self.value(value_node, spec.fields[key], sub, key_node)
         missing = [k for k, f in spec.fields.items() if f.required and k not in out]
         if missing:
-            raise self.fail(node, path, f"missing required key(s): {', '.join(missing)}")
+            raise self.fail(at or node, path, f"missing required key(s): {', '.join(missing)}")
         return out
 
 

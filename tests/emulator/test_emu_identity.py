@@ -1,0 +1,77 @@
+"""Per-device identity: deterministic by seed, distinct across seeds, in the model's formats."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from emulator.clock import FakeClock
+from emulator.identity import format_serial, make_identity
+from emulator.profiles import build_printer
+
+
+def _ident(seed: int):
+    s = build_printer("color-laser-mfp", seed=seed, clock=FakeClock(), host="127.50.2.1")
+    return (
+        s.identity.serial_number,
+        s.interfaces[0].mac_address,
+        s.description.location,
+        s.description.contact_name,
+        s.description.contact_email,
+        s.identity.asset_number,
+        s.description.name,
+        s.identity.uuid,
+    )
+
+
+def test_same_seed_same_device():
+    assert _ident(7) == _ident(7)
+
+
+def test_different_seeds_differ_in_every_per_unit_value():
+    a, b = _ident(1), _ident(2)
+    for x, y in zip(a, b, strict=True):
+        assert x != y
+
+
+def test_many_seeds_give_unique_serials_and_macs():
+    serials, macs = set(), set()
+    for seed in range(200):
+        ident = make_identity(
+            model_key="m",
+            manufacturer="HP",
+            model="X",
+            oui="3CD92B",
+            serial_format="CNB#######",
+            host="127.50.2.2",
+            seed=seed,
+        )
+        serials.add(ident.serial_number)
+        macs.add(ident.mac_address)
+    assert len(serials) == 200 and len(macs) == 200
+
+
+def test_formats_follow_the_model():
+    s = build_printer("color-laser-mfp", seed=3, clock=FakeClock(), host="127.50.2.3")
+    assert re.fullmatch(r"CNB\d{7}", s.identity.serial_number)
+    assert re.fullmatch(r"3c:d9:2b(:[0-9a-f]{2}){3}", s.interfaces[0].mac_address)
+    mac6 = s.interfaces[0].mac_address.replace(":", "")[-6:].upper()
+    assert s.description.name == f"NPI{mac6}"
+    assert "@" in s.description.contact_email and s.description.contact_phone
+    assert str(uuid.UUID(s.identity.uuid)) == s.identity.uuid
+    assert s.interfaces[0].ipv4_address == "127.50.2.3"
+    assert s.interfaces[0].subnet_mask == "255.255.0.0"
+
+
+def test_serial_pattern_letters_and_digits():
+    from faker import Faker
+
+    fake = Faker()
+    fake.seed_instance(1)
+    assert re.fullmatch(r"VND[A-Z]{2}\d{5}", format_serial("VND??#####", fake))
+
+
+def test_two_models_with_seed_zero_differ():
+    a = build_printer("color-laser-mfp", seed=0, clock=FakeClock())
+    b = build_printer("inkjet-office", seed=0, clock=FakeClock())
+    assert a.description.location != b.description.location
