@@ -384,10 +384,13 @@ _keyword(
     {
         "long-edge-first": "LongEdgeFirst",
         "short-edge-first": "ShortEdgeFirst",
-        "portrait": "ShortEdgeFirst",
-        "landscape": "LongEdgeFirst",
     },
-    "IPP feed-orientation / emulator orientation ↔ FeedOrientationWKV (portrait feeds short edge first)",
+    "IPP feed-orientation-default ↔ FeedOrientationWKV",
+)
+_keyword(
+    "orientation_to_feed",
+    {"portrait": "ShortEdgeFirst", "landscape": "LongEdgeFirst"},
+    "emulator default orientation ↔ FeedOrientationWKV (a portrait page feeds short edge first)",
 )
 _enum("ipp_resolution_units", {3: "Dpi", 4: "Dpcm"}, "IPP resolution units ↔ UnitsWKV")
 _keyword("resolution_units", {"dpi": "Dpi", "dpcm": "Dpcm"}, "emulator units ↔ UnitsWKV")
@@ -489,7 +492,7 @@ _register(
 _register(
     "kbytes",
     lambda v: int(v[0]) * int(v[1]) // 1024,
-    lambda v: (int(v) * 1024, 1),
+    lambda v: (int(v), 1024),
     "(hrStorageSize, hrStorageAllocationUnits) ↔ size in KiB (SM StorageSize)",
 )
 _register(

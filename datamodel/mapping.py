@@ -164,8 +164,10 @@ def validate(
     for raw, line in rows:
         lines = raw.get("__lines__", {})
 
-        def err(msg: str, key: str | None = None, _line: int = line) -> MappingError:
-            return MappingError(f"{file}:{lines.get(key, _line) if key else _line}: {msg}")
+        def err(
+            msg: str, key: str | None = None, _line: int = line, _lines: dict = lines
+        ) -> MappingError:
+            return MappingError(f"{file}:{_lines.get(key, _line) if key else _line}: {msg}")
 
         unknown = set(raw) - _ROW_KEYS - {"__lines__", "__line__"}
         if unknown:
