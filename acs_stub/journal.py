@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -59,7 +59,13 @@ class JournalEntry:
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Shallow on purpose (dataclasses.asdict deep-copies; this is on the hot path).
+        out = {f: getattr(self, f) for f in _FIELDS}
+        out["headers"] = dict(self.headers)
+        return out
+
+
+_FIELDS = tuple(f.name for f in fields(JournalEntry))
 
 
 def pick_headers(headers: Any) -> dict[str, str]:
