@@ -233,3 +233,28 @@ async def test_journal_file_is_json_lines(acs, make_cpe):
     records = [json.loads(line) for line in lines]
     assert [r["ref"] for r in records] == list(range(1, len(records) + 1))
     assert {r["direction"] for r in records} >= {"cpe->acs", "acs->cpe"}
+
+
+async def test_printbench_acs_command_prints_urls_then_ready(tmp_path):
+    import sys
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "printbench.cli", "acs", "--port", "0", "--journal-dir", str(tmp_path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        lines = []
+        while not lines or lines[-1] != "ready":
+            line = await asyncio.wait_for(proc.stdout.readline(), 20)
+            assert line, (lines, await proc.stderr.read())
+            lines.append(line.decode().strip())
+        urls = dict(line.split(" ", 1) for line in lines[:-1])
+        assert urls["cwmp"].startswith("http://127.0.0.1:")
+        async with aiohttp.ClientSession() as http:
+            async with http.get(urls["control"]) as resp:
+                assert (await resp.json())["cwmp_url"] == urls["cwmp"]
+            async with http.post(urls["cwmp"], data=b"") as resp:
+                assert resp.status == 400  # an empty POST outside a session
+    finally:
+        proc.terminate()
+        await proc.wait()
