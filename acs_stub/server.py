@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 import secrets
 import ssl
 import weakref
@@ -243,21 +244,30 @@ class AcsServer:
             self._journal_in(request, None, b"", note="body over the size limit")
             reply = _Reply(413, b"request body too large\n", note="refused: too large")
             return self._respond(request, None, reply)
-        session = self._find_session(request, transport_key)
+        session, by_cookie = self._find_session(request, transport_key)
+        same_connection = None
+        if session is not None and not by_cookie and _INFORM_RE.search(body[:4096]):
+            # A cookie-less Inform on a connection that carried another session (a pooled
+            # connection, e.g. a proxy with many virtual devices): a new session, and the
+            # other one is left alone unless it belongs to the same device.
+            same_connection, session = session, None
         try:
-            reply = self._step(request, session, body, transport_key)
+            reply = self._step(request, session, body, transport_key, same_connection)
         except Exception:  # never let a bug become a 500 with a traceback
             log.exception("stub ACS failed on a POST")
             reply = _Reply(400, b"request could not be processed\n", note="internal error")
             session = None
         return self._respond(request, reply.session or session, reply)
 
-    def _find_session(self, request: web.Request, transport_key: Any) -> StubSession | None:
+    def _find_session(self, request: web.Request, transport_key: Any):
+        """(session, found by cookie): by the session cookie, else by the TCP connection."""
         cookie = request.cookies.get("session")
         session = self.sessions.get(cookie) if cookie else None
-        if session is None and transport_key is not None:
-            session = self._by_transport.get(transport_key)
-        return session
+        if session is not None:
+            return session, True
+        if transport_key is not None:
+            return self._by_transport.get(transport_key), False
+        return None, False
 
     def _respond(self, request: web.Request, session: StubSession | None, reply: _Reply):
         headers = dict(reply.headers)
@@ -298,16 +308,18 @@ class AcsServer:
         )
 
     # -- the protocol step -------------------------------------------------------------------
-    def _step(self, request: web.Request, session: StubSession | None, body: bytes, tkey: Any):
+    def _step(self, request, session: StubSession | None, body: bytes, tkey: Any, same_conn=None):
         now = self.clock.monotonic()
         if session is None:
-            return self._start(request, body, tkey, now)
+            return self._start(request, body, tkey, now, same_conn)
         return self._continue(request, session, body, tkey, now)
 
     def _new_machine(self) -> AcsSession:
         return AcsSession(timeout=self.config.session_timeout, max_size=MAX_BODY)
 
-    def _start(self, request: web.Request, body: bytes, tkey: Any, now: float) -> _Reply:
+    def _start(
+        self, request: web.Request, body: bytes, tkey: Any, now: float, same_conn=None
+    ) -> _Reply:
         """A POST outside any session: it must be an Inform."""
         machine = self._new_machine()
         try:
@@ -337,6 +349,10 @@ class AcsServer:
             headers = {"WWW-Authenticate": denied.headers["WWW-Authenticate"]}
             return _Reply(401, denied.body or b"", headers, note=f"{policy.mode} auth required")
         current = self._by_device.get(device.id)
+        if current is not None and current is same_conn:
+            # The same device, the same connection, a fresh Inform: it gave up the old one.
+            self._end_session(current, "dropped: new Inform")
+            current = None
         if current is not None:
             if now - current.last_activity < self.config.session_timeout:
                 self._journal_in(
@@ -656,6 +672,9 @@ class AcsServer:
 
     def current_session(self, device_id: str) -> StubSession | None:
         return self._by_device.get(device_id)
+
+
+_INFORM_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?Inform[\s/>]")
 
 
 def _last_received(machine: AcsSession, seen: int) -> m.Envelope | None:

@@ -234,3 +234,30 @@ async def test_session_timeout_with_fake_clock(tmp_path, make_cpe):
         assert status == 400
         events = await cpe.session()
         assert isinstance(events[-1], SessionEnded)
+
+
+async def test_two_devices_on_one_pooled_connection(acs, make_cpe):
+    """A proxy multiplexing virtual devices over one keep-alive connection."""
+    import aiohttp
+
+    from cwmp import soap
+
+    a, b = make_cpe(), make_cpe()
+    async with aiohttp.ClientSession(
+        cookie_jar=aiohttp.DummyCookieJar(), connector=aiohttp.TCPConnector(limit=1)
+    ) as http:
+
+        async def post(body: bytes, cookie: str | None = None):
+            headers = {"Cookie": cookie} if cookie else {}
+            async with http.post(acs.server.cwmp_url, data=body, headers=headers) as resp:
+                await resp.read()
+                return resp.status, resp.headers.get("Set-Cookie", "").split(";")[0]
+
+        status, cookie_a = await post(soap.encode(m.Envelope(a.inform(), id="a")))
+        assert status == 200
+        status, cookie_b = await post(soap.encode(m.Envelope(b.inform(), id="b")))
+        assert status == 200 and cookie_b != cookie_a
+        assert (await post(b"", cookie_a))[0] == 204
+        assert (await post(b"", cookie_b))[0] == 204
+    assert [e["note"] for e in acs.journal() if e["kind"] == "session"].count("session done") == 2
+    assert acs.verdicts() == []
