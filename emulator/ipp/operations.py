@@ -210,7 +210,12 @@ def validate(msg: Message) -> Request:
         syntax = OPERATION_SYNTAX.get(attr.name)
         if syntax is not None:
             tags, multi = syntax
-            if any(t not in tags for t in attr.tags()) or (not multi and len(attr.values) != 1):
+            tags_ok = (
+                attr.tag in tags
+                if attr.value_tags is None
+                else all(t in tags for t in attr.value_tags)
+            )
+            if not tags_ok or (not multi and len(attr.values) != 1):
                 raise IppError(
                     BAD_REQUEST, f"operation attribute {attr.name!r} has the wrong syntax", [attr]
                 )
