@@ -35,8 +35,14 @@ from emulator.snmp import ber
 HOST_OURS = "127.20.250.1"
 HOST_SIM = "127.20.250.2"
 PORT = 16161
-SNMPREC_TAGS = {ber.INTEGER: 2, ber.OCTET_STRING: 4, ber.OBJECT_IDENTIFIER: 6, ber.COUNTER32: 65,
-                ber.GAUGE32: 66, ber.TIMETICKS: 67}
+SNMPREC_TAGS = {
+    ber.INTEGER: 2,
+    ber.OCTET_STRING: 4,
+    ber.OBJECT_IDENTIFIER: 6,
+    ber.COUNTER32: 65,
+    ber.GAUGE32: 66,
+    ber.TIMETICKS: 67,
+}
 
 
 def make_device():
@@ -115,7 +121,9 @@ def build_mix(name: str, oids: list[tuple[int, ...]]) -> list[bytes]:
     return out
 
 
-def load(target: tuple[str, int], requests: list[bytes], seconds: float, window: int, q: mp.Queue) -> None:  # type: ignore[type-arg]
+def load(
+    target: tuple[str, int], requests: list[bytes], seconds: float, window: int, q: mp.Queue
+) -> None:  # type: ignore[type-arg]
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.settimeout(0.5)
     n = len(requests)
@@ -141,7 +149,11 @@ def load(target: tuple[str, int], requests: list[bytes], seconds: float, window:
         done += 1
         if done % 64 == 0:
             msg = ber.decode_message(data)
-            if msg.pdu_type != ber.RESPONSE or msg.error_status != 0 or not 1 <= msg.request_id <= n:
+            if (
+                msg.pdu_type != ber.RESPONSE
+                or msg.error_status != 0
+                or not 1 <= msg.request_id <= n
+            ):
                 bad += 1
         sock.sendto(requests[i % n], target)
         i += 1
@@ -150,7 +162,9 @@ def load(target: tuple[str, int], requests: list[bytes], seconds: float, window:
     q.put((done / elapsed, bad, lost))
 
 
-def measure(target: tuple[str, int], requests: list[bytes], seconds: float, window: int) -> tuple[float, int, int]:
+def measure(
+    target: tuple[str, int], requests: list[bytes], seconds: float, window: int
+) -> tuple[float, int, int]:
     q: mp.Queue = mp.Queue()  # type: ignore[type-arg]
     p = mp.Process(target=load, args=(target, requests, seconds, window, q))
     p.start()
@@ -166,7 +180,7 @@ def walk(target: tuple[str, int]) -> list[tuple[tuple[int, ...], ber.Value]]:
     while True:
         sock.sendto(_req(ber.GETNEXT, rid, [oid]), target)
         msg = ber.decode_message(sock.recv(65535))
-        (oid, value), = msg.varbinds
+        ((oid, value),) = msg.varbinds
         if msg.error_status or value[0] == ber.END_OF_MIB_VIEW:
             return out
         out.append((oid, value))
@@ -209,13 +223,24 @@ def main() -> None:
     ours.start()
     # snmpsim drops root privileges to nobody before it opens its dbm index; a Python installed
     # under /root cannot import dbm.* then (reference/snmp.md §2.2 #2): import it first.
-    launcher = ("import sys, dbm, dbm.dumb, encodings.latin_1, encodings.ascii, encodings.utf_8, encodings.idna; from snmpsim.commands.responder import main; "
-                "sys.argv[0] = 'snmpsim-command-responder'; sys.exit(main())")
+    launcher = (
+        "import sys, dbm, dbm.dumb, encodings.latin_1, encodings.ascii, encodings.utf_8, encodings.idna; from snmpsim.commands.responder import main; "
+        "sys.argv[0] = 'snmpsim-command-responder'; sys.exit(main())"
+    )
     sim = subprocess.Popen(
-        [sys.executable, "-c", launcher, f"--data-dir={data_dir}", f"--cache-dir={tmp / 'cache'}",
-         f"--agent-udpv4-endpoint={HOST_SIM}:{PORT}", "--log-level=error",
-         *(["--process-user=nobody", "--process-group=nogroup"] if os.getuid() == 0 else [])],
-        env=os.environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-c",
+            launcher,
+            f"--data-dir={data_dir}",
+            f"--cache-dir={tmp / 'cache'}",
+            f"--agent-udpv4-endpoint={HOST_SIM}:{PORT}",
+            "--log-level=error",
+            *(["--process-user=nobody", "--process-group=nogroup"] if os.getuid() == 0 else []),
+        ],
+        env=os.environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         if not ready.wait(30):
@@ -229,7 +254,9 @@ def main() -> None:
             diff = next((a, b) for a, b in zip(w_ours, w_sim, strict=False) if a != b)
             print(f"  first difference: ours {diff[0]} vs snmpsim {diff[1]}")
         mixes = ["GET 1 vb", "GET 10 vb", "GETNEXT 1 vb", "GETBULK r=25", "walk (GETNEXT)"]
-        print(f"window {args.window}, {args.seconds:g} s per run, {args.rounds} interleaved rounds; responses/s")
+        print(
+            f"window {args.window}, {args.seconds:g} s per run, {args.rounds} interleaved rounds; responses/s"
+        )
         print(f"{'mix':<16}{'ours':>10}{'snmpsim':>10}{'ratio':>8}")
         for mix in mixes:
             reqs = build_mix(mix, oids)

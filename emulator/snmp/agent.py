@@ -84,7 +84,7 @@ class SnmpAgent:
     """Serves the SNMP face of any number of devices (each with ``.state``, ``.clock`` and
     optionally ``.engine``) from one event loop."""
 
-    def __init__(self, *, max_cached_tables: int = 512) -> None:
+    def __init__(self, *, max_cached_tables: int = 256) -> None:
         self.counters = Counters()
         self.max_cached_tables = max_cached_tables
         self._endpoints: dict[tuple[str, int], _Endpoint] = {}
