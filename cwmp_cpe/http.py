@@ -1,0 +1,287 @@
+"""HTTP for the CPE: the CWMP connection to the ACS and file transfers (Download/Upload).
+
+One aiohttp ``ClientSession`` per CWMP session (a single keep-alive connection, as TR-069
+expects a session to stay on one TCP connection where it can), closed when the session ends,
+so an idle device holds no socket and no TLS state. Cookies are the session machine's
+business (``CpeSession.store_cookies``), so aiohttp's own cookie jar is disabled.
+
+Authentication: on a 401 the challenge is answered (Digest preferred over Basic, through
+``cwmp.digest``) and the same request is sent again; later requests of the session carry the
+Authorization up front (digest nonce count grows). Redirects (301/302/303/307/308) are followed
+by re-POSTing the same body, at most ``max_redirects`` times, and the new URL is used for the
+rest of this session only (TR-069: a redirect is not persisted).
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+
+from cwmp import digest, soap
+
+log = logging.getLogger(__name__)
+
+REDIRECTS = (301, 302, 303, 307, 308)
+MAX_RESPONSE = 4 * 1024 * 1024
+
+
+class AcsHttpError(Exception):
+    """The ACS could not be reached or answered at the HTTP level in a way CWMP cannot use."""
+
+
+def ssl_context(
+    ca_file: Path | None, client_cert: Path | None, client_key: Path | None
+) -> ssl.SSLContext:
+    """A client TLS context checking the server against ``ca_file`` (else the system store)."""
+    ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    if client_cert:
+        ctx.load_cert_chain(str(client_cert), str(client_key) if client_key else None)
+    return ctx
+
+
+def _request_uri(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+class Authenticator:
+    """Answers 401 challenges for one set of credentials (Digest or Basic)."""
+
+    def __init__(self, username: str, password: str) -> None:
+        self.username = username
+        self.password = password
+        self._digest: digest.DigestClient | None = None
+        self._basic: str | None = None
+
+    def header(self, method: str, url: str, body: bytes = b"") -> str | None:
+        if self._digest is not None:
+            return self._digest.authorization(method, _request_uri(url), body)
+        return self._basic
+
+    def challenged(self, www_authenticate: list[str]) -> bool:
+        """Take a 401's challenges; False when none can be answered (or no credentials)."""
+        if not (self.username or self.password):
+            return False
+        for value in www_authenticate:
+            if value.lower().startswith("digest"):
+                client = digest.DigestClient(self.username, self.password)
+                try:
+                    client.accept(value)
+                except digest.AuthError:
+                    continue
+                self._digest, self._basic = client, None
+                return True
+        for value in www_authenticate:
+            if value.lower().startswith("basic"):
+                self._digest = None
+                self._basic = digest.basic_authorization(self.username, self.password)
+                return True
+        return False
+
+
+@dataclass
+class HttpReply:
+    status: int
+    body: bytes
+    set_cookie: list[str]
+
+
+class AcsConnection:
+    """POSTs one CWMP session's messages to the ACS."""
+
+    def __init__(
+        self,
+        url: str,
+        username: str,
+        password: str,
+        *,
+        ssl_ctx: ssl.SSLContext | None,
+        timeout: float,
+        max_redirects: int,
+        cookie_filter=None,
+    ) -> None:
+        self.url = url
+        self.auth = Authenticator(username, password)
+        self.max_redirects = max_redirects
+        self.redirects = 0
+        self._cookie_filter = cookie_filter
+        connector = aiohttp.TCPConnector(limit=1, ssl=ssl_ctx if ssl_ctx is not None else True)
+        self._http = aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        )
+
+    async def close(self) -> None:
+        await self._http.close()
+
+    async def post(self, body: bytes, cookie: str | None) -> HttpReply:
+        auth_tries = 0
+        while True:
+            headers = {"User-Agent": "printbench-cwmp-cpe"}
+            if body:
+                headers["Content-Type"] = soap.CONTENT_TYPE
+                headers["SOAPAction"] = '""'
+            if cookie:
+                headers["Cookie"] = cookie
+            authz = self.auth.header("POST", self.url, body)
+            if authz:
+                headers["Authorization"] = authz
+            try:
+                async with self._http.post(
+                    self.url, data=body, headers=headers, allow_redirects=False
+                ) as resp:
+                    data = await resp.content.read(MAX_RESPONSE + 1)
+                    status = resp.status
+                    cookies = resp.headers.getall("Set-Cookie", [])
+                    location = resp.headers.get("Location")
+                    challenges = resp.headers.getall("WWW-Authenticate", [])
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                raise AcsHttpError(f"{self.url}: {type(exc).__name__}: {exc}") from exc
+            if len(data) > MAX_RESPONSE:
+                raise AcsHttpError(f"{self.url}: response larger than {MAX_RESPONSE} bytes")
+            if self._cookie_filter is not None:
+                cookies = [c for c in cookies if self._cookie_filter(c)]
+            if status == 401 and auth_tries < 2 and self.auth.challenged(challenges):
+                auth_tries += 1
+                continue
+            if status == 401:
+                raise AcsHttpError(f"{self.url}: HTTP 401, ACS authentication failed")
+            if status in REDIRECTS and location:
+                if self.redirects >= self.max_redirects:
+                    raise AcsHttpError(f"{self.url}: more than {self.max_redirects} redirects")
+                self.redirects += 1
+                self.url = urljoin(self.url, location)
+                log.info("redirected to %s", self.url)
+                continue
+            return HttpReply(status, data, cookies)
+
+
+# -- file transfers ------------------------------------------------------------------------
+
+
+class TransferError(Exception):
+    """A transfer failed; ``code`` is the TR-069 fault for TransferComplete (9010-9020)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"{code} {message}")
+        self.code = code
+        self.message = message
+
+
+async def _transfer(
+    method: str,
+    url: str,
+    username: str,
+    password: str,
+    *,
+    data: bytes = b"",
+    content_type: str = "application/octet-stream",
+    ssl_ctx: ssl.SSLContext | None,
+    timeout: float,
+    max_size: int,
+    upload: bool,
+) -> bytes:
+    fail = 9011 if upload else 9010
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise TransferError(9013, f"unsupported protocol {scheme or '(none)'!r} in {url!r}")
+    auth = Authenticator(username, password)
+    connector = aiohttp.TCPConnector(limit=1, ssl=ssl_ctx if ssl_ctx is not None else True)
+    async with aiohttp.ClientSession(
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        timeout=aiohttp.ClientTimeout(total=timeout),
+    ) as http:
+        for attempt in range(3):
+            headers = {"User-Agent": "printbench-cwmp-cpe"}
+            if upload:
+                headers["Content-Type"] = content_type
+            authz = auth.header(method, url, data if upload else b"")
+            if authz:
+                headers["Authorization"] = authz
+            try:
+                async with http.request(
+                    method, url, data=data if upload else None, headers=headers
+                ) as resp:
+                    if resp.status == 401:
+                        challenges = resp.headers.getall("WWW-Authenticate", [])
+                        if attempt == 0 and auth.challenged(challenges):
+                            continue
+                        raise TransferError(9012, f"{url}: the file server refused the credentials")
+                    if resp.status in (403, 404, 410):
+                        raise TransferError(fail if upload else 9016, f"{url}: HTTP {resp.status}")
+                    if resp.status >= 300:
+                        raise TransferError(fail, f"{url}: HTTP {resp.status}")
+                    if upload:
+                        return b""
+                    body = await resp.content.read(max_size + 1)
+                    if len(body) > max_size:
+                        raise TransferError(9010, f"{url}: file larger than {max_size} bytes")
+                    if resp.content_length is not None and len(body) != resp.content_length:
+                        raise TransferError(9017, f"{url}: transfer ended early")
+                    return body
+            except TransferError:
+                raise
+            except aiohttp.ClientConnectorError as exc:
+                raise TransferError(
+                    fail if upload else 9015, f"{url}: cannot contact the server: {exc}"
+                ) from None
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                raise TransferError(
+                    fail if upload else 9017, f"{url}: {type(exc).__name__}: {exc}"
+                ) from None
+    raise TransferError(9012, f"{url}: authentication did not succeed")
+
+
+async def fetch(
+    url: str,
+    username: str = "",
+    password: str = "",
+    *,
+    ssl_ctx: ssl.SSLContext | None = None,
+    timeout: float = 300.0,
+    max_size: int = 64 * 1024 * 1024,
+) -> bytes:
+    """GET a file for Download; ``TransferError`` carries 9010/9012/9013/9015/9016/9017."""
+    return await _transfer(
+        "GET",
+        url,
+        username,
+        password,
+        ssl_ctx=ssl_ctx,
+        timeout=timeout,
+        max_size=max_size,
+        upload=False,
+    )
+
+
+async def send(
+    url: str,
+    data: bytes,
+    username: str = "",
+    password: str = "",
+    *,
+    method: str = "PUT",
+    content_type: str = "application/octet-stream",
+    ssl_ctx: ssl.SSLContext | None = None,
+    timeout: float = 300.0,
+) -> None:
+    """PUT/POST a file for Upload; ``TransferError`` carries 9011/9012/9013."""
+    await _transfer(
+        method,
+        url,
+        username,
+        password,
+        data=data,
+        content_type=content_type,
+        ssl_ctx=ssl_ctx,
+        timeout=timeout,
+        max_size=0,
+        upload=True,
+    )

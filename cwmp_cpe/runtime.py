@@ -1,0 +1,940 @@
+"""The asyncio CPE runtime: one TR-069 client over a parameter tree (thin I/O over ``cwmp``).
+
+A :class:`Cpe` is given a ``ParameterTree`` (what the device serves), optional
+:class:`~cwmp_cpe.transfers.DeviceHooks` (Reboot, FactoryReset, what files mean), a
+:class:`~cwmp_cpe.config.CpeConfig`, a clock and a sleep function, and a
+:class:`~cwmp_cpe.store.StateStore`. It decides *when* to talk to the ACS and runs the
+sessions; every protocol rule lives in ``cwmp`` (session machine, event queue, retry waits,
+parameter tree, digest), this module only sequences them:
+
+- one task (:meth:`_main`) parks until the next due time (periodic inform, retry wait,
+  scheduled inform, notification throttle) or a wake-up (new event, connection request,
+  finished transfer, changed value), then runs at most one session at a time;
+- a session: Inform (events, forced parameters, value changes, ``InformParameter.{i}``,
+  RetryCount) → held TransferCompletes → ACS RPCs until the ACS's empty response; failures
+  feed ``RetryState``; actions that must not interrupt a session (Reboot, FactoryReset,
+  firmware activation) run after it;
+- transfers run as their own tasks (DelaySeconds on the injected clock) and report through
+  the persistent TransferComplete store and events ``7 TRANSFER COMPLETE`` + ``M Download``:
+  in the running session if there is one, else in a new session;
+- everything TR-069 says must survive a reboot is written to the store after each change.
+
+Per device it holds a few small objects and no socket while idle; the HTTP client exists only
+during a session, and connection requests arrive through a shared
+:class:`~cwmp_cpe.connreq.ConnectionRequestServer`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import random
+import ssl
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cwmp import digest, soap
+from cwmp import events as E
+from cwmp import messages as m
+from cwmp import params as P
+from cwmp.errors import CwmpError
+from cwmp.retry import RetryState
+from cwmp.session import (
+    BadRequestReceived,
+    CpeSession,
+    EmptyResponseReceived,
+    FaultReceived,
+    InformAccepted,
+    RequestReceived,
+    ResponseReceived,
+    RetryRequested,
+    SessionEnded,
+)
+from cwmp_cpe import handlers as H
+from cwmp_cpe.config import CpeConfig, lower_version, version_plan
+from cwmp_cpe.http import AcsConnection, AcsHttpError, TransferError, fetch, send, ssl_context
+from cwmp_cpe.settings import Settings, read_settings
+from cwmp_cpe.store import MemoryStore, StateStore
+from cwmp_cpe.timing import Clock, Sleep, SystemTime
+from cwmp_cpe.transfers import COMPLETED, IN_PROGRESS, NOT_STARTED, TransferJob, TransferOutcome
+
+log = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+TRANSFER_FAULTS_OK = {9001, 9002, 9010, 9011, 9012, *range(9014, 9021)}
+
+
+def _iso(dt: datetime) -> str:
+    return soap.format_datetime(dt.astimezone(UTC))
+
+
+class _Session(CpeSession):
+    """``CpeSession`` plus the legacy NoMoreRequests header (quirk ``no-more-requests``)."""
+
+    no_more_requests = False
+
+    def _encode(self, envelope: m.Envelope) -> bytes:  # type: ignore[override]
+        if self.no_more_requests:
+            envelope = dataclasses.replace(envelope, no_more_requests=True)
+        return super()._encode(envelope)
+
+
+class Cpe:
+    """One CWMP client. ``await start()``, ``await stop()``; see the module docstring."""
+
+    def __init__(
+        self,
+        tree: P.ParameterTree,
+        config: CpeConfig | None = None,
+        *,
+        hooks: Any = None,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+        store: StateStore | None = None,
+        rng: random.Random | None = None,
+        name: str = "cpe",
+    ) -> None:
+        default_time = SystemTime()
+        self.tree = tree
+        self.config = config or CpeConfig()
+        self.hooks = hooks
+        self.clock: Clock = clock or default_time
+        self._sleep: Sleep = sleep or default_time.sleep
+        self.store: StateStore = store or MemoryStore()
+        self.name = name
+        self.quirks = self.config.quirks
+        self.queue = E.EventQueue()
+        self.transfers = E.TransferCompleteStore()
+        self.retry = RetryState(rng=rng or random.Random())
+        self.jobs: list[TransferJob] = []
+        self.scheduled: list[tuple[float, str]] = []  # (monotonic due, CommandKey)
+        self.bootstrapped_url: str | None = None
+        self.version_cap = self.config.cwmp_version
+        self.negotiated_version: str | None = None
+        self.connection_request_url = ""
+        self.sessions = 0  # sessions that got an InformResponse
+        self.failed_sessions = 0
+        self.last_session_end: float | None = None
+        self.session: _Session | None = None
+        self.informs: list[m.Inform] = []  # recent Informs sent (for tests and the bench)
+        self._handlers: dict[type, Callable[[m.Message], Any]] = H.parameter_handlers(
+            tree, self.quirks
+        )
+        self._add_device_handlers()
+        self._post_session: list[Callable[[], None]] = []
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._busy = 0
+        self._task: asyncio.Task[None] | None = None
+        self._running = False
+        self._poll_needed = True
+        self._periodic_next: float | None = None
+        self._periodic_key: tuple[Any, ...] | None = None
+        self._pending_reboot_key: str | None = None
+        self._boot_marker = 0
+        self._cr_times: deque[float] = deque()
+        self._cr_override = False
+        self._challenger: digest.DigestChallenger | None = None
+        self._ssl: ssl.SSLContext | None = None
+        self._reported_changes: list[str] = []
+        self.listeners: list[Callable[[str, Any], None]] = []
+
+    # =========================================================================================
+    # lifecycle
+    # =========================================================================================
+
+    async def start(self, *, boot: bool = True) -> None:
+        """Restore the persisted state, note the boot (``1 BOOT``) and start the main task."""
+        self._restore()
+        if boot:
+            self.device_booted()
+        self.tree.listeners.append(self._tree_changed)
+        if self.config.ca_file or self.config.client_cert:
+            self._ssl = ssl_context(
+                self.config.ca_file, self.config.client_cert, self.config.client_key
+            )
+        self._running = True
+        self._task = asyncio.create_task(self._main(), name=f"cwmp-cpe {self.name}")
+
+    async def stop(self) -> None:
+        """Stop the main task and transfers; the persisted state stays as last saved."""
+        self._running = False
+        self._wake.set()
+        for job in self.jobs:
+            if job.task is not None:
+                job.task.cancel()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for job in self.jobs:
+            if job.task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await job.task
+        if self._tree_changed in self.tree.listeners:
+            self.tree.listeners.remove(self._tree_changed)
+        self._save()
+
+    async def idle(self) -> None:
+        """Wait until nothing is running: no session, no transfer at work, loop parked."""
+        while True:
+            while not (self._idle.is_set() and self._busy == 0):
+                await self._idle.wait()
+                await asyncio.sleep(0)
+            # let the parked loop's timer register its sleep before reporting idle
+            for _ in range(3):
+                await asyncio.sleep(0)
+            if self._idle.is_set() and self._busy == 0:
+                return
+
+    # =========================================================================================
+    # inputs from the device / adapter
+    # =========================================================================================
+
+    def settings(self) -> Settings:
+        s = read_settings(self.tree, self.config.root)
+        if self.config.acs_url and not s.url:
+            s = dataclasses.replace(s, url=self.config.acs_url)
+        return s
+
+    def add_event(self, code: str, command_key: str = "") -> None:
+        self.queue.add(code, command_key)
+        self._save()
+        self.wake()
+
+    def wake(self) -> None:
+        self._idle.clear()  # the loop has work: not idle until it parks again
+        self._wake.set()
+
+    def values_changed(self) -> None:
+        """Device values may have changed: poll the watched parameters soon."""
+        self._poll_needed = True
+        self.wake()
+
+    def device_booted(self) -> None:
+        """The device (re)started: drop what does not survive, queue ``1 BOOT`` (+ M Reboot)."""
+        self._boot_marker += 1
+        key = self._pending_reboot_key
+        self._pending_reboot_key = None
+        self.queue.on_reboot()
+        self.queue.add("1 BOOT")
+        if key is not None:
+            self.queue.add("M Reboot", key)
+        for job in list(self.jobs):
+            if job.state != COMPLETED and job.task is not None and not job.task.done():
+                job.task.cancel()
+        self.tree.tracker.pending.clear()
+        self.tree.tracker.prime()
+        self._periodic_key = None
+        self.retry.on_success()
+        self._save()
+        self.wake()
+
+    def device_factory_reset(self) -> None:
+        """The device was reset to factory settings: a new relationship (``0 BOOTSTRAP``)."""
+        self.queue.on_factory_reset()
+        self.transfers.clear()
+        self.scheduled.clear()
+        self.tree.attributes.clear()
+        self.tree.store.clear()
+        self.tree.parameter_key = ""
+        self.bootstrapped_url = None
+        self.negotiated_version = None
+        self.version_cap = self.config.cwmp_version
+        self.queue.add("0 BOOTSTRAP")
+        self.queue.add("1 BOOT")
+        self._boot_marker += 1
+        self._save()
+        self.wake()
+
+    # =========================================================================================
+    # connection requests (called by ConnectionRequestServer)
+    # =========================================================================================
+
+    def connection_request(
+        self, method: str, uri: str, authorization: str | None
+    ) -> tuple[int, dict[str, str]]:
+        """Judge one Connection Request; returns (HTTP status, extra headers)."""
+        if method != "GET":
+            return 405, {"Allow": "GET"}
+        s = self.settings()
+        if not s.enabled or not s.url:
+            return 503, {}
+        now = self.clock.monotonic()
+        if s.cr_username or s.cr_password:
+            ch = self._cr_challenger(s)
+            result = ch.verify("GET", uri, authorization, now)
+            if not result.ok:
+                return 401, {"WWW-Authenticate": ch.challenge(now, stale=result.stale)}
+        window = self.config.cr_rate_window
+        while self._cr_times and self._cr_times[0] <= now - window:
+            self._cr_times.popleft()
+        if len(self._cr_times) >= self.config.cr_rate_limit:
+            return 503, {}
+        self._cr_times.append(now)
+        self._cr_override = True
+        self.queue.add("6 CONNECTION REQUEST")
+        self.wake()
+        return 200, {}
+
+    def _cr_challenger(self, s: Settings) -> digest.DigestChallenger:
+        if self._challenger is None:
+            self._challenger = digest.DigestChallenger(
+                self.config.cr_realm,
+                lambda user: self._cr_password(user),
+            )
+        return self._challenger
+
+    def _cr_password(self, user: str) -> str | None:
+        s = self.settings()
+        return s.cr_password if user == s.cr_username else None
+
+    # =========================================================================================
+    # persistence
+    # =========================================================================================
+
+    def persistent_state(self) -> dict[str, Any]:
+        wall, mono = self.clock.now(), self.clock.monotonic()
+        return {
+            "version": STATE_VERSION,
+            "events": self.queue.to_json(),
+            "transfers": self.transfers.to_json(),
+            "tree": self.tree.persistent_state(),
+            "bootstrapped_url": self.bootstrapped_url,
+            "version_cap": self.version_cap,
+            "scheduled": [
+                [_iso(wall + timedelta(seconds=due - mono)), key] for due, key in self.scheduled
+            ],
+        }
+
+    def _save(self) -> None:
+        try:
+            self.store.save(self.persistent_state())
+        except Exception:
+            log.exception("%s: cannot save the CPE state", self.name)
+
+    def _restore(self) -> None:
+        data = self.store.load()
+        if not data:
+            return
+        try:
+            self.queue = E.EventQueue.from_json(data["events"])
+            self.transfers = E.TransferCompleteStore.from_json(data["transfers"])
+            self.tree.load_state(data.get("tree") or {})
+            self.bootstrapped_url = data.get("bootstrapped_url")
+            cap = data.get("version_cap") or self.config.cwmp_version
+            self.version_cap = cap if cap in m.ALL_VERSIONS else self.config.cwmp_version
+            wall, mono = self.clock.now(), self.clock.monotonic()
+            self.scheduled = []
+            for when, key in data.get("scheduled", []):
+                due = soap.parse_datetime(when)
+                if due.tzinfo is None:
+                    due = due.replace(tzinfo=UTC)
+                self.scheduled.append((mono + max(0.0, (due - wall).total_seconds()), str(key)))
+        except (KeyError, TypeError, ValueError, E.EventError) as exc:
+            log.error("%s: saved CPE state unusable, starting afresh: %s", self.name, exc)
+
+    # =========================================================================================
+    # the main loop
+    # =========================================================================================
+
+    async def _main(self) -> None:
+        while self._running:
+            self._wake.clear()
+            now = self.clock.monotonic()
+            try:
+                self._refresh(now)
+            except Exception:
+                log.exception("%s: refresh failed", self.name)
+            if self._post_session:
+                await self._run_post_session()
+                continue
+            if self._want_session(now):
+                self._busy += 1
+                try:
+                    await self._run_session()
+                except Exception:
+                    log.exception("%s: session crashed", self.name)
+                finally:
+                    self._busy -= 1
+                continue
+            due = self._next_due(now)
+            self._idle.set()
+            await self._park(None if due is None else max(0.0, due - now))
+            self._idle.clear()
+
+    async def _park(self, delay: float | None) -> None:
+        waiter = asyncio.ensure_future(self._wake.wait())
+        tasks: set[asyncio.Future[Any]] = {waiter}
+        if delay is not None:
+            tasks.add(asyncio.ensure_future(self._timer(delay)))
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for t in tasks:
+                if not t.done():
+                    t.cancel()
+            for t in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
+
+    async def _timer(self, delay: float) -> None:
+        await self._sleep(delay)
+        self._idle.clear()  # a timer fired: the loop is about to work
+
+    def _refresh(self, now: float) -> None:
+        s = self.settings()
+        self.retry.configure(s.retry_min_wait, s.retry_multiplier)
+        # BOOTSTRAP on first contact with an ACS (or a new ACS URL).
+        if s.url and s.url != self.bootstrapped_url and "0 BOOTSTRAP" not in self.queue:
+            if self.bootstrapped_url is not None:
+                self.transfers.clear()
+            self.queue.add("0 BOOTSTRAP")
+            self._save()
+        # Periodic informs.
+        key = (s.periodic_enable, s.periodic_interval, s.periodic_time)
+        if key != self._periodic_key:
+            self._periodic_key = key
+            self._periodic_next = self._first_periodic(now, s) if s.periodic_enable else None
+        if self._periodic_next is not None and now >= self._periodic_next:
+            self.queue.add("2 PERIODIC")
+            while self._periodic_next <= now:
+                self._periodic_next += s.periodic_interval
+        # ScheduleInform.
+        due = [(t, k) for t, k in self.scheduled if t <= now]
+        if due:
+            self.scheduled = [(t, k) for t, k in self.scheduled if t > now]
+            self.queue.add("3 SCHEDULED")
+            for _, k in due:
+                self.queue.add("M ScheduleInform", k)
+            self._save()
+        if self._poll_needed:
+            self._poll_needed = False
+            self.tree.tracker.poll(now)
+
+    def _first_periodic(self, now: float, s: Settings) -> float:
+        interval = s.periodic_interval
+        if s.periodic_time is None:
+            return now + interval
+        offset = (self.clock.now() - s.periodic_time).total_seconds() % interval
+        return now + (interval - offset if offset else interval)
+
+    def _want_session(self, now: float) -> bool:
+        s = self.settings()
+        if not s.enabled or not s.url:
+            return False
+        backoff = self.retry.next_attempt is not None and now < self.retry.next_attempt
+        if backoff and not self._cr_override:
+            return False
+        if len(self.queue):
+            return True
+        if self.tree.tracker.has_active:
+            return self._throttle_due(s) <= now
+        return False
+
+    def _throttle_due(self, s: Settings) -> float:
+        if self.last_session_end is None or not s.throttle:
+            return float("-inf")
+        return self.last_session_end + s.throttle
+
+    def _next_due(self, now: float) -> float | None:
+        candidates = []
+        if self._periodic_next is not None:
+            candidates.append(self._periodic_next)
+        candidates += [t for t, _ in self.scheduled]
+        if self.retry.next_attempt is not None and len(self.queue):
+            candidates.append(self.retry.next_attempt)
+        if self.tree.tracker.has_active:
+            candidates.append(self._throttle_due(self.settings()))
+        if not candidates:
+            return None
+        return max(min(candidates), now)
+
+    # =========================================================================================
+    # a session
+    # =========================================================================================
+
+    def _build_inform(self, s: Settings) -> tuple[m.Inform, list[str]]:
+        changes = self.tree.tracker.pending_changes()
+        if changes:
+            self.queue.add("4 VALUE CHANGE")
+        events = self.queue.inform_events()
+        codes = {e.code for e in events}
+        values: dict[str, P.ParameterValue] = {}
+        for v in self.tree.forced_inform_values():
+            values[v.name] = v
+        for ch in changes:
+            values.setdefault(ch.name, P.ParameterValue(ch.name, ch.value, ch.xsi_type))
+        for name in self._inform_parameters(codes):
+            if name not in values:
+                try:
+                    got = self.tree.get_parameter_values([name])
+                except P.ParameterFault:
+                    continue
+                for v in got:
+                    values.setdefault(v.name, v)
+        inform = m.Inform(
+            device_id=self._device_id(),
+            event=tuple(m.EventStruct(e.code, e.command_key) for e in events),
+            max_envelopes=1,
+            current_time=self.clock.now(),
+            retry_count=self.retry.retry_count,
+            parameter_list=tuple(
+                m.ParameterValueStruct(v.name, v.value, v.xsi_type) for v in values.values()
+            ),
+        )
+        return inform, [c.name for c in changes]
+
+    def _inform_parameters(self, codes: set[str]) -> list[str]:
+        """``ManagementServer.InformParameter.{i}``: enabled rows whose EventList matches."""
+        base = f"{self.config.root}ManagementServer.InformParameter."
+        if not self.tree.exists(base):
+            return []
+        out = []
+        try:
+            rows = self.tree.get_parameter_names(base, True)
+        except P.ParameterFault:
+            return []
+        for row in rows:
+            try:
+                vals = {
+                    v.name.rsplit(".", 1)[-1]: v.value
+                    for v in self.tree.get_parameter_values([row.name])
+                }
+            except P.ParameterFault:
+                continue
+            if vals.get("Enable", "false") not in ("true", "1") or not vals.get("ParameterName"):
+                continue
+            wanted = {e.strip() for e in vals.get("EventList", "").split(",") if e.strip()}
+            if wanted and not wanted & codes:
+                continue
+            out.append(vals["ParameterName"])
+        return out
+
+    def _device_id(self) -> m.DeviceIdStruct:
+        if self.config.device_id is not None:
+            return self.config.device_id
+        info = f"{self.config.root}DeviceInfo."
+
+        def get(name: str) -> str:
+            try:
+                return self.tree.get_value(info + name)
+            except P.ParameterFault:
+                return ""
+
+        return m.DeviceIdStruct(
+            get("Manufacturer"), get("ManufacturerOUI"), get("ProductClass"), get("SerialNumber")
+        )
+
+    def _encode_options(self) -> dict[str, Any]:
+        opts: dict[str, Any] = {}
+        if "boolean-digits" in self.quirks:
+            opts.update(boolean_style="digit", boolean_values=True)
+        if "datetime-ms" in self.quirks:
+            opts["datetime_ms"] = True
+        return opts
+
+    def _cookie_ok(self, header: str) -> bool:
+        if "cookies-need-path" not in self.quirks:
+            return True
+        attrs = [a.strip().lower() for a in header.split(";")[1:]]
+        return any(a.startswith("path=") for a in attrs)
+
+    def _transfer_complete(self, rec: E.TransferRecord) -> m.TransferComplete:
+        return m.TransferComplete(
+            command_key=rec.command_key,
+            fault_struct=m.FaultStruct(rec.fault_code, rec.fault_string),
+            start_time=soap.parse_datetime(rec.start_time),
+            complete_time=soap.parse_datetime(rec.complete_time),
+        )
+
+    async def _run_session(self) -> None:
+        s = self.settings()
+        self._cr_override = False
+        self._refresh(self.clock.monotonic())
+        inform, change_names = self._build_inform(s)
+        plan = version_plan(self.version_cap, self.quirks)
+        cs = _Session(
+            namespace=plan.namespace,
+            supported_versions=plan.supported_versions,
+            session_timeout=plan.session_timeout,
+            encode_options=self._encode_options(),
+        )
+        cs.no_more_requests = "no-more-requests" in self.quirks
+        for rec in self.transfers.pending():
+            if rec.kind == "transfer":
+                cs.queue_request(self._transfer_complete(rec))
+        conn = AcsConnection(
+            s.url,
+            s.username,
+            s.password,
+            ssl_ctx=self._ssl,
+            timeout=self.config.http_timeout,
+            max_redirects=self.config.max_redirects,
+            cookie_filter=self._cookie_ok,
+        )
+        self.session = cs
+        self.informs.append(inform)
+        del self.informs[:-20]
+        informed = ended_ok = tc_fault = False
+        version_fault = False
+        try:
+            body = cs.start(inform, self.clock.monotonic())
+            while True:
+                reply = await conn.post(body, cs.cookie_header())
+                ev = cs.receive(
+                    reply.status, reply.body, self.clock.monotonic(), set_cookie=reply.set_cookie
+                )
+                if isinstance(ev, InformAccepted):
+                    informed = True
+                    self._on_inform_accepted(inform, change_names, ev.cwmp_version, s)
+                elif isinstance(ev, ResponseReceived):
+                    if isinstance(ev.request, m.TransferComplete):
+                        self._on_transfer_acknowledged(ev.request.command_key)
+                elif isinstance(ev, FaultReceived):
+                    if isinstance(ev.request, m.Inform):
+                        version_fault = ev.fault.fault_code == 8006
+                        log.warning("%s: Inform answered with fault %s", self.name, ev.fault)
+                    elif isinstance(ev.request, m.TransferComplete):
+                        tc_fault = True
+                elif isinstance(ev, RequestReceived):
+                    response = await self._dispatch(ev.request)
+                    body = cs.respond(response, self.clock.monotonic())
+                    continue
+                elif isinstance(ev, BadRequestReceived):
+                    body = cs.respond(ev.fault, self.clock.monotonic())
+                    continue
+                elif isinstance(ev, SessionEnded):
+                    ended_ok = True
+                    break
+                if cs.ended:
+                    break
+                if isinstance(ev, (InformAccepted, ResponseReceived, FaultReceived,
+                                   RetryRequested, EmptyResponseReceived)):  # fmt: skip
+                    body = cs.next_post(self.clock.monotonic())
+        except (AcsHttpError, CwmpError) as exc:
+            log.warning("%s: session failed: %s", self.name, exc)
+            cs.fail(str(exc))
+        finally:
+            self.session = None
+            await conn.close()
+        now = self.clock.monotonic()
+        self.last_session_end = now
+        if not informed:
+            self.failed_sessions += 1
+            self.queue.on_session_failed()
+            if version_fault and lower_version(self.version_cap) is not None:
+                self.version_cap = lower_version(self.version_cap)  # type: ignore[assignment]
+            self.retry.on_failure(now)
+        elif (not ended_ok or tc_fault) and len(self.queue):
+            self.retry.on_failure(now)
+        self._save()
+        self._emit("session", {"ok": informed and ended_ok, "inform": inform})
+
+    def _on_inform_accepted(
+        self, inform: m.Inform, change_names: list[str], version: str, s: Settings
+    ) -> None:
+        self.sessions += 1
+        self.negotiated_version = version
+        codes = {e.event_code for e in inform.event}
+        self.queue.on_inform_response()
+        self.tree.tracker.acknowledge(change_names)
+        self.retry.on_success()
+        if "0 BOOTSTRAP" in codes:
+            self.bootstrapped_url = s.url
+        self._save()
+
+    def _on_transfer_acknowledged(self, command_key: str) -> None:
+        self.transfers.acknowledge(command_key)
+        self.queue.on_transfer_complete_response(command_key)
+        self._save()
+
+    def _emit(self, what: str, data: Any) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(what, data)
+            except Exception:
+                log.exception("%s: listener failed", self.name)
+
+    async def _run_post_session(self) -> None:
+        actions, self._post_session = self._post_session, []
+        self._busy += 1
+        try:
+            for action in actions:
+                try:
+                    action()
+                except Exception:
+                    log.exception("%s: post-session action failed", self.name)
+        finally:
+            self._busy -= 1
+
+    def _after_session(self, action: Callable[[], None]) -> None:
+        self._post_session.append(action)
+        self.wake()
+
+    def _tree_changed(self, op: str, names: list[str]) -> None:
+        self._periodic_key = None  # settings may have changed
+        self._save()
+        self.wake()
+
+    # =========================================================================================
+    # RPCs
+    # =========================================================================================
+
+    def supported_methods(self) -> tuple[str, ...]:
+        return tuple(c.METHOD for c in m.CPE_METHODS if c in self._handlers)
+
+    def register(self, method: type[m.Message], handler: Callable[[m.Message], Any]) -> None:
+        """Add or replace the handler of a CPE method (may return an awaitable)."""
+        self._handlers[method] = handler
+
+    async def _dispatch(self, request: m.Message) -> m.Message:
+        handler = self._handlers.get(type(request))
+        if handler is None:
+            return m.Fault.of(9000)
+        try:
+            result = handler(request)
+            if asyncio.iscoroutine(result):
+                result = await result
+        except Exception:
+            log.exception("%s: handler for %s failed", self.name, request.METHOD)
+            return m.Fault.of(9002)
+        return result
+
+    def _add_device_handlers(self) -> None:
+        h = self.hooks
+        self._handlers[m.GetRPCMethods] = lambda r: m.GetRPCMethodsResponse(
+            self.supported_methods()
+        )
+        self._handlers[m.ScheduleInform] = self._schedule_inform
+        if h is not None and hasattr(h, "reboot"):
+            self._handlers[m.Reboot] = self._reboot
+        if h is not None and hasattr(h, "factory_reset"):
+            self._handlers[m.FactoryReset] = self._factory_reset
+        if h is not None and hasattr(h, "accept_download"):
+            self._handlers[m.Download] = self._download
+        if h is not None and hasattr(h, "upload_content"):
+            self._handlers[m.Upload] = self._upload
+        if m.Download in self._handlers or m.Upload in self._handlers:
+            self._handlers[m.GetQueuedTransfers] = self._get_queued_transfers
+            self._handlers[m.GetAllQueuedTransfers] = self._get_all_queued_transfers
+            self._handlers[m.CancelTransfer] = self._cancel_transfer
+
+    def _schedule_inform(self, req: m.ScheduleInform) -> m.Message:
+        if req.delay_seconds < 1:
+            return m.Fault(9003, "ScheduleInform DelaySeconds must be 1 or more")
+        if len(req.command_key) > 32:
+            return m.Fault(9003, "CommandKey longer than 32 characters")
+        self.scheduled.append((self.clock.monotonic() + req.delay_seconds, req.command_key))
+        self._save()
+        return m.ScheduleInformResponse()
+
+    def _reboot(self, req: m.Reboot) -> m.Message:
+        if len(req.command_key) > 32:
+            return m.Fault(9003, "CommandKey longer than 32 characters")
+        key = req.command_key
+
+        def do() -> None:
+            self._pending_reboot_key = key
+            marker = self._boot_marker
+            self.hooks.reboot()
+            if self._boot_marker == marker:  # the device did not report its boot itself
+                self.device_booted()
+
+        self._after_session(do)
+        return m.RebootResponse()
+
+    def _factory_reset(self, req: m.FactoryReset) -> m.Message:
+        def do() -> None:
+            marker = self._boot_marker
+            self.hooks.factory_reset()
+            if self._boot_marker == marker:
+                self.device_factory_reset()
+
+        self._after_session(do)
+        return m.FactoryResetResponse()
+
+    # -- transfers ----------------------------------------------------------------------------
+
+    def _download(self, req: m.Download) -> m.Message:
+        types = tuple(getattr(self.hooks, "download_types", ()))
+        if req.file_type not in types:
+            return m.Fault(
+                9003, f"FileType {req.file_type!r} is not supported ({', '.join(types)})"
+            )
+        return self._queue_job(
+            TransferJob(
+                req.command_key,
+                True,
+                req.file_type,
+                req.url,
+                req.username,
+                req.password,
+                req.file_size,
+                req.target_file_name,
+                req.delay_seconds,
+            ),
+            m.DownloadResponse,
+        )
+
+    def _upload(self, req: m.Upload) -> m.Message:
+        types = tuple(getattr(self.hooks, "upload_types", ()))
+        if req.file_type not in types:
+            return m.Fault(
+                9003, f"FileType {req.file_type!r} is not supported ({', '.join(types)})"
+            )
+        return self._queue_job(
+            TransferJob(
+                req.command_key,
+                False,
+                req.file_type,
+                req.url,
+                req.username,
+                req.password,
+                delay_seconds=req.delay_seconds,
+            ),
+            m.UploadResponse,
+        )
+
+    def _queue_job(self, job: TransferJob, response: type) -> m.Message:
+        if len(job.command_key) > 32:
+            return m.Fault(9003, "CommandKey longer than 32 characters")
+        if not job.url:
+            return m.Fault(9003, "URL is empty")
+        scheme = job.url.split(":", 1)[0].lower()
+        if scheme not in ("http", "https"):
+            return m.Fault(9013, f"unsupported protocol {scheme!r}")
+        if len([j for j in self.jobs if j.state != COMPLETED]) >= 16:
+            return m.Fault(9004, "too many queued transfers")
+        self.jobs.append(job)
+        job.task = asyncio.create_task(self._run_job(job), name=f"transfer {job.command_key}")
+        return response(status=1)
+
+    async def _run_job(self, job: TransferJob) -> None:
+        if job.delay_seconds:
+            await self._sleep(job.delay_seconds)
+        self._busy += 1
+        job.state = IN_PROGRESS
+        job.start_time = self.clock.now()
+        outcome: TransferOutcome | None = None
+        fault: TransferError | None = None
+        try:
+            if job.is_download:
+                data = await fetch(
+                    job.url,
+                    job.username,
+                    job.password,
+                    ssl_ctx=self._ssl,
+                    timeout=self.config.transfer_timeout,
+                    max_size=self.config.max_download_size,
+                )
+                if job.file_size and len(data) != job.file_size:
+                    raise TransferError(
+                        9018, f"file is {len(data)} bytes, FileSize said {job.file_size}"
+                    )
+                outcome = await self.hooks.accept_download(job, data)
+            else:
+                content, ctype = await self.hooks.upload_content(job)
+                await send(
+                    job.url,
+                    content,
+                    job.username,
+                    job.password,
+                    method=self.config.upload_method,
+                    content_type=ctype,
+                    ssl_ctx=self._ssl,
+                    timeout=self.config.transfer_timeout,
+                )
+        except TransferError as exc:
+            fault = exc
+        except asyncio.CancelledError:
+            self._busy -= 1
+            job.state = COMPLETED
+            raise
+        except Exception as exc:
+            log.exception("%s: transfer %s failed", self.name, job.command_key)
+            fault = TransferError(9002, f"internal error: {exc}")
+        if fault is not None and fault.code not in TRANSFER_FAULTS_OK:
+            fault = TransferError(9011 if not job.is_download else 9010, fault.message)
+        try:
+            if fault is None and outcome is not None and outcome.activate is not None:
+                if outcome.reboot:
+                    activate = outcome.activate
+
+                    def do(job: TransferJob = job) -> None:
+                        marker = self._boot_marker
+                        activate()
+                        if self._boot_marker == marker:
+                            self.device_booted()
+                        self._finish_job(job, None)
+
+                    self._after_session(do)
+                    return
+                outcome.activate()
+            self._finish_job(job, fault)
+        finally:
+            self._busy -= 1
+
+    def _finish_job(self, job: TransferJob, fault: TransferError | None) -> None:
+        job.state = COMPLETED
+        with contextlib.suppress(ValueError):
+            self.jobs.remove(job)
+        if "no-transfer-complete" in self.quirks:
+            return
+        rec = E.TransferRecord(
+            command_key=job.command_key,
+            start_time=_iso(job.start_time or self.clock.now()),
+            complete_time=_iso(self.clock.now()),
+            fault_code=fault.code if fault else 0,
+            fault_string=(fault.message[:256] if fault else ""),
+        )
+        self.transfers.add(rec)
+        self.queue.add("7 TRANSFER COMPLETE")
+        self.queue.add("M Download" if job.is_download else "M Upload", job.command_key)
+        session = self.session
+        if session is not None and not session.ended:
+            session.queue_request(self._transfer_complete(rec))
+        self._save()
+        self._emit("transfer", rec)
+        self.wake()
+
+    def _queued(self) -> Iterable[TransferJob]:
+        return [j for j in self.jobs if j.state != COMPLETED]
+
+    def _get_queued_transfers(self, req: m.Message) -> m.Message:
+        return m.GetQueuedTransfersResponse(
+            tuple(m.QueuedTransferStruct(j.command_key, j.state) for j in self._queued())
+        )
+
+    def _get_all_queued_transfers(self, req: m.Message) -> m.Message:
+        return m.GetAllQueuedTransfersResponse(
+            tuple(
+                m.AllQueuedTransferStruct(
+                    command_key=j.command_key,
+                    state=j.state,
+                    is_download=j.is_download,
+                    file_type=j.file_type,
+                    file_size=j.file_size,
+                    target_file_name=j.target_file_name,
+                )
+                for j in self._queued()
+            )
+        )
+
+    def _cancel_transfer(self, req: m.CancelTransfer) -> m.Message:
+        jobs = [j for j in self._queued() if j.command_key == req.command_key]
+        if not jobs:
+            return m.Fault(9003, f"no queued transfer with CommandKey {req.command_key!r}")
+        if any(j.state != NOT_STARTED for j in jobs):
+            return m.Fault.of(9021)
+        for j in jobs:
+            if j.task is not None:
+                j.task.cancel()
+            j.state = COMPLETED
+            self.jobs.remove(j)
+        return m.CancelTransferResponse()

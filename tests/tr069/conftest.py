@@ -1,0 +1,139 @@
+"""Fixtures for the TR-069 client tests: the stub ACS, a small generic CPE model, fake time.
+
+The generic model (``small_tree``) exercises ``cwmp_cpe`` without the emulator, the way the
+CWMP proxy will use it; printer tests build the real view of a virtual printer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from acs_stub.control import AcsControl
+from acs_stub.server import AcsConfig
+from cwmp import params as P
+from cwmp import schema, soap
+from cwmp_cpe import Cpe, CpeConfig, FakeTime, MemoryStore
+
+OUI = "0011AA"
+
+
+def small_model() -> P.DataModel:
+    dm = P.DataModel()
+    D = "Device."
+    dm.parameter(D + "RootDataModelVersion", "string", default="2.17", forced_inform=True)
+    for name, value in (
+        ("Manufacturer", "ACME"),
+        ("ManufacturerOUI", OUI),
+        ("ProductClass", "Printer"),
+        ("SerialNumber", "SN0001"),
+        ("HardwareVersion", "HW1"),
+    ):
+        dm.parameter(
+            D + "DeviceInfo." + name,
+            "string",
+            default=value,
+            forced_inform=name == "HardwareVersion",
+        )
+    dm.parameter(
+        D + "DeviceInfo.SoftwareVersion",
+        "string",
+        default="1.0",
+        forced_inform=True,
+        active_notify="forceEnabled",
+    )
+    dm.parameter(
+        D + "DeviceInfo.ProvisioningCode",
+        "string",
+        writable=True,
+        forced_inform=True,
+        active_notify="forceEnabled",
+    )
+    dm.parameter(D + "DeviceInfo.UpTime", "unsignedInt", active_notify="canDeny")
+    ms = D + "ManagementServer."
+    for name, typ, default in (
+        ("EnableCWMP", "boolean", "true"),
+        ("URL", "string", ""),
+        ("Username", "string", ""),
+        ("Password", "string", ""),
+        ("PeriodicInformEnable", "boolean", "false"),
+        ("PeriodicInformInterval", "unsignedInt", "3600"),
+        ("PeriodicInformTime", "dateTime", "0001-01-01T00:00:00Z"),
+        ("ConnectionRequestUsername", "string", "cruser"),
+        ("ConnectionRequestPassword", "string", "crpass"),
+        ("DefaultActiveNotificationThrottle", "unsignedInt", "0"),
+        ("CWMPRetryMinimumWaitInterval", "unsignedInt", "5"),
+        ("CWMPRetryIntervalMultiplier", "unsignedInt", "2000"),
+    ):
+        dm.parameter(ms + name, typ, writable=True, default=default)
+    dm.parameter(ms + "ParameterKey", "string", get=P.parameter_key, forced_inform=True)
+    dm.parameter(
+        ms + "ConnectionRequestURL",
+        "string",
+        get=lambda nc: nc.tree.root["cr_url"],
+        forced_inform=True,
+        active_notify="forceDefaultEnabled",
+    )
+    dm.parameter(ms + "AliasBasedAddressing", "boolean", default="false", forced_inform=True)
+    dm.table(ms + "InformParameter.{i}.", writable=True)
+    dm.parameter(ms + "InformParameter.{i}.Enable", "boolean", writable=True)
+    dm.parameter(ms + "InformParameter.{i}.ParameterName", "string", writable=True)
+    dm.parameter(ms + "InformParameter.{i}.EventList", "string", writable=True)
+    dm.parameter(
+        D + "X_TEST_Level",
+        "int",
+        writable=True,
+        get=lambda nc: nc.tree.root["level"],
+        set=lambda nc, v: nc.tree.root.__setitem__("level", v),
+    )
+    return dm
+
+
+MODEL = small_model()
+
+
+def small_tree(url: str = "", **values: str) -> P.ParameterTree:
+    root = {"cr_url": "", "level": 50}
+    tree = P.ParameterTree(MODEL, root)
+    tree.store["Device.ManagementServer.URL"] = url
+    for k, v in values.items():
+        tree.store["Device.ManagementServer." + k] = v
+    return tree
+
+
+def device_id() -> str:
+    return f"{OUI}-Printer-SN0001"
+
+
+@pytest.fixture
+async def acs() -> AsyncIterator[AcsControl]:
+    ctl = await AcsControl.start(AcsConfig(host="127.0.0.1", port=0, control_port=0))
+    try:
+        yield ctl
+    finally:
+        await ctl.stop()
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+def assert_valid(acs: AcsControl) -> None:
+    """Every envelope the CPE sent validates against the BBF XSD, and no rule was broken."""
+    for e in acs.journal():
+        if e.get("direction") != "cpe->acs" or not e.get("body"):
+            continue
+        body = e["body"].encode()
+        env = soap.decode(body)
+        errs = schema.validation_errors(body, schema.schema_for(env))
+        assert not errs, (e.get("method"), errs)
+    bad = [v for v in acs.verdicts()]
+    assert not bad, [v.to_dict() for v in bad]
+
+
+async def make_cpe(acs: AcsControl, t: FakeTime, *, store: MemoryStore | None = None, **cfg) -> Cpe:
+    tree = small_tree(acs.server.cwmp_url, **cfg.pop("values", {}))
+    cpe = Cpe(tree, CpeConfig(**cfg), clock=t, sleep=t.sleep, store=store or MemoryStore())
+    return cpe
