@@ -1,0 +1,215 @@
+"""The proxy's data model: the generated DM bound to printers through the mapping.
+
+One ``DataModel`` is built per proxy and shared by every virtual device; each device's tree
+has as root either a :class:`~cwmp_proxy.binding.PrinterView` (a proxied printer) or a
+:class:`ProxyRoot` (the proxy's own CWMP device). Mapped PrintService parameters read the
+printer's snapshot; DeviceInfo is the printer's identity; ProxierInfo names the proxy;
+``ManagementServer.`` settings live in each tree (the ACS may change them per device), with
+``ConnectionRequestURL`` the device's URL on the proxy; ``ManagementServer.VirtualDevice.{i}``
+lists the proxied printers on the proxy's own device only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cwmp import params as P
+from cwmp_proxy.binding import PS, Bindings, PrinterView, PrintServiceRows, TableRows, render
+from datamodel.loader import Binding, ModelSpec, ObjectSpec, ParamSpec, build_data_model, load_spec
+from datamodel.mapping import Mapping, load_mapping
+
+#: TR-106 §3.3 allows vendor-extensible enumerations; SNMP, IPP and HTTP are not in TR-181's
+#: ProxyProtocol list, so the proxy names them with the X_ prefix.
+PROXY_PROTOCOL = "X_PRINTBENCH-ORG_SNMP-IPP-EWS"
+
+
+@dataclass
+class Identity:
+    """What a device tells the ACS it is (DeviceInfo and the Inform's DeviceId)."""
+
+    manufacturer: str = ""
+    oui: str = "000000"
+    model_name: str = ""
+    description: str = ""
+    product_class: str = ""
+    serial_number: str = ""
+    hardware_version: str = ""
+    software_version: str = ""
+
+
+@dataclass
+class ProxyRoot:
+    """Root object of the proxy's own tree."""
+
+    identity: Identity
+    devices: Callable[[], list[Any]] = lambda: []  # the proxied printers' VirtualDevice rows
+    cr_url: str = ""
+    proxier: Identity | None = None
+
+
+@dataclass
+class ModelConfig:
+    acs_url: str = ""
+    periodic_inform_interval: int = 3600
+    periodic_inform_enable: bool = True
+    cr_username: str = ""
+    cr_password: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _identity_getter(attr: str) -> P.Getter:
+    def get(nc: P.NodeContext) -> str:
+        return getattr(nc.tree.root.identity, attr)
+
+    return get
+
+
+def _proxier_getter(attr: str) -> P.Getter:
+    def get(nc: P.NodeContext) -> str:
+        prox = getattr(nc.tree.root, "proxier", None)
+        if attr == "proxy_protocol":
+            return PROXY_PROTOCOL if prox is not None else ""
+        return getattr(prox, attr) if prox is not None else ""
+
+    return get
+
+
+class ProxyBinder:
+    """``datamodel.loader.Binder`` for the proxy."""
+
+    def __init__(self, bindings: Bindings, config: ModelConfig) -> None:
+        self.b = bindings
+        self.config = config
+
+    def table(self, spec: ObjectSpec) -> P.TableProvider | None:
+        if spec.path == PS:
+            return PrintServiceRows()
+        if spec.path in self.b.tables:
+            return TableRows(spec.path)
+        if spec.path == "Device.ManagementServer.VirtualDevice.{i}.":
+            return P.MappingTable(
+                lambda root: root.devices() if isinstance(root, ProxyRoot) else []
+            )
+        return None
+
+    def object_ctx(self, spec: ObjectSpec) -> Callable[[Any], Any] | None:
+        return None
+
+    def parameter(self, spec: ParamSpec) -> Binding | None:
+        path = spec.path
+        row = self.b.rows.get(path)
+        if row is not None:
+            return self._mapped(spec)
+        info = "Device.DeviceInfo."
+        simple = {
+            info + "Manufacturer": "manufacturer",
+            info + "ManufacturerOUI": "oui",
+            info + "ModelName": "model_name",
+            info + "Description": "description",
+            info + "ProductClass": "product_class",
+            info + "SerialNumber": "serial_number",
+            info + "HardwareVersion": "hardware_version",
+            info + "SoftwareVersion": "software_version",
+        }
+        if path in simple:
+            return Binding(get=_identity_getter(simple[path]))
+        prox = {
+            info + "ProxierInfo.ManufacturerOUI": "oui",
+            info + "ProxierInfo.ProductClass": "product_class",
+            info + "ProxierInfo.SerialNumber": "serial_number",
+            info + "ProxierInfo.ProxyProtocol": "proxy_protocol",
+        }
+        if path in prox:
+            return Binding(get=_proxier_getter(prox[path]))
+        if path == info + "UpTime":
+            uptime = self.b.rows[PS + "Status.UpTime"]
+
+            def get_uptime(nc: P.NodeContext) -> Any:
+                if isinstance(nc.tree.root, PrinterView):
+                    return nc.tree.root.read(uptime, (1,))
+                return int(nc.tree.root.uptime()) if hasattr(nc.tree.root, "uptime") else 0
+
+            return Binding(get=get_uptime)
+        if path == "Device.RootDataModelVersion":
+            return Binding(get=lambda nc: "2.17")
+        ms = "Device.ManagementServer."
+        if path == ms + "ParameterKey":
+            return Binding(get=P.parameter_key)
+        if path == ms + "ConnectionRequestURL":
+            return Binding(get=lambda nc: nc.tree.root.cr_url)
+        defaults = {
+            ms + "URL": self.config.acs_url,
+            ms + "PeriodicInformEnable": "true" if self.config.periodic_inform_enable else "false",
+            ms + "PeriodicInformInterval": str(self.config.periodic_inform_interval),
+            ms + "ConnectionRequestUsername": self.config.cr_username,
+            ms + "ConnectionRequestPassword": self.config.cr_password,
+            ms + "EnableCWMP": "true",
+            **self.config.extra,
+        }
+        if path in defaults:
+            return Binding(default=defaults[path])
+        vd = ms + "VirtualDevice.{i}."
+        if path.startswith(vd):
+            attr = {
+                "ManufacturerOUI": "oui",
+                "ProductClass": "product_class",
+                "SerialNumber": "serial_number",
+                "Host": "host",
+                "ProxyProtocol": "proxy_protocol",
+                "DiscoveryProtocol": "discovery_protocol",
+            }.get(path[len(vd) :])
+            if attr is not None:
+                return Binding(get=lambda nc, a=attr: getattr(nc.obj, a))
+            return Binding(get=lambda nc: "")
+        return None
+
+    def _mapped(self, spec: ParamSpec) -> Binding:
+        row = self.b.rows[spec.path]
+        pt = spec.type
+
+        def get(nc: P.NodeContext) -> str:
+            view: PrinterView = nc.tree.root
+            return render(view.read(row, nc.instances), pt)
+
+        if not (row.writable and spec.writable):
+            return Binding(get=get, lexical=True)
+
+        def set_(nc: P.NodeContext, canonical: str) -> None:
+            view: PrinterView = nc.tree.root
+            stage = getattr(view, "staging", None)
+            if stage is None:
+                raise P.ProviderError("writes go through the proxy's SetParameterValues", 9001)
+            new = pt.to_python(canonical)
+            stage.append((row, nc.instances, new, canonical, nc.path))
+            view.snapshot.overrides[(row.path, nc.instances)] = new
+
+        return Binding(get=get, set=set_, lexical=True)
+
+
+def include(bindings: Bindings) -> Callable[[str], bool]:
+    def keep(path: str) -> bool:
+        if not path.startswith(PS):
+            return True
+        if path in bindings.rows:
+            return True
+        if path.endswith("NumberOfEntries"):
+            parent = path.rsplit(".", 1)[0] + "."
+            return any(
+                t.startswith(parent) and t.count("{i}") == parent.count("{i}") + 1
+                for t in bindings.tables
+            )
+        return False
+
+    return keep
+
+
+def build_model(
+    config: ModelConfig, mapping: Mapping | None = None, spec: ModelSpec | None = None
+) -> tuple[P.DataModel, Bindings]:
+    spec = spec or load_spec()
+    mapping = mapping or load_mapping(spec=spec)
+    bindings = Bindings(mapping)
+    dm = build_data_model(spec, ProxyBinder(bindings, config), include=include(bindings))
+    return dm, bindings

@@ -1,0 +1,532 @@
+"""One virtual CWMP device per proxied printer (TR-069 Annex J.2).
+
+A :class:`PrinterDevice` is a parameter tree over the printer (``model``/``binding``), the
+printer's protocol clients (:class:`PrinterConn`) and a ``cwmp_cpe.Cpe`` runtime that runs its
+sessions, periodic informs and notifications with its own DeviceId. The Cpe's parameter RPCs
+are replaced by async handlers that first fetch what the request needs from the printer (one
+batch per protocol), then let the tree answer from that snapshot; SetParameterValues goes
+through ``writes.execute``. The printer going away does not remove the device: its
+printer-backed parameters fault 9002 naming the printer and protocol, connection requests get
+503, and the next successful fetch brings it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import aiohttp
+
+from cwmp import messages as m
+from cwmp import params as P
+from cwmp_cpe import Cpe, CpeConfig
+from cwmp_proxy.binding import PS, Bindings, FetchPlan, PrinterView, Snapshot
+from cwmp_proxy.errors import ProxyError, Unreachable
+from cwmp_proxy.ews_client import EwsClient
+from cwmp_proxy.inventory import PrinterEntry
+from cwmp_proxy.ipp_client import IppClient, parse_key_values
+from cwmp_proxy.model import PROXY_PROTOCOL, Identity
+from cwmp_proxy.snmp_client import SnmpClient, SnmpCredentials
+from cwmp_proxy.writes import Staged, Writer, execute
+
+log = logging.getLogger(__name__)
+
+
+class PrinterConn:
+    """The clients of one printer's protocols (only those the inventory enables)."""
+
+    def __init__(
+        self,
+        entry: PrinterEntry,
+        session: aiohttp.ClientSession,
+        *,
+        timeout: float = 1.0,
+        retries: int = 1,
+    ) -> None:
+        self.entry = entry
+        p = set(entry.protocols)
+        self.snmp = (
+            SnmpClient(
+                entry.address,
+                entry.snmp_port,
+                SnmpCredentials(
+                    entry.snmp_version,
+                    entry.community,
+                    entry.write_community,
+                    entry.v3_user,
+                    entry.v3_auth_protocol,
+                    entry.v3_auth_key,
+                    entry.v3_priv_protocol,
+                    entry.v3_priv_key,
+                ),
+                timeout=timeout,
+                retries=retries,
+            )
+            if "snmp" in p
+            else None
+        )
+        self.ipp = (
+            IppClient(entry.ipp_uri, session, timeout=timeout * 2, retries=retries)
+            if "ipp" in p
+            else None
+        )
+        self.ews = (
+            EwsClient(
+                entry.ews_url,
+                session,
+                username=entry.ews_username,
+                password=entry.ews_password,
+                timeout=timeout * 2,
+                retries=retries,
+            )
+            if "ews" in p
+            else None
+        )
+        self._settable: set[str] | None = None
+
+    async def ipp_settable(self) -> set[str]:
+        if self._settable is None and self.ipp is not None:
+            got = await self.ipp.get_attributes(["printer-settable-attributes-supported"])
+            v = got.get("printer-settable-attributes-supported", [])
+            self._settable = set(v if isinstance(v, list) else [v])
+        return self._settable or set()
+
+    async def fetch(self, plan: FetchPlan) -> Snapshot:
+        """Everything ``plan`` names, one batch per protocol, the protocols concurrently."""
+        snap = Snapshot()
+
+        async def snmp() -> None:
+            assert self.snmp is not None
+            if plan.scalars:
+                snap.scalars = await self.snmp.get(sorted(plan.scalars))
+            if plan.columns:
+                snap.columns = await self.snmp.walk_columns(sorted(plan.columns))
+
+        async def ipp() -> None:
+            assert self.ipp is not None
+            snap.ipp = await self.ipp.get_attributes(plan.ipp)
+
+        async def ews() -> None:
+            assert self.ews is not None
+            snap.ews = await self.ews.state()
+
+        jobs: dict[str, Any] = {}
+        if (plan.scalars or plan.columns) and self.snmp is not None:
+            jobs["snmp"] = snmp()
+        if plan.ipp and self.ipp is not None:
+            jobs["ipp"] = ipp()
+        if plan.ews and self.ews is not None:
+            jobs["ews"] = ews()
+        results = await asyncio.gather(*jobs.values(), return_exceptions=True)
+        for kind, res in zip(jobs, results, strict=True):
+            if isinstance(res, ProxyError):
+                snap.errors[kind] = res
+            elif isinstance(res, BaseException):
+                log.error("%s %s fetch failed: %r", self.entry.address, kind, res)
+                snap.errors[kind] = ProxyError(f"{self.entry.address} {kind.upper()}: {res!r}")
+        return snap
+
+    async def reachable(self, timeout: float = 1.0) -> bool:
+        """Does the printer answer at all (any configured protocol)?"""
+
+        async def one(coro: Any) -> bool:
+            try:
+                await asyncio.wait_for(coro, timeout)
+                return True
+            except (TimeoutError, ProxyError):
+                return False
+
+        probes = []
+        if self.snmp is not None:
+            probes.append(one(self.snmp.get(["1.3.6.1.2.1.1.3.0"])))
+        if self.ipp is not None:
+            probes.append(one(self.ipp.get_attributes(["printer-state"])))
+        if self.ews is not None:
+            probes.append(one(self.ews.state()))
+        return any(await asyncio.gather(*probes)) if probes else False
+
+
+async def read_identity(conn: PrinterConn, dev: int = 1) -> Identity:
+    """DeviceId and DeviceInfo from the printer itself: make, OUI from the MAC, model, serial."""
+    ident = Identity()
+    mac = b""
+    if conn.snmp is not None:
+        try:
+            got = await conn.snmp.get(
+                [
+                    "1.3.6.1.2.1.1.1.0",
+                    f"1.3.6.1.2.1.25.3.2.1.3.{dev}",
+                    f"1.3.6.1.2.1.43.5.1.1.17.{dev}",
+                ]
+            )
+            cols = await conn.snmp.walk_columns(["1.3.6.1.2.1.2.2.1.6"])
+            descr = got.get("1.3.6.1.2.1.1.1.0", b"").decode("utf-8", "replace")
+            hr = got.get(f"1.3.6.1.2.1.25.3.2.1.3.{dev}", b"").decode("utf-8", "replace")
+            ident.serial_number = got.get(f"1.3.6.1.2.1.43.5.1.1.17.{dev}", b"").decode(
+                "utf-8", "replace"
+            )
+            ident.description = descr
+            model = hr or descr
+            ident.manufacturer = model.split(" ", 1)[0] if model else ""
+            ident.model_name = model
+            ident.product_class = model[len(ident.manufacturer) :].strip() or model
+            if hr and descr.startswith(hr):
+                ident.software_version = descr[len(hr) :].strip()
+            macs = [v for v in cols.get("1.3.6.1.2.1.2.2.1.6", {}).values() if len(v) == 6]
+            mac = macs[0] if macs else b""
+        except ProxyError as exc:
+            log.info("%s: identity over SNMP failed: %s", conn.entry.address, exc.message)
+    if conn.ipp is not None and not (ident.manufacturer and ident.serial_number):
+        try:
+            a = await conn.ipp.get_attributes(
+                [
+                    "printer-device-id",
+                    "printer-make-and-model",
+                    "printer-firmware-string-version",
+                    "printer-info",
+                ]
+            )
+            did = {
+                k.strip().upper(): v
+                for k, v in (
+                    p.split(":", 1)
+                    for p in str(a.get("printer-device-id", "")).split(";")
+                    if ":" in p
+                )
+            }
+            mm = str(a.get("printer-make-and-model", ""))
+            ident.manufacturer = ident.manufacturer or did.get("MFG", mm.split(" ", 1)[0])
+            ident.model_name = ident.model_name or mm
+            ident.product_class = ident.product_class or did.get("MDL", mm)
+            ident.serial_number = ident.serial_number or did.get("SN", "")
+            fw = a.get("printer-firmware-string-version", "")
+            ident.software_version = ident.software_version or (
+                fw[0] if isinstance(fw, list) else str(fw)
+            )
+            ident.description = ident.description or str(a.get("printer-info", ""))
+        except ProxyError as exc:
+            log.info("%s: identity over IPP failed: %s", conn.entry.address, exc.message)
+    if conn.ews is not None and not (mac and ident.serial_number and ident.manufacturer):
+        try:
+            s = await conn.ews.state()
+            ident.serial_number = ident.serial_number or str(s.get("identity.serial_number", ""))
+            ident.manufacturer = ident.manufacturer or str(s.get("identity.manufacturer", ""))
+            ident.model_name = ident.model_name or str(s.get("identity.model", ""))
+            ident.product_class = ident.product_class or str(s.get("identity.product_class", ""))
+            ident.software_version = ident.software_version or str(
+                s.get("identity.software_version", "")
+            )
+            ident.hardware_version = str(s.get("identity.hardware_version", ""))
+            text = str(s.get("interfaces.1.mac_address", ""))
+            if not mac and text:
+                mac = bytes.fromhex(text.replace(":", "").replace("-", ""))
+        except (ProxyError, ValueError) as exc:
+            log.info("%s: identity over EWS failed: %s", conn.entry.address, exc)
+    if len(mac) >= 3:
+        ident.oui = mac[:3].hex().upper()
+    if not ident.serial_number:
+        ident.serial_number = conn.entry.address  # keeps the DeviceId unique
+    return ident
+
+
+class PrinterHooks:
+    """Reboot and FactoryReset through prtGeneralReset (binding.ACTIONS)."""
+
+    def __init__(self, device: PrinterDevice) -> None:
+        self.device = device
+        self.download_types: tuple[str, ...] = ()
+        self.upload_types: tuple[str, ...] = ()
+
+    def _action(self, name: str) -> None:
+        from cwmp_proxy.binding import ACTIONS
+
+        async def run() -> None:
+            d = self.device
+            for kind, oid, value in ACTIONS[name]:
+                if kind == "snmp" and d.conn.snmp is not None:
+                    try:
+                        await d.conn.snmp.set([(f"{oid}.{d.view.dev}", value)])
+                    except ProxyError as exc:
+                        log.error("%s: %s failed: %s", d.entry.address, name, exc.message)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self.device._tasks.add(task)
+        task.add_done_callback(self.device._tasks.discard)
+
+    def reboot(self) -> None:
+        self._action("Reboot")
+
+    def factory_reset(self) -> None:
+        self._action("FactoryReset")
+
+
+class PrinterDevice:
+    """A proxied printer as its own CWMP device."""
+
+    def __init__(
+        self,
+        entry: PrinterEntry,
+        model: P.DataModel,
+        bindings: Bindings,
+        session: aiohttp.ClientSession,
+        *,
+        proxier: Identity,
+        timeout: float = 1.0,
+        retries: int = 1,
+        cpe_config: CpeConfig | None = None,
+        dev: int = 1,
+    ) -> None:
+        self.entry = entry
+        self.bindings = bindings
+        self.conn = PrinterConn(entry, session, timeout=timeout, retries=retries)
+        self.view = PrinterView(bindings, set(entry.protocols), dev)
+        self.view.host = entry.address
+        self.view.identity = Identity()  # type: ignore[attr-defined]
+        self.view.proxier = proxier  # type: ignore[attr-defined]
+        self.view.cr_url = ""  # type: ignore[attr-defined]
+        self.tree = P.ParameterTree(model, self.view, strict_xsi_type=False)
+        self.writer = Writer(self.view, self.conn)
+        self.lock = asyncio.Lock()
+        self.online = True
+        self.last_error = ""
+        self.cpe_config = cpe_config or CpeConfig()
+        self.cpe: Cpe | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.created = time.monotonic()
+
+    @property
+    def identity(self) -> Identity:
+        return self.view.identity  # type: ignore[attr-defined]
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def discover(self) -> None:
+        """Read the identity; before the first Inform so the DeviceId is the printer's."""
+        self.view.identity = await read_identity(self.conn, self.view.dev)  # type: ignore[attr-defined]
+
+    def make_cpe(self, cr_url: str) -> Cpe:
+        self.view.cr_url = cr_url  # type: ignore[attr-defined]
+        hooks = PrinterHooks(self) if self.conn.snmp is not None else None
+        cpe = Cpe(self.tree, self.cpe_config, hooks=hooks, name=f"proxy:{self.entry.address}")
+        cpe.connection_request_url = cr_url
+        cpe.register(m.GetParameterValues, self.get_parameter_values)
+        cpe.register(m.SetParameterValues, self.set_parameter_values)
+        cpe.register(m.GetParameterNames, self.get_parameter_names)
+        cpe.register(m.GetParameterAttributes, self.get_parameter_attributes)
+        cpe.register(m.SetParameterAttributes, self.set_parameter_attributes)
+        self.cpe = cpe
+        return cpe
+
+    async def stop(self) -> None:
+        if self.cpe is not None:
+            await self.cpe.stop()
+        for t in list(self._tasks):
+            t.cancel()
+
+    # -- fetching ---------------------------------------------------------------------------
+
+    async def refresh(self, names: list[str], *, merge: bool = False) -> list[Any]:
+        """Fetch what ``names`` need into the view's snapshot; returns the rows involved."""
+        rows = self.bindings.rows_for(names)
+        plan = self.view.plan(rows)
+        if plan.empty:
+            if not merge:
+                self.view.snapshot = Snapshot()
+            return rows
+        snap = await self.conn.fetch(plan)
+        if merge:
+            old = self.view.snapshot
+            old.scalars.update(snap.scalars)
+            for col, vals in snap.columns.items():
+                old.columns[col] = vals
+            old.ipp.update(snap.ipp)
+            old.ews.update(snap.ews)
+            old.errors = snap.errors
+        else:
+            self.view.snapshot = snap
+        self._note_health(snap)
+        return rows
+
+    def _note_health(self, snap: Snapshot) -> None:
+        down = [e for e in snap.errors.values() if isinstance(e, Unreachable)]
+        was = self.online
+        self.online = not down or len(down) < len(self.conn_kinds())
+        self.last_error = "; ".join(e.message for e in snap.errors.values())
+        if was != self.online:
+            log.warning(
+                "%s is %s%s",
+                self.entry.address,
+                "back" if self.online else "not answering",
+                f": {self.last_error}" if self.last_error else "",
+            )
+
+    def conn_kinds(self) -> list[str]:
+        return [k for k in ("snmp", "ipp", "ews") if getattr(self.conn, k) is not None]
+
+    def _check(self, rows: list[Any]) -> None:
+        """Fault 9002 when a protocol the request needs failed."""
+        errs = self.view.snapshot.errors
+        if not errs:
+            return
+        failed = {
+            self.view.choice[r.path].kind
+            for r in rows
+            if r.path in self.view.choice and self.view.choice[r.path].kind in errs
+        }
+        if failed:
+            msg = "; ".join(errs[k].message for k in sorted(failed))
+            raise P.ParameterFault(errs[sorted(failed)[0]].code if len(failed) == 1 else 9002, msg)
+
+    # -- RPC handlers -----------------------------------------------------------------------
+
+    async def get_parameter_values(self, req: m.GetParameterValues) -> m.Message:
+        async with self.lock:
+            names = list(req.parameter_names)
+            for _ in range(3):  # a source the printer lacks moves to the next one: fetch again
+                self.view.rechoose_needed = False
+                try:
+                    rows = await self.refresh(names)
+                    if any(self._needs_printer(n) for n in names):
+                        self._check(rows)
+                    values = self.tree.get_parameter_values(names)
+                    break
+                except P.ParameterFault as exc:
+                    if self.view.rechoose_needed:
+                        continue
+                    return exc.to_fault()
+                except P.ProviderError as exc:
+                    return m.Fault(exc.code, exc.message)
+            else:
+                return m.Fault(9002, "the printer's sources kept changing; try again")
+        return m.GetParameterValuesResponse(
+            tuple(m.ParameterValueStruct(v.name, v.value, v.xsi_type) for v in values)
+        )
+
+    def _needs_printer(self, name: str) -> bool:
+        return name == "" or name.startswith("Device.Services") or name in ("Device.",)
+
+    async def set_parameter_values(self, req: m.SetParameterValues) -> m.Message:
+        async with self.lock:
+            names = [v.name for v in req.parameter_list]
+            old_key = self.tree.parameter_key
+            old_store = dict(self.tree.store)
+            try:
+                rows = await self.refresh(names)
+                self._check(rows)
+                self.view.staging = []  # type: ignore[attr-defined]
+                try:
+                    status = self.tree.set_parameter_values(
+                        list(req.parameter_list), req.parameter_key
+                    )
+                finally:
+                    staged_raw = self.view.staging  # type: ignore[attr-defined]
+                    self.view.staging = None  # type: ignore[attr-defined]
+                if staged_raw:
+                    staged = []
+                    for row, inst, new, canonical, path in staged_raw:
+                        old = None
+                        self.view.snapshot.overrides.pop((row.path, inst), None)
+                        try:
+                            old = self.view.read(row, inst)
+                        except P.ProviderError:
+                            pass
+                        name = path + row.path.rsplit(".", 1)[-1]
+                        staged.append(Staged(row, inst, new, canonical, name, old))
+
+                    async def refetch(rows: list[Any]) -> None:
+                        snap = await self.conn.fetch(self.view.plan(rows))
+                        self.view.snapshot = snap
+
+                    try:
+                        await execute(self.writer, staged, refetch)
+                    except P.ParameterFault:
+                        self.tree.parameter_key = old_key
+                        self.tree.store = old_store
+                        raise
+            except P.ParameterFault as exc:
+                return exc.to_fault()
+            except P.ProviderError as exc:
+                return m.Fault(exc.code, exc.message)
+        return m.SetParameterValuesResponse(status)
+
+    async def get_parameter_names(self, req: m.GetParameterNames) -> m.Message:
+        async with self.lock:
+            try:
+                rows = await self.refresh([req.parameter_path])
+                if self._needs_printer(req.parameter_path):
+                    self._check_tables(rows)
+                infos = self.tree.get_parameter_names(req.parameter_path, req.next_level)
+            except P.ParameterFault as exc:
+                return exc.to_fault()
+            except P.ProviderError as exc:
+                return m.Fault(exc.code, exc.message)
+        return m.GetParameterNamesResponse(
+            tuple(m.ParameterInfoStruct(i.name, i.writable) for i in infos)
+        )
+
+    def _check_tables(self, rows: list[Any]) -> None:
+        first = {self.bindings.tables[t][0].path for t in self.bindings.tables}
+        self._check([r for r in rows if r.path in first])
+
+    async def get_parameter_attributes(self, req: m.GetParameterAttributes) -> m.Message:
+        async with self.lock:
+            try:
+                rows = await self.refresh(list(req.parameter_names))
+                self._check_tables(rows)
+                attrs = self.tree.get_parameter_attributes(list(req.parameter_names))
+            except P.ParameterFault as exc:
+                return exc.to_fault()
+            except P.ProviderError as exc:
+                return m.Fault(exc.code, exc.message)
+        return m.GetParameterAttributesResponse(
+            tuple(m.ParameterAttributeStruct(a.name, a.notification, a.access_list) for a in attrs)
+        )
+
+    async def set_parameter_attributes(self, req: m.SetParameterAttributes) -> m.Message:
+        async with self.lock:
+            try:
+                names = [s.name for s in req.parameter_list]
+                rows = await self.refresh(names)
+                self._check(rows)
+                self.tree.set_parameter_attributes(
+                    [
+                        P.AttributeChange(
+                            s.name,
+                            s.notification_change,
+                            s.notification,
+                            s.access_list_change,
+                            s.access_list,
+                        )
+                        for s in req.parameter_list
+                    ]
+                )
+            except P.ParameterFault as exc:
+                return exc.to_fault()
+            except P.ProviderError as exc:
+                return m.Fault(exc.code, exc.message)
+        return m.SetParameterAttributesResponse()
+
+    # -- used by notifications and the Annex J listing --------------------------------------
+
+    def watched_names(self) -> list[str]:
+        return [n for n, (notif, _) in self.tree.attributes.items() if notif] + [
+            pd.path for pd in self.tree.model.notify_by_default_defs() if "{i}" not in pd.path
+        ]
+
+    def virtual_device_row(self) -> Any:
+        from types import SimpleNamespace
+
+        i = self.identity
+        return SimpleNamespace(
+            oui=i.oui,
+            product_class=i.product_class,
+            serial_number=i.serial_number,
+            host=self.entry.address,
+            proxy_protocol=PROXY_PROTOCOL,
+            discovery_protocol="X_PRINTBENCH-ORG_Inventory",
+        )
+
+
+__all__ = ["PS", "PrinterConn", "PrinterDevice", "parse_key_values", "read_identity"]
