@@ -1,0 +1,597 @@
+"""The engine: runs scenarios against the devices of a target and collects results.
+
+Why per device and in parallel: a scenario says what one CPE must do; the built-in target has
+one virtual printer per profile, each reachable through its embedded client and through the
+proxy, so a scenario runs once per (printer, path). Devices are independent, so every device
+runs its scenarios one after another while all devices run at once in one event loop; that is
+what keeps the full built-in run well under a minute.
+
+A scenario passes when every step passed *and* the stub ACS judged every envelope the device
+sent meanwhile to follow the protocol rules (mandatory rules only, minus the ones the scenario
+lists under ``verdicts: ignore``): no scenario can pass while the CPE breaks TR-069 under it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from conformance.scenario import Scenario, Step
+from conformance.steps import STEPS, StepFailed, StepSkipped, Substituter
+
+log = logging.getLogger(__name__)
+
+#: Journal entries shown around a failing step.
+ENVELOPES_AROUND = 8
+
+
+@dataclass
+class StepResult:
+    number: str
+    action: str
+    label: str
+    line: int
+    status: str  # passed | failed | skipped | error
+    message: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class Cell:
+    """One parameter × device check for the report's matrix."""
+
+    parameter: str
+    device: str
+    profile: str | None
+    via: str
+    kind: str  # read | write
+    status: str  # pass | fail | n/a
+    detail: str = ""
+
+
+@dataclass
+class ScenarioResult:
+    scenario: str
+    title: str
+    area: str
+    requirement: str
+    device: str
+    profile: str | None
+    via: str
+    status: str  # passed | failed | error | skipped
+    message: str = ""
+    file: str = ""
+    line: int = 0
+    failed_step: str | None = None
+    failed_where: str | None = None
+    seconds: float = 0.0
+    steps: list[StepResult] = field(default_factory=list)
+    violations: list[dict[str, Any]] = field(default_factory=list)
+    envelopes: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    reference: list[str] = field(default_factory=list)
+    purpose: str = ""
+
+    @property
+    def mandatory(self) -> bool:
+        return self.requirement == "mandatory"
+
+
+@dataclass
+class RunResult:
+    target: str
+    target_kind: str
+    started: str
+    seconds: float
+    results: list[ScenarioResult]
+    cells: list[Cell]
+    devices: list[dict[str, Any]]
+    journal_path: str | None = None
+
+    def counts(self) -> dict[str, int]:
+        out = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
+        for r in self.results:
+            out[r.status] = out.get(r.status, 0) + 1
+        return out
+
+    @property
+    def mandatory_failures(self) -> list[ScenarioResult]:
+        return [r for r in self.results if r.mandatory and r.status in ("failed", "error")]
+
+    @property
+    def ok(self) -> bool:
+        return not self.mandatory_failures and any(r.status == "passed" for r in self.results)
+
+
+@dataclass
+class InformRecord:
+    index: int
+    device: str
+    inform: Any
+    at: float  # device clock, seconds
+    ref: int  # journal position when it arrived
+
+    @property
+    def events(self) -> list[str]:
+        return [e.event_code for e in self.inform.event]
+
+
+class InformTap:
+    """Every Inform the stub ACS accepts, in order (scenarios wait on it without races)."""
+
+    def __init__(self, acs: Any, clock_for: Callable[[str], Any]) -> None:
+        self.records: list[InformRecord] = []
+        self._acs = acs
+        self._changed = asyncio.Event()
+        self._clock_for = clock_for
+        self._future = acs.server.inform_waiter(self._see)
+
+    def _see(self, device: Any, inform: Any) -> bool:
+        clock = self._clock_for(device.id)
+        ref = (
+            self._acs.server.journal.entries()[-1].ref if self._acs.server.journal.entries() else 0
+        )
+        self.records.append(
+            InformRecord(len(self.records), device.id, inform, clock.monotonic(), ref)
+        )
+        self._changed.set()
+        return False  # never resolve: stay subscribed
+
+    async def changed(self, timeout: float) -> None:
+        self._changed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
+
+    def close(self) -> None:
+        self._future.cancel()
+
+
+class Context:
+    """What the steps of one scenario run on one device see."""
+
+    def __init__(self, engine: Engine, scenario: Scenario, device: Any) -> None:
+        self.engine = engine
+        self.target = engine.target
+        self.scenario = scenario
+        self.device = device
+        self.vars: dict[str, Any] = {
+            "device": {
+                "name": device.name,
+                "profile": device.profile,
+                "via": device.via,
+                "acs_id": device.acs_id,
+                "serial": device.serial,
+            },
+            "ps": "Device.Services.PrintService.1.",
+            "token": f"{int(time.time() * 1000) % 10**8:08d}",
+        }
+        self.cleanups: list[Callable[[], Any]] = []
+        self.pending_rpcs: list[Any] = []
+        self.notes: list[str] = []
+        self.cells: list[Cell] = []
+        self.time_scale = getattr(self.target, "time_scale", 1.0)
+        self._tasks: list[asyncio.Task] = []
+        self.start_ref = self.journal_ref()
+        tap = engine.tap
+        self.inform_cursor = len(tap.records) if tap else 0
+        self.start_inform = self.inform_cursor
+        self.request_cursor = self.start_ref
+        self.subst = Substituter(self.lookup)
+
+    # -- variables -------------------------------------------------------------------------
+    def lookup(self, dotted: str) -> Any:
+        parts = dotted.split(".")
+        if parts[0] not in self.vars:
+            raise StepFailed(f"no variable {parts[0]!r} (have {', '.join(sorted(self.vars))})")
+        value: Any = self.vars[parts[0]]
+        for part in parts[1:]:
+            if isinstance(value, dict) and part in value:
+                value = value[part]
+            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+                value = value[int(part)]
+            else:
+                raise StepFailed(f"variable {dotted!r}: no {part!r} in {str(value)[:120]}")
+        return value
+
+    # -- capabilities ----------------------------------------------------------------------
+    def need_acs(self) -> Any:
+        acs = getattr(self.target, "acs", None)
+        if acs is None:
+            raise StepSkipped("the target gives no control of the ACS")
+        return acs
+
+    def need_control(self) -> Any:
+        if self.device.control is None:
+            raise StepSkipped("no emulator control API for this device")
+        return self.device.control
+
+    async def call_control(self, fn: Callable[..., Any], *a: Any, **kw: Any) -> Any:
+        from emulator.control import ControlError
+
+        try:
+            result = fn(*a, **kw)
+            if asyncio.iscoroutine(result):
+                result = await result
+            return result
+        except ControlError as exc:
+            raise StepFailed(f"printer control: {exc.message}") from None
+
+    async def oracle(self, names: list[str]) -> dict[str, str]:
+        if self.device.oracle is None:
+            raise StepSkipped("no ground-truth TR-069 view for this device")
+        return await self.device.oracle(names)
+
+    @staticmethod
+    @cache
+    def _spec() -> Any:
+        from datamodel.loader import load_spec
+
+        return load_spec()
+
+    def param_type(self, name: str) -> Any:
+        template = re.sub(r"\.\d+(?=\.)", ".{i}", name)
+        spec = self._spec().params.get(template)
+        return spec.type if spec else None
+
+    def xsi_type(self, name: str, value: Any) -> str:
+        ptype = self.param_type(name)
+        if ptype is not None:
+            return ptype.xsi_type
+        if isinstance(value, bool):
+            return "xsd:boolean"
+        if isinstance(value, int):
+            return "xsd:int"
+        return "xsd:string"
+
+    # -- ACS observation ----------------------------------------------------------------------
+    def journal(self, since: int | None = None) -> list[dict[str, Any]]:
+        acs = getattr(self.target, "acs", None)
+        if acs is None:
+            return []
+        entries = acs.server.journal.entries(device=self.device.acs_id, since=since or 0)
+        return [e.to_dict() for e in entries]
+
+    def journal_ref(self) -> int:
+        acs = getattr(self.target, "acs", None)
+        if acs is None:
+            return 0
+        entries = acs.server.journal.entries()
+        return entries[-1].ref if entries else 0
+
+    def count_journal(self, predicate: Callable[[dict[str, Any]], bool]) -> int:
+        return sum(1 for e in self.journal(self.start_ref) if predicate(e))
+
+    def violations(self) -> list[Any]:
+        acs = getattr(self.target, "acs", None)
+        if acs is None:
+            return []
+        return [
+            v
+            for v in acs.verdicts(device=self.device.acs_id)
+            if v.ref is None or v.ref > self.start_ref
+        ]
+
+    def informs_since_start(self) -> list[InformRecord]:
+        tap = self.engine.tap
+        return [r for r in tap.records[self.start_inform :] if r.device == self.device.acs_id]
+
+    async def next_inform(
+        self, events: Iterable[str], timeout: float, *, consume: bool = True
+    ) -> InformRecord | None:
+        tap = self.engine.tap
+        if tap is None:
+            raise StepSkipped("the target gives no control of the ACS")
+        wanted = set(events)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while True:
+            for rec in tap.records[self.inform_cursor :]:
+                if rec.device == self.device.acs_id and wanted <= set(rec.events):
+                    if consume:
+                        self.inform_cursor = rec.index + 1
+                    return rec
+            left = end - loop.time()
+            if left <= 0:
+                return None
+            await tap.changed(min(left, 0.5))
+
+    async def next_request(
+        self, method: str, timeout: float, *, consume: bool = True
+    ) -> dict[str, Any] | None:
+        from conformance.steps import response_json
+        from cwmp import soap
+
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while True:
+            for e in self.journal(self.request_cursor):
+                if e["direction"] == "cpe->acs" and e.get("method") == method:
+                    try:
+                        env = soap.decode(e["body"].encode("utf-8"))
+                        e["message"] = response_json(env.body)
+                    except Exception as exc:  # the judge reports undecodable envelopes
+                        e["message"] = {"error": str(exc)}
+                    if consume:
+                        self.request_cursor = e["ref"]
+                    return e
+            left = end - loop.time()
+            if left <= 0:
+                return None
+            await asyncio.sleep(min(left, 0.02))
+
+    async def until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while not predicate():
+            if loop.time() >= end:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
+    async def learn_cr_url(self) -> None:
+        acs = self.need_acs()
+        dev = acs.server.registry.get(self.device.acs_id)
+        if dev is not None and dev.cr_url:
+            self.device.cr_url = dev.cr_url
+        if not self.device.cr_url:
+            raise StepSkipped("the device's ConnectionRequestURL is not known")
+
+    async def ensure_session(self, *, force: bool = False) -> None:
+        """Make the device open a session if it has none (connection request, retried on 503)."""
+        from acs_stub.control import ConnectionRequestError
+
+        acs = self.need_acs()
+        if acs.server.current_session(self.device.acs_id) is not None and not force:
+            return
+        await self.target.prepare_connection_request(self.device)
+        last: Exception | None = None
+        for attempt in range(8):
+            if acs.server.current_session(self.device.acs_id) is not None:
+                return
+            try:
+                await acs.connection_request(self.device.acs_id, timeout=20.0 * self.time_scale)
+                return
+            except ConnectionRequestError as exc:
+                last = exc
+                await asyncio.sleep(0.1 * (attempt + 1))
+            except TimeoutError:
+                raise StepFailed("connection request accepted but no session started") from None
+        raise StepFailed(f"could not make the device connect: {last}")
+
+    def background(self, coro: Awaitable[Any]) -> None:
+        self._tasks.append(asyncio.ensure_future(coro))
+
+    def cell(self, parameter: str, kind: str, status: str, detail: str = "") -> None:
+        self.cells.append(
+            Cell(
+                parameter,
+                self.device.name,
+                self.device.profile,
+                self.device.via,
+                kind,
+                status,
+                detail,
+            )
+        )
+
+    # -- running ----------------------------------------------------------------------------
+    async def run_step(self, st: Step) -> None:
+        spec = STEPS[st.action]
+        missing = spec.needs - self.target.capabilities_for(self.device)
+        if missing:
+            raise StepSkipped(f"needs {', '.join(sorted(missing))}")
+        started = time.monotonic()
+        self._current = st
+        try:
+            timeout = self.scenario.timeout * self.time_scale
+            await asyncio.wait_for(spec.run(self, st), timeout)
+        except TimeoutError:
+            raise StepFailed(f"step did not finish within {timeout:.0f} s") from None
+        finally:
+            self.step_seconds = time.monotonic() - started
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        for item in self.pending_rpcs:
+            if not item.future.done():
+                item.abort("scenario ended")
+        for undo in reversed(self.cleanups):
+            with contextlib.suppress(Exception):
+                result = undo()
+                if asyncio.iscoroutine(result):
+                    await result
+        acs = getattr(self.target, "acs", None)
+        if acs is not None:
+            with contextlib.suppress(Exception):
+                dev = acs.server.registry.get(self.device.acs_id)
+                if dev is not None:
+                    dev.hold_on_inform = False
+                    dev.retry_faults = 0
+
+
+class Engine:
+    """Runs scenarios on a started target."""
+
+    def __init__(
+        self,
+        target: Any,
+        *,
+        on_result: Callable[[ScenarioResult], None] | None = None,
+        on_start: Callable[[Scenario, Any], None] | None = None,
+    ) -> None:
+        self.target = target
+        self.tap: InformTap | None = None
+        self.on_result = on_result
+        self.on_start = on_start
+
+    def plan(self, scenarios: list[Scenario]) -> list[tuple[Scenario, Any, str | None]]:
+        """(scenario, device, reason not applicable or None) for every pair."""
+        out = []
+        for sc in scenarios:
+            for dev in self.target.devices:
+                why = sc.applies(self.target.kind, dev.profile, dev.via)
+                if why is None:
+                    missing = set(sc.needs) - self.target.capabilities_for(dev)
+                    if missing:
+                        why = f"target lacks {', '.join(sorted(missing))}"
+                out.append((sc, dev, why))
+        return out
+
+    async def run(self, scenarios: list[Scenario]) -> RunResult:
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        t0 = time.monotonic()
+        acs = getattr(self.target, "acs", None)
+        if acs is not None and self.tap is None:
+            self.tap = InformTap(acs, self.target.clock_for)
+        plan = self.plan(scenarios)
+        per_device: dict[str, list[tuple[Scenario, Any, str | None]]] = {}
+        for item in plan:
+            per_device.setdefault(item[1].name, []).append(item)
+        results: list[ScenarioResult] = []
+        cells: list[Cell] = []
+
+        async def run_device(items: list[tuple[Scenario, Any, str | None]]) -> None:
+            for sc, dev, why in items:
+                if why is not None:
+                    res = self._result(sc, dev, "skipped", why)
+                else:
+                    if self.on_start:
+                        self.on_start(sc, dev)
+                    res, dev_cells = await self.run_one(sc, dev)
+                    cells.extend(dev_cells)
+                results.append(res)
+                if self.on_result:
+                    self.on_result(res)
+
+        await asyncio.gather(*(run_device(items) for items in per_device.values()))
+        order = {id(sc): i for i, sc in enumerate(scenarios)}
+        names = [d.name for d in self.target.devices]
+        results.sort(
+            key=lambda r: (order.get(id(_find(scenarios, r.scenario)), 0), names.index(r.device))
+        )
+        return RunResult(
+            target=self.target.name,
+            target_kind=self.target.kind,
+            started=started,
+            seconds=time.monotonic() - t0,
+            results=results,
+            cells=cells,
+            devices=[d.describe() for d in self.target.devices],
+            journal_path=str(acs.server.journal.path)
+            if acs is not None and acs.server.journal.path
+            else None,
+        )
+
+    def _result(self, sc: Scenario, dev: Any, status: str, message: str = "") -> ScenarioResult:
+        return ScenarioResult(
+            scenario=sc.id,
+            title=sc.title,
+            area=sc.area,
+            requirement=sc.requirement,
+            device=dev.name,
+            profile=dev.profile,
+            via=dev.via,
+            status=status,
+            message=message,
+            file=sc.file,
+            line=sc.line,
+            reference=list(sc.reference),
+            purpose=sc.purpose,
+        )
+
+    async def run_one(self, sc: Scenario, dev: Any) -> tuple[ScenarioResult, list[Cell]]:
+        ctx = Context(self, sc, dev)
+        res = self._result(sc, dev, "passed")
+        t0 = time.monotonic()
+        failing_ref = None
+        try:
+            for st in sc.steps:
+                step_ref = ctx.journal_ref()
+                s0 = time.monotonic()
+                try:
+                    await ctx.run_step(st)
+                except StepFailed as exc:
+                    res.steps.append(_sr(st, "failed", str(exc), s0))
+                    if st.args.get("optional"):
+                        continue
+                    res.status, res.message = "failed", str(exc)
+                    res.failed_step, res.failed_where = st.label, st.where
+                    failing_ref = step_ref
+                    break
+                except StepSkipped as exc:
+                    res.steps.append(_sr(st, "skipped", str(exc), s0))
+                    res.status, res.message = "skipped", f"step {st.label}: {exc}"
+                    break
+                except Exception as exc:  # a bug in a step or a target: report, keep running
+                    log.exception("scenario %s step %s", sc.id, st.label)
+                    res.steps.append(_sr(st, "error", f"{type(exc).__name__}: {exc}", s0))
+                    res.status, res.message = "error", f"{type(exc).__name__}: {exc}"
+                    res.failed_step, res.failed_where = st.label, st.where
+                    failing_ref = step_ref
+                    break
+                else:
+                    res.steps.append(_sr(st, "passed", "", s0))
+        finally:
+            await ctx.close()
+        violations = [v for v in ctx.violations() if v.rule not in sc.ignore_rules]
+        res.violations = [v.to_dict() for v in violations]
+        mandatory_v = [v for v in violations if v.severity == "mandatory"]
+        if res.status == "passed" and mandatory_v:
+            v = mandatory_v[0]
+            res.status = "failed"
+            res.message = f"protocol rule {v.rule} ({v.spec}): {v.message}"
+            failing_ref = (v.ref or 1) - 1
+            res.failed_step = "verdicts"
+            res.failed_where = f"{sc.file}:{sc.line}: ACS verdicts"
+        if failing_ref is not None:
+            res.envelopes = _around(ctx, failing_ref)
+        res.seconds = time.monotonic() - t0
+        res.notes = ctx.notes
+        return res, ctx.cells
+
+
+def _find(scenarios: list[Scenario], sid: str) -> Scenario | None:
+    return next((s for s in scenarios if s.id == sid), None)
+
+
+def _sr(st: Step, status: str, message: str, started: float) -> StepResult:
+    return StepResult(
+        st.number, st.action, st.label, st.line, status, message, time.monotonic() - started
+    )
+
+
+def _around(ctx: Context, ref: int) -> list[dict[str, Any]]:
+    """The device's journal entries from just before the failing step to its end."""
+    from acs_stub.journal import pretty_xml
+
+    entries = [e for e in ctx.journal(ctx.start_ref) if e["kind"] in ("http", "session", "note")]
+    after = [e for e in entries if e["ref"] > ref]
+    before = [e for e in entries if e["ref"] <= ref][-2:]
+    picked = (before + after)[-ENVELOPES_AROUND:] if after else before[-ENVELOPES_AROUND:]
+    out = []
+    for e in picked:
+        out.append(
+            {
+                "ref": e["ref"],
+                "ts": e["ts"],
+                "direction": e["direction"],
+                "method": e.get("method") or ("(empty)" if e["kind"] == "http" else e["kind"]),
+                "http_status": e.get("http_status"),
+                "note": e.get("note", ""),
+                "session": e.get("session"),
+                "body": pretty_xml(e.get("body") or "")[:6000],
+            }
+        )
+    return out

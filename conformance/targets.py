@@ -1,0 +1,665 @@
+"""Targets: what is under test and where (the plugfest harness).
+
+A target file (YAML) has a ``kind``:
+
+``builtin`` (the default)
+    Everything in-process on loopback: our stub ACS, one virtual printer per profile (each with
+    its embedded TR-069 client), and the CWMP proxy in front of the same printers. Every
+    printer therefore appears twice, ``<profile>/embedded`` and ``<profile>/proxy``. Settings:
+    ``base_address`` (printers get consecutive loopback addresses from it; tests use
+    127.90.x.y so parallel runs do not collide), ``profiles``, ``via``, ``ports``
+    (``ephemeral``: every face on port 0, the default, or ``standard``: the DESIGN §8 layout).
+``cpe``
+    A third-party CPE or printer whose ACS URL points at our stub ACS (``acs: {host, port}``);
+    ``devices`` lists each with ``oui``/``product_class``/``serial`` (or ``acs_id``) and its
+    ``connection_request: {url, username, password}``.
+``proxy``
+    A third-party proxy: we start the printers (as for builtin) and the ACS, write the
+    printers file the proxy needs, and wait for its virtual devices to inform.
+``acs``
+    A third-party ACS: we start printers whose embedded clients use ``acs_url``. Without an
+    NBI only CPE-side checks apply (scenarios that list ``acs`` in ``targets``).
+
+Why the adapters for the embedded client and the proxy are isolated below: those parts are
+separate packages with their own lifecycles; the target only needs, per device, an ACS id,
+a connection request URL with credentials, the printer's control API and its TR-069 view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+log = logging.getLogger(__name__)
+
+PS = "Device.Services.PrintService.1."
+#: Longest real wait ``advance`` performs on a real-time target.
+MAX_ADVANCE = 15.0
+
+
+class TargetError(ValueError):
+    """A target file is wrong or the target cannot be started; names the file and line."""
+
+
+@dataclass
+class DeviceHandle:
+    """One CPE under test as the engine sees it."""
+
+    name: str
+    via: str  # embedded | proxy | external
+    acs_id: str
+    profile: str | None = None
+    serial: str = ""
+    control: Any = None  # emulator.control.PrinterControl (ground truth, fault injection)
+    oracle: Callable[[list[str]], Awaitable[dict[str, str]]] | None = None
+    cr_url: str = ""
+    cr_username: str = ""
+    cr_password: str = ""
+    clock: Any = None
+    printer: Any = None
+    client: Any = None  # the embedded client / proxy device object, when in-process
+    capabilities: set[str] = field(default_factory=set)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "via": self.via,
+            "profile": self.profile,
+            "acs_id": self.acs_id,
+            "serial": self.serial,
+            "host": getattr(self.printer, "host", None),
+            "connection_request_url": self.cr_url,
+        }
+
+
+class Target:
+    """Base: the devices, our ACS (or None), and time."""
+
+    kind = "builtin"
+
+    def __init__(self, name: str, settings: dict[str, Any] | None = None) -> None:
+        self.name = name
+        self.settings = settings or {}
+        self.devices: list[DeviceHandle] = []
+        self.acs: Any = None
+        self.time_scale = float(self.settings.get("time_scale", 1.0))
+        self.capabilities: set[str] = set()
+        self.notes: list[str] = []
+
+    def capabilities_for(self, device: DeviceHandle) -> set[str]:
+        return self.capabilities | device.capabilities
+
+    def clock_for(self, acs_id: str) -> Any:
+        from emulator.clock import SystemClock
+
+        for d in self.devices:
+            if d.acs_id == acs_id and d.clock is not None:
+                return d.clock
+        return SystemClock()
+
+    async def advance(self, seconds: float) -> None:
+        """Let device time pass (a real wait here, bounded)."""
+        await asyncio.sleep(min(seconds, MAX_ADVANCE))
+
+    async def prepare_connection_request(self, device: DeviceHandle) -> None:
+        if self.acs is None:
+            return
+        if not device.cr_url:
+            known = self.acs.server.registry.get(device.acs_id)
+            if known is not None and known.cr_url:
+                device.cr_url = known.cr_url
+        self.acs.set_connection_request(
+            device.acs_id,
+            username=device.cr_username,
+            password=device.cr_password,
+            url=device.cr_url or None,
+        )
+
+    async def start(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        if self.acs is not None:
+            await self.acs.stop()
+            self.acs = None
+
+    async def __aenter__(self) -> Target:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _start_acs(self, report_dir: Path | None) -> None:
+        from acs_stub.control import AcsControl
+        from acs_stub.server import AcsConfig
+
+        acs = self.settings.get("acs") or {}
+        config = AcsConfig(
+            host=str(acs.get("host", "127.0.0.1")),
+            port=int(acs.get("port", 0)),
+            control_port=int(acs.get("control_port", 0)),
+            journal_dir=report_dir,
+            session_timeout=float(acs.get("session_timeout", 30.0)),
+        )
+        self.acs = await AcsControl.start(config)
+
+    async def wait_devices(self, timeout: float) -> None:
+        """Wait until every device has informed once (so its ACS id and CR URL are known)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while True:
+            missing = [
+                d
+                for d in self.devices
+                if self.acs.server.registry.get(d.acs_id) is None
+                or not self.acs.server.registry.get(d.acs_id).inform_count
+            ]
+            if not missing:
+                break
+            if loop.time() > end:
+                raise TargetError(
+                    f"no Inform within {timeout:.0f} s from: {', '.join(d.name for d in missing)}"
+                )
+            await asyncio.sleep(0.05)
+        for d in self.devices:
+            known = self.acs.server.registry.get(d.acs_id)
+            if known is not None and known.cr_url and not d.cr_url:
+                d.cr_url = known.cr_url
+
+
+# --- printers we run ---------------------------------------------------------------------------
+
+
+def allocate_hosts(base: str, count: int) -> list[str]:
+    """``count`` consecutive loopback addresses from ``base`` (must stay in 127.0.0.0/8)."""
+    try:
+        first = ipaddress.IPv4Address(base)
+    except ipaddress.AddressValueError:
+        raise TargetError(f"base_address {base!r} is not an IPv4 address") from None
+    hosts = [first + i for i in range(count)]
+    if not all(h in ipaddress.IPv4Network("127.0.0.0/8") for h in hosts):
+        raise TargetError(f"base_address {base}: {count} printers must fit in 127.0.0.0/8")
+    return [str(h) for h in hosts]
+
+
+class PrinterFleet:
+    """Virtual printers, one per profile, on consecutive loopback addresses."""
+
+    def __init__(
+        self,
+        profiles: list[str],
+        base: str,
+        *,
+        ports: str = "ephemeral",
+        acs_url: str | None = None,
+    ) -> None:
+        self.profiles = profiles
+        self.hosts = allocate_hosts(base, len(profiles))
+        self.ports = ports
+        self.acs_url = acs_url
+        self.printers: list[Any] = []
+
+    async def start(self) -> None:
+        from emulator.device import Ports, VirtualPrinter
+
+        ports = Ports.ephemeral() if self.ports == "ephemeral" else Ports()
+        for i, (profile, host) in enumerate(zip(self.profiles, self.hosts, strict=True)):
+            printer = VirtualPrinter(profile, host=host, seed=i, ports=ports, acs_url=self.acs_url)
+            await printer.start()
+            self.printers.append(printer)
+
+    async def stop(self) -> None:
+        for p in reversed(self.printers):
+            with contextlib.suppress(Exception):
+                await p.stop()
+        self.printers.clear()
+
+
+def printer_oracle(printer: Any) -> Callable[[list[str]], Awaitable[dict[str, str]]] | None:
+    """The printer's own TR-069 view (emulator/tr069/view.py) as ``names -> {name: value}``."""
+    try:
+        from emulator.tr069.view import printer_tree
+    except ImportError:
+        return None
+    # Its own tree over the same state: independent of the client's and the proxy's trees.
+    tree, _view = printer_tree(printer.state, printer.clock)
+
+    async def values(names: list[str]) -> dict[str, str]:
+        printer.engine.tick()
+        out: dict[str, str] = {}
+        for name in names:
+            try:
+                for pv in tree.get_parameter_values([name]):
+                    out[pv.name] = pv.value
+            except Exception:  # a name the printer does not have: absent from the answer
+                continue
+        return out
+
+    return values
+
+
+async def attach_embedded(printer: Any, acs_url: str) -> Any | None:
+    """Start the printer's embedded TR-069 client against ``acs_url`` (None if unavailable)."""
+    try:
+        from emulator.tr069 import client as tr069_client
+    except ImportError:
+        tr069_client = None
+    start = getattr(tr069_client, "start_client", None)
+    if start is not None:
+        return await start(printer, acs_url)
+    return await _assemble_client(printer, acs_url)
+
+
+class _AssembledClient:
+    """The generic CWMP runtime (cwmp_cpe) over the printer's TR-069 view, with its own
+    connection request listener; used until emulator/tr069 offers its own starter."""
+
+    def __init__(self, cpe: Any, server: Any) -> None:
+        self.cpe = cpe
+        self.server = server
+        self.connection_request_url = cpe.connection_request_url
+
+    async def stop(self) -> None:
+        await self.cpe.stop()
+        await self.server.stop()
+
+
+async def _assemble_client(printer: Any, acs_url: str) -> Any | None:
+    try:
+        from cwmp_cpe.config import CpeConfig
+        from cwmp_cpe.connreq import ConnectionRequestServer
+        from cwmp_cpe.runtime import Cpe
+        from emulator.tr069.view import printer_tree
+    except ImportError:
+        return None
+    tree, _view = printer_tree(printer.state, printer.clock)
+    server = ConnectionRequestServer(printer.host, 0)
+    await server.start()
+    cpe = Cpe(tree, CpeConfig(acs_url=acs_url), name=printer.host)
+    server.register(cpe)
+    await cpe.start()
+    return _AssembledClient(cpe, server)
+
+
+async def start_proxy(printers: list[Any], acs_url: str, host: str) -> Any | None:
+    """Start the CWMP proxy for ``printers`` (None if the proxy package is not available)."""
+    try:
+        from cwmp_proxy import runner as proxy_runner
+    except ImportError:
+        return None
+    start = getattr(proxy_runner, "start_for_printers", None)
+    if start is None:
+        return None
+    return await start(printers, acs_url=acs_url, host=host)
+
+
+def acs_id_of(printer: Any) -> str:
+    from acs_stub.registry import device_key
+
+    ident = printer.state.identity
+    return device_key(ident.oui, ident.product_class, ident.serial_number)
+
+
+class BuiltinTarget(Target):
+    """Stub ACS + one virtual printer per profile, managed through the embedded client and
+    through the proxy, all in this process on loopback."""
+
+    kind = "builtin"
+
+    def __init__(
+        self,
+        name: str = "builtin",
+        settings: dict[str, Any] | None = None,
+        report_dir: Path | None = None,
+    ) -> None:
+        super().__init__(name, settings)
+        self.report_dir = report_dir
+        self.fleet: PrinterFleet | None = None
+        self.proxy: Any = None
+        self.clients: list[Any] = []
+        self.capabilities = {"acs", "emulator"}
+
+    async def start(self) -> None:
+        from emulator.profiles import list_profiles
+
+        profiles = self.settings.get("profiles", "all")
+        names = list_profiles() if profiles == "all" else list(profiles)
+        via = list(self.settings.get("via", ["embedded", "proxy"]))
+        await self._start_acs(self.report_dir)
+        try:
+            acs_url = self.acs.server.cwmp_url
+            base = str(self.settings.get("base_address", "127.1.0.1"))
+            self.fleet = PrinterFleet(
+                names, base, ports=str(self.settings.get("ports", "ephemeral")), acs_url=acs_url
+            )
+            await self.fleet.start()
+            for printer in self.fleet.printers:
+                oracle = printer_oracle(printer)
+                common = dict(
+                    profile=printer.profile.name,
+                    serial=printer.state.identity.serial_number,
+                    control=printer.control,
+                    oracle=oracle,
+                    clock=printer.clock,
+                    printer=printer,
+                    capabilities={"oracle"} if oracle else set(),
+                )
+                if "embedded" in via:
+                    client = await attach_embedded(printer, acs_url)
+                    if client is None:
+                        self.notes.append(
+                            "embedded TR-069 client not available: embedded devices left out"
+                        )
+                    else:
+                        self.clients.append(client)
+                        mgmt = printer.state.management
+                        self.devices.append(
+                            DeviceHandle(
+                                name=f"{printer.profile.name}/embedded",
+                                via="embedded",
+                                acs_id=acs_id_of(printer),
+                                cr_url=getattr(client, "connection_request_url", ""),
+                                cr_username=mgmt.connection_request_username,
+                                cr_password=mgmt.connection_request_password,
+                                client=client,
+                                **common,
+                            )
+                        )
+            if "proxy" in via:
+                self.proxy = await start_proxy(self.fleet.printers, acs_url, "127.0.0.1")
+                if self.proxy is None:
+                    self.notes.append("CWMP proxy not available: proxied devices left out")
+                else:
+                    for printer in self.fleet.printers:
+                        vdev = self.proxy.device_for(printer)
+                        self.devices.append(
+                            DeviceHandle(
+                                name=f"{printer.profile.name}/proxy",
+                                via="proxy",
+                                acs_id=vdev.acs_id,
+                                cr_url=vdev.connection_request_url,
+                                cr_username=vdev.cr_username,
+                                cr_password=vdev.cr_password,
+                                client=vdev,
+                                profile=printer.profile.name,
+                                serial=printer.state.identity.serial_number,
+                                control=printer.control,
+                                oracle=printer_oracle(printer),
+                                clock=printer.clock,
+                                printer=printer,
+                                capabilities={"oracle"} if printer_oracle(printer) else set(),
+                            )
+                        )
+            if self.devices:
+                await self.wait_devices(float(self.settings.get("boot_timeout", 30)))
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        for client in self.clients:
+            with contextlib.suppress(Exception):
+                await client.stop()
+        self.clients.clear()
+        if self.proxy is not None:
+            with contextlib.suppress(Exception):
+                await self.proxy.stop()
+            self.proxy = None
+        if self.fleet is not None:
+            await self.fleet.stop()
+            self.fleet = None
+        await super().stop()
+
+
+class ExternalCpeTarget(Target):
+    """Someone else's CPE or printer, pointed at our stub ACS."""
+
+    kind = "cpe"
+
+    def __init__(self, name: str, settings: dict[str, Any], report_dir: Path | None = None) -> None:
+        super().__init__(name, settings)
+        self.report_dir = report_dir
+        self.capabilities = {"acs"}
+
+    async def start(self) -> None:
+        from acs_stub.registry import device_key
+
+        await self._start_acs(self.report_dir)
+        for i, dev in enumerate(self.settings.get("devices") or []):
+            acs_id = dev.get("acs_id") or device_key(
+                str(dev["oui"]), str(dev["product_class"]), str(dev["serial"])
+            )
+            cr = dev.get("connection_request") or {}
+            self.devices.append(
+                DeviceHandle(
+                    name=str(dev.get("name", f"cpe-{i + 1}")),
+                    via="embedded",
+                    acs_id=acs_id,
+                    profile=dev.get("profile"),
+                    serial=str(dev.get("serial", "")),
+                    cr_url=str(cr.get("url", "")),
+                    cr_username=str(cr.get("username", "")),
+                    cr_password=str(cr.get("password", "")),
+                )
+            )
+        print(
+            f"stub ACS listening at {self.acs.server.cwmp_url}: point the device(s) at it",
+            flush=True,
+        )
+        await self.wait_devices(float(self.settings.get("boot_timeout", 300)))
+
+
+class ExternalProxyTarget(BuiltinTarget):
+    """Someone else's proxy: we run the printers and the ACS; the proxy's virtual devices
+    are matched to our printers by serial number."""
+
+    kind = "proxy"
+
+    async def start(self) -> None:
+        from emulator.profiles import list_profiles
+
+        profiles = self.settings.get("profiles", "all")
+        names = list_profiles() if profiles == "all" else list(profiles)
+        await self._start_acs(self.report_dir)
+        base = str(self.settings.get("base_address", "127.1.0.1"))
+        self.fleet = PrinterFleet(names, base, ports=str(self.settings.get("ports", "standard")))
+        await self.fleet.start()
+        printers_file = (self.report_dir or Path(".")) / "printers.yaml"
+        printers_file.write_text(
+            yaml.safe_dump(
+                {
+                    "printers": [
+                        {"address": p.host, "endpoints": p.endpoints} for p in self.fleet.printers
+                    ]
+                },
+                sort_keys=False,
+            )
+        )
+        print(f"printers file: {printers_file}; ACS URL: {self.acs.server.cwmp_url}", flush=True)
+        timeout = float(self.settings.get("boot_timeout", 300))
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        by_serial = {p.state.identity.serial_number: p for p in self.fleet.printers}
+        while loop.time() < end and len(self.devices) < len(by_serial):
+            for known in self.acs.devices():
+                printer = by_serial.get(known.serial_number)
+                if printer is not None and all(d.acs_id != known.id for d in self.devices):
+                    oracle = printer_oracle(printer)
+                    self.devices.append(
+                        DeviceHandle(
+                            name=f"{printer.profile.name}/proxy",
+                            via="proxy",
+                            acs_id=known.id,
+                            profile=printer.profile.name,
+                            serial=known.serial_number,
+                            control=printer.control,
+                            oracle=oracle,
+                            printer=printer,
+                            cr_url=known.cr_url or "",
+                            cr_username=str(self.settings.get("cr_username", "")),
+                            cr_password=str(self.settings.get("cr_password", "")),
+                            capabilities={"oracle"} if oracle else set(),
+                        )
+                    )
+            await asyncio.sleep(0.1)
+        if not self.devices:
+            raise TargetError(f"no virtual device of the proxy informed within {timeout:.0f} s")
+
+
+class ExternalAcsTarget(BuiltinTarget):
+    """Someone else's ACS: our printers' embedded clients talk to it; CPE-side checks only."""
+
+    kind = "acs"
+
+    async def start(self) -> None:
+        from emulator.profiles import list_profiles
+
+        acs_url = self.settings.get("acs_url")
+        if not acs_url:
+            raise TargetError("an acs target needs acs_url")
+        profiles = self.settings.get("profiles", "all")
+        names = list_profiles() if profiles == "all" else list(profiles)
+        base = str(self.settings.get("base_address", "127.1.0.1"))
+        self.fleet = PrinterFleet(names, base, acs_url=acs_url)
+        await self.fleet.start()
+        self.capabilities = {"emulator"}
+        for printer in self.fleet.printers:
+            client = await attach_embedded(printer, acs_url)
+            if client is None:
+                raise TargetError("the embedded TR-069 client is not available")
+            self.clients.append(client)
+            oracle = printer_oracle(printer)
+            self.devices.append(
+                DeviceHandle(
+                    name=f"{printer.profile.name}/embedded",
+                    via="embedded",
+                    acs_id=acs_id_of(printer),
+                    profile=printer.profile.name,
+                    serial=printer.state.identity.serial_number,
+                    control=printer.control,
+                    oracle=oracle,
+                    printer=printer,
+                    client=client,
+                    capabilities={"oracle"} if oracle else set(),
+                )
+            )
+
+
+KINDS: dict[str, type[Target]] = {
+    "builtin": BuiltinTarget,
+    "cpe": ExternalCpeTarget,
+    "proxy": ExternalProxyTarget,
+    "acs": ExternalAcsTarget,
+}
+_KEYS = {
+    "builtin": {
+        "kind",
+        "name",
+        "base_address",
+        "profiles",
+        "via",
+        "ports",
+        "acs",
+        "boot_timeout",
+        "time_scale",
+    },
+    "cpe": {"kind", "name", "acs", "devices", "boot_timeout", "time_scale"},
+    "proxy": {
+        "kind",
+        "name",
+        "acs",
+        "base_address",
+        "profiles",
+        "ports",
+        "boot_timeout",
+        "cr_username",
+        "cr_password",
+        "time_scale",
+    },
+    "acs": {"kind", "name", "acs_url", "base_address", "profiles", "nbi", "time_scale"},
+}
+
+
+def load_target(
+    path: Path | str | None, report_dir: Path | None = None, overrides: dict[str, Any] | None = None
+) -> Target:
+    """A target from a YAML file (None: the built-in target with default settings)."""
+    settings: dict[str, Any] = {"kind": "builtin", "name": "builtin"}
+    if path is not None:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise TargetError(f"{path}: cannot read: {exc}") from None
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            data = yaml.safe_load(text)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            raise TargetError(
+                f"{path}:{mark.line + 1 if mark else 1}: YAML syntax: {exc.problem}"
+            ) from None
+        if not isinstance(data, dict):
+            raise TargetError(f"{path}:1: a target file is a mapping")
+        kind = data.get("kind", "builtin")
+        if kind not in KINDS:
+            raise TargetError(
+                f"{path}:{_line_of(node, 'kind')}: kind {kind!r} is not one of {', '.join(KINDS)}"
+            )
+        for key in data:
+            if key not in _KEYS[kind]:
+                raise TargetError(
+                    f"{path}:{_line_of(node, key)}: unknown key {key!r} for a {kind} target "
+                    f"(expected {', '.join(sorted(_KEYS[kind]))})"
+                )
+        settings = dict(data)
+        settings.setdefault("name", path.stem)
+    settings.update(overrides or {})
+    cls = KINDS[settings.get("kind", "builtin")]
+    return cls(str(settings.get("name")), settings, report_dir)  # type: ignore[call-arg]
+
+
+def _line_of(node: Any, key: str) -> int:
+    if isinstance(node, yaml.MappingNode):
+        for k, _v in node.value:
+            if getattr(k, "value", None) == key:
+                return k.start_mark.line + 1
+    return 1
+
+
+async def raw_connection_request(
+    url: str, username: str | None, password: str | None, timeout: float = 10.0
+) -> tuple[int, str]:
+    """GET the ConnectionRequestURL; answer a digest challenge when credentials are given.
+
+    Returns the final HTTP status and the first challenge header (to check it is Digest)."""
+    import aiohttp
+
+    from acs_stub.httpauth import authorization_for
+
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
+            async with http.get(url) as resp:
+                await resp.read()
+                challenge = resp.headers.get("WWW-Authenticate", "")
+                if resp.status != 401 or username is None:
+                    return resp.status, challenge
+            header = authorization_for(challenge, "GET", url, username, password or "")
+            if header is None:
+                return 401, challenge
+            async with http.get(url, headers={"Authorization": header}) as resp:
+                await resp.read()
+                return resp.status, challenge
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        from conformance.steps import StepFailed
+
+        raise StepFailed(f"connection request to {url}: {exc}") from None
