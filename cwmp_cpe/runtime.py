@@ -76,6 +76,7 @@ class _Session(CpeSession):
     """``CpeSession`` plus the legacy NoMoreRequests header (quirk ``no-more-requests``)."""
 
     no_more_requests = False
+    said_done = False  # an empty POST told the ACS we have no more requests
 
     def _encode(self, envelope: m.Envelope) -> bytes:  # type: ignore[override]
         if self.no_more_requests:
@@ -97,6 +98,7 @@ class Cpe:
         store: StateStore | None = None,
         rng: random.Random | None = None,
         name: str = "cpe",
+        secrets: Callable[[], dict[str, str]] | None = None,
     ) -> None:
         default_time = SystemTime()
         self.tree = tree
@@ -106,6 +108,7 @@ class Cpe:
         self._sleep: Sleep = sleep or default_time.sleep
         self.store: StateStore = store or MemoryStore()
         self.name = name
+        self.secrets = secrets
         self.quirks = self.config.quirks
         self.queue = E.EventQueue()
         self.transfers = E.TransferCompleteStore()
@@ -200,6 +203,14 @@ class Cpe:
         s = read_settings(self.tree, self.config.root)
         if self.config.acs_url and not s.url:
             s = dataclasses.replace(s, url=self.config.acs_url)
+        if self.secrets is not None:
+            # Password parameters read as "" through the tree (TR-181); the device knows them.
+            sec = self.secrets()
+            s = dataclasses.replace(
+                s,
+                password=sec.get("password", s.password),
+                cr_password=sec.get("cr_password", s.cr_password),
+            )
         return s
 
     def add_event(self, code: str, command_key: str = "") -> None:
@@ -617,6 +628,8 @@ class Cpe:
                 if isinstance(ev, (InformAccepted, ResponseReceived, FaultReceived,
                                    RetryRequested, EmptyResponseReceived)):  # fmt: skip
                     body = cs.next_post(self.clock.monotonic())
+                    if not body and not cs.hold_requests:
+                        cs.said_done = True
         except (AcsHttpError, CwmpError) as exc:
             log.warning("%s: session failed: %s", self.name, exc)
             cs.fail(str(exc))
@@ -897,7 +910,8 @@ class Cpe:
         self.queue.add("7 TRANSFER COMPLETE")
         self.queue.add("M Download" if job.is_download else "M Upload", job.command_key)
         session = self.session
-        if session is not None and not session.ended:
+        if session is not None and not session.ended and not session.said_done:
+            # Still before our empty POST (or the ACS holds our requests): same session.
             session.queue_request(self._transfer_complete(rec))
         self._save()
         self._emit("transfer", rec)

@@ -25,7 +25,7 @@ from emulator.profiles import Profile, build_printer, load_profile
 
 log = logging.getLogger(__name__)
 
-FACES: tuple[str, ...] = ("snmp", "ipp", "ews", "control")
+FACES: tuple[str, ...] = ("snmp", "ipp", "ews", "control", "tr069")
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,8 @@ class VirtualPrinter:
         self._runners: list[web.AppRunner] = []
         self._snmp_agent: Any = None
         self._driver: asyncio.Task[None] | None = None
+        self.tr069: Any = None  # emulator.tr069.client.EmbeddedClient while started
+        self.tr069_store: Any = None  # its persistent state (kept across stop/start)
 
     def _build(self) -> Any:
         state = build_printer(self.profile, seed=self.seed, clock=self.clock, host=self.host)
@@ -121,6 +123,21 @@ class VirtualPrinter:
             if "control" in faces:
                 port = await self._serve(create_control_app(self.lookup), self.ports.control)
                 self.endpoints["control"] = f"http://{self.host}:{port}/api/"
+            if "tr069" in faces:
+                from cwmp_cpe import MemoryStore
+                from emulator.tr069.client import EmbeddedClient
+
+                if self.tr069_store is None:
+                    self.tr069_store = MemoryStore()
+                self.tr069 = EmbeddedClient(
+                    self.state,
+                    self.engine,
+                    self.clock,
+                    host=self.host,
+                    port=self.ports.cwmp,
+                    store=self.tr069_store,
+                )
+                self.endpoints["tr069"] = await self.tr069.start()
         except BaseException:
             await self.stop()
             raise
@@ -144,6 +161,9 @@ class VirtualPrinter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._driver
             self._driver = None
+        if self.tr069 is not None:
+            await self.tr069.stop()
+            self.tr069 = None
         for runner in reversed(self._runners):
             await runner.cleanup()
         self._runners.clear()
@@ -170,7 +190,7 @@ class VirtualPrinter:
                 f"snmp {self.endpoints['snmp']} community {s.snmp.read_community}/{s.snmp.write_community}"
                 f" v3 user {s.snmp.v3_user}"
             )
-        for face in ("ipp", "ews", "control"):
+        for face in ("ipp", "ews", "control", "tr069"):
             if face in self.endpoints:
                 lines.append(f"{face} {self.endpoints[face]}")
         if s.management.acs_url:

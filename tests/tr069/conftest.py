@@ -137,3 +137,60 @@ async def make_cpe(acs: AcsControl, t: FakeTime, *, store: MemoryStore | None = 
     tree = small_tree(acs.server.cwmp_url, **cfg.pop("values", {}))
     cpe = Cpe(tree, CpeConfig(**cfg), clock=t, sleep=t.sleep, store=store or MemoryStore())
     return cpe
+
+
+# -- virtual printers -----------------------------------------------------------------------
+
+
+def printer_id(state) -> str:
+    i = state.identity
+    return f"{i.oui}-{i.product_class}-{i.serial_number}"
+
+
+async def start_printer(acs, t: FakeTime, host: str, *, profile="color-laser-mfp", faces=("tr069",),
+                        quirks=(), store=None, **mgmt):  # fmt: skip
+    """A VirtualPrinter on fake time with its embedded client pointed at the stub ACS."""
+    from emulator.device import Ports, VirtualPrinter
+
+    vp = VirtualPrinter(profile, host=host, clock=t, acs_url=acs.server.cwmp_url,
+                        ports=Ports.ephemeral())  # fmt: skip
+    mg = vp.state.management
+    mg.connection_request_username = "cr-user"
+    mg.connection_request_password = "cr-secret"
+    mg.quirks = tuple(quirks)
+    for k, v in mgmt.items():
+        setattr(mg, k, v)
+    if store is not None:
+        vp.tr069_store = store
+    await vp.start(faces=faces, drive=False)
+    acs.set_connection_request(printer_id(vp.state), username="cr-user", password="cr-secret")
+    await t.advance(0, [vp.tr069.cpe.idle])
+    return vp
+
+
+def known_gaps(violations, allow=()) -> list:
+    """Verdicts minus the one gap owned by the data model: the generated root subset has no
+    Device.ManagementServer.AliasBasedAddressing, so a 2.17 Inform cannot carry it.
+    ``allow`` lists further (rule, message part) a test expects (a stub ACS gap it names)."""
+    return [
+        v
+        for v in violations
+        if not (
+            v.rule == "forced-inform"
+            and "AliasBasedAddressing" in v.message
+            and "," not in v.message.split("parameter(s)")[-1]
+        )
+        and not any(v.rule == r and part in v.message for r, part in allow)
+    ]
+
+
+def assert_printer_valid(acs, allow=()) -> None:
+    for e in acs.journal():
+        if e.get("direction") != "cpe->acs" or not e.get("body"):
+            continue
+        body = e["body"].encode()
+        env = soap.decode(body)
+        errs = schema.validation_errors(body, schema.schema_for(env))
+        assert not errs, (e.get("method"), errs)
+    bad = known_gaps(acs.verdicts(), allow)
+    assert not bad, [v.to_dict() for v in bad]

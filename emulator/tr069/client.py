@@ -1,0 +1,132 @@
+"""The embedded TR-069 client of one virtual printer: glue between the printer and cwmp_cpe.
+
+It builds the TR-069 view of the printer's state, a ``cwmp_cpe.Cpe`` over it with the
+printer's hooks (Reboot, FactoryReset, firmware and configuration files), serves connection
+requests on the printer's own address, and turns the state's change events into what the
+runtime needs to know:
+
+- ``status.boot_count`` → the device booted (``1 BOOT``, plus ``M Reboot`` after a Reboot RPC);
+- ``status.factory_resets`` → factory reset (``0 BOOTSTRAP``, attributes and ParameterKey gone);
+- ``management.*`` → settings changed (ACS URL, periodic inform, credentials): re-read now;
+- anything else (supply levels, state, alerts, counters) → poll the watched parameters, which
+  yields passive notifications for the next Inform and active ones that start a session
+  (throttled by DefaultActiveNotificationThrottle).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import deque
+from typing import Any
+
+from cwmp_cpe import ConnectionRequestServer, Cpe, CpeConfig, MemoryStore
+from cwmp_cpe.config import QUIRKS
+from emulator.tr069.transfers import PrinterHooks
+from emulator.tr069.view import printer_tree
+
+log = logging.getLogger(__name__)
+
+
+def _sleep_for(clock: Any):
+    sleep = getattr(clock, "sleep", None)
+    if sleep is not None:
+        return sleep
+    from cwmp_cpe import SystemTime
+
+    return SystemTime().sleep
+
+
+class EmbeddedClient:
+    """One printer's TR-069 client. ``await start()`` / ``await stop()``."""
+
+    def __init__(
+        self,
+        state: Any,
+        engine: Any,
+        clock: Any,
+        *,
+        host: str = "127.1.0.1",
+        port: int = 7547,
+        acs_url: str | None = None,
+        store: Any = None,
+        sleep: Any = None,
+        cr_server: ConnectionRequestServer | None = None,
+        **config: Any,
+    ) -> None:
+        self.state = state
+        self.engine = engine
+        self.clock = clock
+        self.host = host
+        self.port = port
+        if acs_url:
+            state.management.acs_url = acs_url
+        self.tree, self.view = printer_tree(state, clock)
+        self.log: deque[str] = deque(maxlen=500)
+        self.hooks = PrinterHooks(state, engine, self.log)
+        mg = state.management
+        quirks = frozenset(q for q in mg.quirks if q in QUIRKS)
+        unknown = set(mg.quirks) - set(QUIRKS)
+        if unknown:
+            log.warning("%s: unknown TR-069 quirks ignored: %s", host, ", ".join(sorted(unknown)))
+        self.config = CpeConfig(cwmp_version=mg.cwmp_version or "1.4", quirks=quirks, **config)
+        self.cpe = Cpe(
+            self.tree,
+            self.config,
+            hooks=self.hooks,
+            clock=clock,
+            sleep=sleep or _sleep_for(clock),
+            store=store if store is not None else MemoryStore(),
+            name=f"{host} {state.identity.serial_number}",
+            secrets=self._secrets,
+        )
+        self._own_server = cr_server is None
+        self.cr_server = cr_server or ConnectionRequestServer(host, port)
+        self._unsubscribe: Any = None
+
+    def _secrets(self) -> dict[str, str]:
+        mg = self.state.management
+        return {"password": mg.password, "cr_password": mg.connection_request_password}
+
+    def _cr_path(self) -> str:
+        token = hashlib.sha256(
+            f"{self.state.identity.serial_number}|{self.host}".encode()
+        ).hexdigest()[:16]
+        return f"/cwmp/{token}"
+
+    async def start(self) -> str:
+        """Start serving; returns the ConnectionRequestURL."""
+        if self._own_server:
+            await self.cr_server.start()
+        url = self.cr_server.register(self.cpe, self._cr_path())
+        self.view.connection_request_url = url
+        self.tree.listeners.append(self._tree_changed)
+        self._unsubscribe = self.state.subscribe(self._on_change)
+        await self.cpe.start()
+        return url
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        await self.cpe.stop()
+        self.cr_server.unregister(self.cpe)
+        if self._own_server:
+            await self.cr_server.stop()
+
+    def _tree_changed(self, op: str, names: list[str]) -> None:
+        # Mirror the ParameterKey into the state so the EWS and a factory reset see it.
+        if self.state.management.parameter_key != self.tree.parameter_key:
+            self.state.management.parameter_key = self.tree.parameter_key
+
+    def _on_change(self, event: Any) -> None:
+        path = event.path
+        self.log.append(f"{self.clock.now().isoformat()} {path} {event.old!r} -> {event.new!r}")
+        if path == "status.boot_count":
+            self.cpe.device_booted()
+        elif path == "status.factory_resets":
+            self.cpe.device_factory_reset()
+        elif path.startswith("management."):
+            self.cpe.wake()
+        else:
+            self.cpe.values_changed()
