@@ -120,7 +120,7 @@ def fake_time() -> FakeTime:
     return FakeTime()
 
 
-def assert_valid(acs: AcsControl) -> None:
+def assert_valid(acs: AcsControl, allow=()) -> None:
     """Every envelope the CPE sent validates against the BBF XSD, and no rule was broken."""
     for e in acs.journal():
         if e.get("direction") != "cpe->acs" or not e.get("body"):
@@ -129,7 +129,7 @@ def assert_valid(acs: AcsControl) -> None:
         env = soap.decode(body)
         errs = schema.validation_errors(body, schema.schema_for(env))
         assert not errs, (e.get("method"), errs)
-    bad = [v for v in acs.verdicts()]
+    bad = [v for v in acs.verdicts() if not any(v.rule == r for r in allow)]
     assert not bad, [v.to_dict() for v in bad]
 
 

@@ -1,0 +1,111 @@
+"""Connection requests: digest with an independent client, wrong credentials, 503 rate
+limiting, several requests coalesced into one session, never interrupting a session."""
+
+from __future__ import annotations
+
+import aiohttp
+from aiohttp import DigestAuthMiddleware
+
+from acs_stub.control import send_connection_request
+from acs_stub.registry import Credentials
+from cwmp_cpe import ConnectionRequestServer, FakeTime
+
+from .conftest import assert_valid, make_cpe
+
+
+async def _cpe_with_server(acs, t: FakeTime, **cfg):
+    cpe = await make_cpe(acs, t, **cfg)
+    server = ConnectionRequestServer("127.70.1.1", 0)
+    await server.start()
+    url = server.register(cpe)
+    cpe.tree.root["cr_url"] = url
+    await cpe.start()
+    await t.advance(0, [cpe.idle])  # BOOTSTRAP session
+    return cpe, server, url
+
+
+async def test_cpe_connreq_digest_independent_client(acs, fake_time: FakeTime) -> None:
+    cpe, server, url = await _cpe_with_server(acs, fake_time)
+    try:
+        async with aiohttp.ClientSession() as http, http.get(url) as resp:
+            assert resp.status == 401
+            assert resp.headers["WWW-Authenticate"].startswith("Digest ")
+        mw = DigestAuthMiddleware("cruser", "crpass")
+        async with aiohttp.ClientSession(middlewares=(mw,)) as http, http.get(url) as resp:
+            assert resp.status == 200
+            assert await resp.read() == b""
+        await fake_time.advance(0, [cpe.idle])
+        assert cpe.sessions == 2
+        assert [e.event_code for e in cpe.informs[-1].event] == ["6 CONNECTION REQUEST"]
+        # the request came from this test, not from the stub ACS: its CR rule does not apply
+        assert_valid(acs, allow=["connection-request-event"])
+    finally:
+        await cpe.stop()
+        await server.stop()
+
+
+async def test_cpe_connreq_wrong_credentials_and_method(acs, fake_time: FakeTime) -> None:
+    cpe, server, url = await _cpe_with_server(acs, fake_time)
+    try:
+        assert await send_connection_request(url, Credentials("cruser", "nope")) == 401
+        assert await send_connection_request(url, Credentials("other", "crpass")) == 401
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url) as resp:
+                assert resp.status == 405
+            async with http.get(url + "x") as resp:
+                assert resp.status == 404
+        await fake_time.advance(0, [cpe.idle])
+        assert cpe.sessions == 1  # no session from refused requests
+    finally:
+        await cpe.stop()
+        await server.stop()
+
+
+async def test_cpe_connreq_coalesce_and_rate_limit(acs, fake_time: FakeTime) -> None:
+    cpe, server, url = await _cpe_with_server(acs, fake_time, cr_rate_limit=3, cr_rate_window=60)
+    good = Credentials("cruser", "crpass")
+    try:
+        cpe.retry.next_attempt = None
+        statuses = [await send_connection_request(url, good) for _ in range(4)]
+        assert statuses == [200, 200, 200, 503]
+        await fake_time.advance(0, [cpe.idle])
+        # three accepted requests: one session, plus at most one more for those that arrived
+        # while it ran (the first may start before the others arrive)
+        cr_sessions = cpe.sessions - 1
+        assert 1 <= cr_sessions <= 2
+        await fake_time.advance(61, [cpe.idle])  # the window has passed
+        assert await send_connection_request(url, good) == 200
+        await fake_time.advance(0, [cpe.idle])
+        assert cpe.sessions == cr_sessions + 2
+    finally:
+        await cpe.stop()
+        await server.stop()
+
+
+async def test_cpe_connreq_during_session_runs_after_it(acs, fake_time: FakeTime) -> None:
+    cpe, server, url = await _cpe_with_server(acs, fake_time)
+    good = Credentials("cruser", "crpass")
+    from cwmp import messages as m
+
+    from .conftest import device_id
+
+    statuses = []
+
+    async def cr_inside(req):
+        # a Connection Request arriving while the session runs (from the RPC handler)
+        statuses.append(await send_connection_request(url, good))
+        return m.GetParameterValuesResponse(())
+
+    cpe.register(m.GetParameterValues, cr_inside)
+    try:
+        acs.enqueue(device_id(), m.GetParameterValues(("Device.DeviceInfo.SerialNumber",)))
+        assert await send_connection_request(url, good) == 200
+        await fake_time.advance(0, [cpe.idle])
+        assert statuses == [200]
+        # the running session was not cut: it ended normally, then one more session ran
+        assert cpe.failed_sessions == 0
+        assert cpe.sessions == 3
+        assert [e.event_code for e in cpe.informs[-1].event] == ["6 CONNECTION REQUEST"]
+    finally:
+        await cpe.stop()
+        await server.stop()
