@@ -67,13 +67,13 @@ def pin(cpu: int, pid: int = 0) -> None:
 # -- our server, in its own process ----------------------------------------------------------
 
 
-def _serve_ours(host: str, ready: mp.Queue) -> None:
+def _serve_ours(host: str, ready: mp.Queue, adapter: str = "asyncio") -> None:
     pin(0)
     from aiohttp import web
 
     from emulator.behaviour import PrinterEngine
     from emulator.clock import SystemClock
-    from emulator.ipp.server import create_ipp_app
+    from emulator.ipp.server import create_ipp_app, start_ipp_listener
     from emulator.profiles import build_printer
 
     class Device:
@@ -85,12 +85,17 @@ def _serve_ours(host: str, ready: mp.Queue) -> None:
     device = Device()
 
     async def main() -> None:
-        runner = web.AppRunner(create_ipp_app({host: device}.get), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, host, 0)
-        await site.start()
+        if adapter == "aiohttp":
+            runner = web.AppRunner(create_ipp_app({host: device}.get), access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, host, 0)
+            await site.start()
+            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        else:
+            server = await start_ipp_listener({host: device}.get, host, 0)
+            port = server.sockets[0].getsockname()[1]
         engine = asyncio.create_task(device.engine.run(0.25))
-        ready.put(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        ready.put(port)
         try:
             await asyncio.Event().wait()
         finally:
@@ -250,11 +255,17 @@ def main() -> int:
     parser.add_argument(
         "--rounds", type=int, default=3, help="alternating rounds per cell (median is shown)"
     )
+    parser.add_argument(
+        "--adapter",
+        choices=("asyncio", "aiohttp"),
+        default="asyncio",
+        help="our server: start_ipp_listener (default) or the create_ipp_app aiohttp app",
+    )
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
     mp.set_start_method("spawn", force=True)
     ready: mp.Queue = mp.Queue()
-    server = mp.Process(target=_serve_ours, args=(OUR_HOST, ready), daemon=True)
+    server = mp.Process(target=_serve_ours, args=(OUR_HOST, ready, args.adapter), daemon=True)
     server.start()
     results: dict[int, dict[str, tuple[float, int]]] = {}
     try:
@@ -282,6 +293,7 @@ def main() -> int:
         server.join(5)
     print(
         f"Get-Printer-Attributes (printer-state, printer-state-reasons), median of {args.rounds} x {args.seconds:g} s,"
+        f" our adapter: {args.adapter}"
     )
     print("keep-alive connections from a separate client process (server core 0, client core 1)")
     print(

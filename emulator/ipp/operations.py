@@ -105,6 +105,7 @@ class Context:
     device: Any  # .state, .engine, .clock
     printer_uri: str  # ipp://host:port/ipp/print as the client addressed it
     more_info: str  # the EWS URL
+    cache: Any = None  # emulator.ipp.cache.AttributeCache of the device, when the server keeps one
 
     def view(self) -> A.View:
         return A.View(self.device.state, self.device.clock, self.printer_uri, self.more_info)
@@ -277,7 +278,11 @@ def get_printer_attributes(req: Request, ctx: Context) -> Result:
             [req.op["document-format"]],
         )
     names = A.printer_attribute_names(req.values("requested-attributes"))
-    group = Group(GroupTag.PRINTER, A.printer_attributes(ctx.view(), names))
+    view = ctx.view()
+    if ctx.cache is not None:
+        group = Group(GroupTag.PRINTER, ctx.cache.printer_attributes(view, names))
+    else:
+        group = Group(GroupTag.PRINTER, A.printer_attributes(view, names))
     return [group], OK_IGNORED if unsupported else OK, unsupported
 
 

@@ -1,10 +1,17 @@
-"""The IPP face over HTTP: a thin aiohttp adapter around :mod:`emulator.ipp.operations`.
+"""The IPP face over HTTP: thin adapters around :mod:`emulator.ipp.operations`.
 
-One application serves every virtual printer of a process: the connection's local address
+One listener serves every virtual printer of a process: the connection's local address
 (``sockname``) names the device, so a single listener on 0.0.0.0 (or one per address)
 answers for 127.x.y.z printers without a socket per device (DESIGN.md §6).
 
-What the adapter adds to the pure operations: HTTP checks (POST, ``application/ipp``, body
+Two adapters share one request path (:class:`IppEndpoint`):
+
+* :func:`start_ipp_listener` / :func:`create_ipp_server`: an asyncio protocol over the small
+  HTTP/1.1 parser of :mod:`emulator.ipp.http`. This is the fast one (see docs/ipp.md).
+* :func:`create_ipp_app`: an aiohttp application, kept for code that mounts the face in
+  aiohttp.
+
+What the adapters add to the pure operations: HTTP checks (POST, ``application/ipp``, body
 size), power state (a switched-off printer answers 503), decode errors turned into an IPP
 ``client-error-bad-request`` (or HTTP 400 when not even the 8-byte header is there), and a
 last-resort ``server-error-internal-error`` so a bug never becomes a bare HTTP 500.
@@ -12,37 +19,343 @@ last-resort ``server-error-internal-error`` so a bug never becomes a bare HTTP 5
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
 from collections.abc import Callable
+from email.utils import formatdate
 from typing import Any
 
 from aiohttp import web
 
-from emulator.ipp.codec import IppDecodeError, Message, decode, encode
+from emulator.ipp.cache import AttributeCache
+from emulator.ipp.codec import IppDecodeError, decode, encode
+from emulator.ipp.http import REASONS, Head, HttpError, RequestParser
 from emulator.ipp.operations import BAD_REQUEST, INTERNAL_ERROR, Context, build_response, respond
 
 log = logging.getLogger(__name__)
 
 Lookup = Callable[[str], Any]
 LOOKUP_KEY = web.AppKey("ipp_lookup", object)
+ENDPOINT_KEY = web.AppKey("ipp_endpoint", object)
 EWS_PORT_KEY = web.AppKey("ipp_ews_port", int)
 MAX_BODY = 64 * 1024 * 1024 + 65536  # one document (64 MiB) plus its attributes
+KEEPALIVE_TIMEOUT = 75.0  # idle keep-alive connection (aiohttp's default)
+HEAD_TIMEOUT = 30.0  # from the first byte of a request head to its end
+BODY_TIMEOUT = 60.0  # longest pause while a body is being received
 
 _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
+_PATHS = ("/ipp/print", "/")
+_JOB_PATH = re.compile(r"/ipp/print/[0-9]+")
+IPP = "application/ipp"
+TEXT = "text/plain; charset=utf-8"
+
+Answer = tuple[int, str, bytes]  # HTTP status, content type, body
+
+
+def known_path(path: str) -> bool:
+    """The paths the face answers: /ipp/print, /ipp/print/<job-id> and /."""
+    return path in _PATHS or _JOB_PATH.fullmatch(path) is not None
+
+
+class IppEndpoint:
+    """The request path shared by both adapters: device, power, content type, IPP."""
+
+    def __init__(self, lookup: Lookup, ews_port: int) -> None:
+        self.lookup = lookup
+        self.ews_port = ews_port
+        self._uris: dict[tuple[str, str, int], tuple[str, str]] = {}
+        self._caches: dict[int, tuple[Any, AttributeCache]] = {}
+
+    def check(self, local: tuple[str, int], content_type: str) -> tuple[Any, Answer | None]:
+        """The device for this request, or the HTTP answer refusing it (before the body)."""
+        device = self.lookup(local[0])
+        if device is None:
+            return None, (404, TEXT, f"no printer at {local[0]}\n".encode())
+        if not device.state.status.powered:
+            return None, (503, TEXT, b"printer is powered off\n")
+        if content_type != IPP:
+            return None, (400, TEXT, b"Content-Type must be application/ipp\n")
+        return device, None
+
+    def uris(self, host: str, local: tuple[str, int]) -> tuple[str, str]:
+        """printer-uri as the client addressed us (Host header), and the EWS URL on that host."""
+        key = (host, local[0], local[1])
+        found = self._uris.get(key)
+        if found is None:
+            if not _HOST.match(host):
+                addr = f"[{local[0]}]" if ":" in local[0] else local[0]
+                host = f"{addr}:{local[1]}"
+            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            found = f"ipp://{host}/ipp/print", f"http://{name}:{self.ews_port}/"
+            if len(self._uris) > 1024:  # Host headers come from clients: keep the memo small
+                self._uris.clear()
+            self._uris[key] = found
+        return found
+
+    def cache(self, device: Any) -> AttributeCache:
+        """The device's attribute cache (one per state object, dropped when the state is)."""
+        entry = self._caches.get(id(device))
+        if entry is None or entry[0] is not device.state:
+            entry = (device.state, AttributeCache(device.state))
+            self._caches[id(device)] = entry
+        return entry[1]
+
+    def ipp(self, device: Any, body: bytes, host: str, local: tuple[str, int]) -> Answer:
+        """Decode, respond, encode; never raises."""
+        try:
+            msg = decode(body)
+        except IppDecodeError as exc:
+            if len(body) < 8:
+                return 400, TEXT, f"{exc}\n".encode()
+            version = (body[0], body[1]) if body[0] in (1, 2) else (2, 0)
+            request_id = int.from_bytes(body[4:8], "big", signed=True)
+            return (
+                200,
+                IPP,
+                encode(build_response(version, request_id, BAD_REQUEST, str(exc), [], [])),
+            )
+        printer_uri, more_info = self.uris(host, local)
+        try:
+            ctx = Context(device, printer_uri, more_info, self.cache(device))
+            return 200, IPP, encode(respond(msg, ctx))
+        except Exception:  # a bug: answer in IPP, log it, keep serving
+            log.exception("IPP operation 0x%04x failed on %s", msg.code, local[0])
+            version = msg.version if msg.version[0] in (1, 2) else (2, 0)
+            response = build_response(
+                version, msg.request_id, INTERNAL_ERROR, "internal error", [], []
+            )
+            return 200, IPP, encode(response)
+
+
+# -- asyncio protocol --------------------------------------------------------------------------
+
+_date_cache: list[Any] = [0, b""]
+
+
+def _date() -> bytes:
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache[0] = now
+        _date_cache[1] = formatdate(now, usegmt=True).encode()
+    return _date_cache[1]
+
+
+def _response(status: int, ctype: str, body: bytes, keep_alive: bool, version: bytes) -> bytes:
+    if keep_alive:
+        conn = b"" if version == b"HTTP/1.1" else b"Connection: keep-alive\r\n"
+    else:
+        conn = b"Connection: close\r\n"
+    allow = b"Allow: POST\r\n" if status == 405 else b""
+    return (
+        b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nDate: %s\r\n"
+        b"Server: printbench\r\n%s%s\r\n"
+        % (
+            status,
+            REASONS.get(status, "").encode(),
+            ctype.encode(),
+            len(body),
+            _date(),
+            conn,
+            allow,
+        )
+    ) + body
+
+
+class IppProtocol(asyncio.Protocol):
+    """One HTTP/1.1 connection: keep-alive, pipelined requests answered in order."""
+
+    def __init__(
+        self, endpoint: IppEndpoint, max_body: int, timeouts: tuple[float, float, float]
+    ) -> None:
+        self.endpoint = endpoint
+        self.parser = RequestParser(max_body=max_body)
+        self.timeouts = timeouts
+        self.transport: asyncio.Transport | None = None
+        self.local: tuple[str, int] = ("127.0.0.1", 0)
+        self.head: Head | None = None
+        self.device: Any = None
+        self.paused = False  # the peer does not read: stop parsing until it does
+        self.closing = False
+        self.last = 0.0  # time of the last bytes received
+        self.head_started = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+        self.loop = asyncio.get_running_loop()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("sockname")
+        if sock:
+            self.local = (sock[0], sock[1])
+        self.last = self.loop.time()
+        self.timer = self.loop.call_later(self.timeouts[0], self._check_timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = True
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.transport = None
+
+    def pause_writing(self) -> None:
+        self.paused = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        if self.transport is not None and not self.closing:
+            self.transport.resume_reading()
+            self._process()
+
+    def data_received(self, data: bytes) -> None:
+        self.last = self.loop.time()
+        parser = self.parser
+        if parser.in_head and not parser.buf:
+            self.head_started = self.last
+        parser.feed(data)
+        if not self.paused:
+            self._process()
+
+    def eof_received(self) -> bool:
+        return False  # close once the answers already written are flushed
+
+    def _process(self) -> None:
+        parser = self.parser
+        while not self.paused and not self.closing:
+            try:
+                event = parser.next_event()
+            except HttpError as exc:
+                self._finish(exc.status, TEXT, f"{exc.message}\n".encode(), False, b"HTTP/1.1")
+                return
+            if event is None:
+                return
+            if type(event) is Head:
+                self._on_head(event)
+            else:
+                self._on_body(event)
+            if parser.in_head and parser.buf:
+                self.head_started = self.last
+
+    def _on_head(self, head: Head) -> None:
+        self.head = head
+        if head.method != b"POST":
+            if known_path(head.path):
+                self._finish(
+                    405,
+                    TEXT,
+                    b"405: Method Not Allowed",
+                    head.keep_alive and head.length == 0,
+                    head.version,
+                )
+            else:
+                self._finish(
+                    404, TEXT, b"404: Not Found", head.keep_alive and head.length == 0, head.version
+                )
+            return
+        if not known_path(head.path):
+            self._finish(
+                404, TEXT, b"404: Not Found", head.keep_alive and head.length == 0, head.version
+            )
+            return
+        device, answer = self.endpoint.check(self.local, head.content_type)
+        if answer is not None:
+            # the body is not read: keep the connection only when there is none
+            self._finish(*answer, head.keep_alive and head.length == 0, head.version)
+            return
+        self.device = device
+        if head.expect_continue and head.length != 0 and len(self.parser.buf) == 0:
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
+
+    def _on_body(self, body: bytes) -> None:
+        head = self.head
+        if head is None or self.device is None:  # a refused head already closed us
+            return
+        status, ctype, out = self.endpoint.ipp(self.device, body, head.host, self.local)
+        self.head = None
+        self.device = None
+        self._finish(status, ctype, out, head.keep_alive, head.version)
+
+    def _finish(
+        self, status: int, ctype: str, body: bytes, keep_alive: bool, version: bytes
+    ) -> None:
+        transport = self.transport
+        if transport is None:
+            return
+        transport.write(_response(status, ctype, body, keep_alive, version))
+        if not keep_alive:
+            self.closing = True
+            transport.close()
+        else:
+            self.head = None
+            self.device = None
+
+    def _check_timeout(self) -> None:
+        """One timer per connection, re-armed when it fires (nothing per request)."""
+        self.timer = None
+        if self.transport is None or self.closing:
+            return
+        keepalive, head_timeout, body_timeout = self.timeouts
+        now = self.loop.time()
+        parser = self.parser
+        if parser.idle:
+            left = keepalive - (now - self.last)
+            if left <= 0:
+                self.closing = True
+                self.transport.close()
+                return
+        elif parser.in_head:
+            left = head_timeout - (now - self.head_started)
+        else:
+            left = body_timeout - (now - self.last)
+        if left <= 0:
+            self._finish(408, TEXT, b"request not received in time\n", False, b"HTTP/1.1")
+            return
+        self.timer = self.loop.call_later(max(left, 0.05), self._check_timeout)
+
+
+def create_ipp_server(
+    lookup: Lookup,
+    *,
+    ews_port: int = 8080,
+    max_body: int = MAX_BODY,
+    keepalive_timeout: float = KEEPALIVE_TIMEOUT,
+    head_timeout: float = HEAD_TIMEOUT,
+    body_timeout: float = BODY_TIMEOUT,
+) -> Callable[[], asyncio.Protocol]:
+    """A protocol factory for ``loop.create_server``: the IPP face on every address it binds.
+
+    ``lookup(local_address)`` returns the device (``.state``, ``.engine``, ``.clock``) served
+    on that address, or None (HTTP 404).
+    """
+    endpoint = IppEndpoint(lookup, ews_port)
+    timeouts = (keepalive_timeout, head_timeout, body_timeout)
+    return lambda: IppProtocol(endpoint, max_body, timeouts)
+
+
+async def start_ipp_listener(
+    lookup: Lookup, host: str | None, port: int, **options: Any
+) -> asyncio.Server:
+    """Listen on ``host:port`` (port 0: ephemeral) and serve IPP; close the returned server
+    with ``server.close(); await server.wait_closed()``. ``options`` go to
+    :func:`create_ipp_server`; ``reuse_address`` is set as aiohttp's TCPSite does."""
+    factory = create_ipp_server(lookup, **options)
+    return await asyncio.get_running_loop().create_server(factory, host, port, reuse_address=True)
+
+
+# -- aiohttp application -------------------------------------------------------------------------
 
 
 def create_ipp_app(
     lookup: Lookup, *, ews_port: int = 8080, max_body: int = MAX_BODY
 ) -> web.Application:
-    """An aiohttp application answering IPP POSTs at ``/ipp/print`` and ``/``.
-
-    ``lookup(local_address)`` returns the device (``.state``, ``.engine``, ``.clock``) served
-    on that address, or None (HTTP 404).
-    """
+    """An aiohttp application answering IPP POSTs at ``/ipp/print`` and ``/`` (slower than
+    :func:`start_ipp_listener`; for mounting the face inside aiohttp)."""
     app = web.Application(client_max_size=max_body)
     app[LOOKUP_KEY] = lookup
     app[EWS_PORT_KEY] = ews_port
+    app[ENDPOINT_KEY] = IppEndpoint(lookup, ews_port)
     app.router.add_post("/ipp/print", _handle)
     app.router.add_post("/ipp/print/{job_id:[0-9]+}", _handle)
     app.router.add_post("/", _handle)
@@ -57,45 +370,14 @@ def _local(request: web.Request) -> tuple[str, int]:
     return sock[0], sock[1]
 
 
-def _uris(request: web.Request, local: tuple[str, int], ews_port: int) -> tuple[str, str]:
-    """printer-uri as the client addressed us (Host header), and the EWS URL on that host."""
-    host = request.headers.get("Host", "")
-    if not _HOST.match(host):
-        addr = f"[{local[0]}]" if ":" in local[0] else local[0]
-        host = f"{addr}:{local[1]}"
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    return f"ipp://{host}/ipp/print", f"http://{name}:{ews_port}/"
-
-
-def _ipp(message: Message) -> web.Response:
-    return web.Response(body=encode(message), content_type="application/ipp")
-
-
 async def _handle(request: web.Request) -> web.StreamResponse:
+    endpoint: IppEndpoint = request.app[ENDPOINT_KEY]  # type: ignore[assignment]
     local = _local(request)
-    device = request.app[LOOKUP_KEY](local[0])
-    if device is None:
-        return web.Response(status=404, text=f"no printer at {local[0]}\n")
-    if not device.state.status.powered:
-        return web.Response(status=503, text="printer is powered off\n")
-    if request.content_type != "application/ipp":
-        return web.Response(status=400, text="Content-Type must be application/ipp\n")
-    body = await request.read()
-    try:
-        msg = decode(body)
-    except IppDecodeError as exc:
-        if len(body) < 8:
-            return web.Response(status=400, text=f"{exc}\n")
-        version = (body[0], body[1]) if body[0] in (1, 2) else (2, 0)
-        request_id = int.from_bytes(body[4:8], "big", signed=True)
-        return _ipp(build_response(version, request_id, BAD_REQUEST, str(exc), [], []))
-    printer_uri, more_info = _uris(request, local, request.app[EWS_PORT_KEY])
-    try:
-        response = respond(msg, Context(device, printer_uri, more_info))
-        return _ipp(response)
-    except Exception:  # a bug: answer in IPP, log it, keep serving
-        log.exception("IPP operation 0x%04x failed on %s", msg.code, local[0])
-        version = msg.version if msg.version[0] in (1, 2) else (2, 0)
-        return _ipp(
-            build_response(version, msg.request_id, INTERNAL_ERROR, "internal error", [], [])
-        )
+    device, answer = endpoint.check(local, request.content_type)
+    if answer is None:
+        body = await request.read()
+        answer = endpoint.ipp(device, body, request.headers.get("Host", ""), local)
+    status, ctype, out = answer
+    if ctype == IPP:
+        return web.Response(status=status, body=out, content_type=IPP)
+    return web.Response(status=status, text=out.decode())

@@ -138,20 +138,40 @@ class IppServer:
 
 @contextlib.asynccontextmanager
 async def serve(
-    devices: dict[str, Device], *, run_engines: bool = True
+    devices: dict[str, Device], *, run_engines: bool = True, aiohttp_app: bool = False
 ) -> AsyncIterator[IppServer]:
-    """One listener per address, all on the same (ephemeral) port, one app for all devices."""
-    from emulator.ipp.server import create_ipp_app
+    """One listener per address, all on the same (ephemeral) port, one server for all devices.
 
-    app = create_ipp_app(devices.get)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
+    By default the asyncio listener (:func:`start_ipp_listener`); ``aiohttp_app`` serves the
+    same devices through :func:`create_ipp_app` instead."""
+    from emulator.ipp.server import create_ipp_app, create_ipp_server
+
     hosts = list(devices)
-    first = web.TCPSite(runner, hosts[0], 0)
-    await first.start()
-    port = first._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    for host in hosts[1:]:
-        await web.TCPSite(runner, host, port).start()
+    closers = []
+    if aiohttp_app:
+        runner = web.AppRunner(create_ipp_app(devices.get), access_log=None)
+        await runner.setup()
+        first = web.TCPSite(runner, hosts[0], 0)
+        await first.start()
+        port = first._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        for host in hosts[1:]:
+            await web.TCPSite(runner, host, port).start()
+        closers.append(runner.cleanup)
+    else:
+        loop = asyncio.get_running_loop()
+        factory = create_ipp_server(devices.get)
+        servers = [await loop.create_server(factory, hosts[0], 0)]
+        port = servers[0].sockets[0].getsockname()[1]
+        for host in hosts[1:]:
+            servers.append(await loop.create_server(factory, host, port))
+
+        async def close() -> None:
+            for s in servers:
+                s.close()
+            for s in servers:
+                await s.wait_closed()
+
+        closers.append(close)
     tasks = (
         [asyncio.create_task(d.engine.run(0.02)) for d in devices.values()] if run_engines else []
     )
@@ -160,7 +180,8 @@ async def serve(
     finally:
         for t in tasks:
             t.cancel()
-        await runner.cleanup()
+        for closer in closers:
+            await closer()
 
 
 @pytest.fixture
