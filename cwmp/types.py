@@ -702,7 +702,14 @@ _PROSE_CHECKS: dict[str, tuple[Callable[[str], str | None], ...]] = {
 _FACET_TAGS = {"size", "range", "enumeration", "pattern"}
 
 
-def _apply_facets(t: ParamType, elems: Iterable[Any], where: str) -> ParamType:
+def apply_facets(t: ParamType, elems: Iterable[Any], where: str) -> ParamType:
+    """``t`` restricted by TR-106 facet elements (``size``, ``range``, ``enumeration``,
+    ``pattern``) as found in a data-model file; other elements are ignored.
+
+    Public so data-model loaders (datamodel/loader.py) read facets exactly as the named
+    types are read. ``where`` prefixes the ``TypesFileError`` for a pattern that does not
+    compile.
+    """
     sizes = []
     ranges = []
     enums = []
@@ -783,23 +790,23 @@ def load_named_types(path: Path) -> dict[str, ParamType]:
         children = [c for c in el if isinstance(c.tag, str) and c.tag != "description"]
         if base_name:
             t = build(base_name, (*stack, name))
-            t = _apply_facets(t, (c for c in children if c.tag in _FACET_TAGS), where)
+            t = apply_facets(t, (c for c in children if c.tag in _FACET_TAGS), where)
         else:
             builtin = [c for c in children if c.tag in BASE_TYPES or c.tag == "list"]
             if not builtin:
                 raise TypesFileError(f"{where}: no base type")
             b = builtin[0]
-            list_facet = None
+            list_of = None
             if b.tag == "list":
-                list_facet = _list_facet(b)
+                list_of = list_facet(b)
                 inner = [c for c in children if c.tag in BASE_TYPES]
                 if not inner:
                     raise TypesFileError(f"{where}: list without item type")
                 b = inner[0]
             t = ParamType(b.tag)
-            t = _apply_facets(t, b, where)
-            if list_facet is not None:
-                t = replace(t, list=list_facet)
+            t = apply_facets(t, b, where)
+            if list_of is not None:
+                t = replace(t, list=list_of)
         checks = _PROSE_CHECKS.get(name, ())
         t = replace(t, name=name, checks=t.checks + checks)
         out[name] = t
@@ -810,7 +817,8 @@ def load_named_types(path: Path) -> dict[str, ParamType]:
     return out
 
 
-def _list_facet(el: Any) -> ListFacet:
+def list_facet(el: Any) -> ListFacet:
+    """The ``ListFacet`` of a TR-106 ``<list>`` element (minItems, maxItems, its ``size``)."""
     kw: dict[str, int] = {}
     if el.get("minItems"):
         kw["min_items"] = int(el.get("minItems"))
@@ -822,6 +830,11 @@ def _list_facet(el: Any) -> ListFacet:
         if size.get("minLength"):
             kw["min_length"] = int(size.get("minLength"))
     return ListFacet(**kw)
+
+
+# The names datamodel/loader.py used before these became public; kept for compatibility.
+_apply_facets = apply_facets
+_list_facet = list_facet
 
 
 @cache

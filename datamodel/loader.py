@@ -116,14 +116,14 @@ def _syntax_type(syntax: etree._Element, where: str, named: dict[str, T.ParamTyp
         name = dt.get("ref") or dt.get("base") or ""
         if name not in named:
             raise LoaderError(f"{where}: unknown dataType {name!r}")
-        pt = T._apply_facets(named[name], list(dt), where)
+        pt = T.apply_facets(named[name], list(dt), where)
     else:
         base = next((c for c in kids if c.tag in _BASES), None)
         if base is None:
             raise LoaderError(f"{where}: syntax without a type")
-        pt = T._apply_facets(T.base_type(base.tag), list(base), where)
+        pt = T.apply_facets(T.base_type(base.tag), list(base), where)
     if lst is not None:
-        pt = pt.as_list(**T._list_facet(lst).__dict__)
+        pt = pt.as_list(**T.list_facet(lst).__dict__)
     return pt
 
 
