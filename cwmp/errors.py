@@ -7,6 +7,8 @@ HTTP status fits when no SOAP answer is possible.
 
 from __future__ import annotations
 
+from typing import Any
+
 from cwmp import faults
 from cwmp.faults import Role
 
@@ -93,4 +95,20 @@ class LocalProtocolError(ProtocolError):
 
 
 class RemoteProtocolError(ProtocolError):
-    """The peer broke a session rule; ``kind``/``http_status`` say how to answer it."""
+    """The peer broke a session rule; ``kind``/``http_status`` say how to answer it.
+
+    ``envelope`` is the decoded envelope that broke the rule (``None`` when the body was
+    empty or could not be decoded), so a role can log or judge what the peer really sent
+    without decoding it again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: tuple[int, int] = faults.INVALID_ARGUMENTS,
+        http_status: int = 400,
+        envelope: Any = None,
+    ) -> None:
+        super().__init__(message, kind=kind, http_status=http_status)
+        self.envelope = envelope

@@ -20,7 +20,7 @@ Naming: class names are the element names of the schema; field names are their s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 # --- namespaces -------------------------------------------------------------------------
@@ -44,7 +44,9 @@ NAMESPACE_VERSION = {
 }
 ALL_VERSIONS = ("1.0", "1.1", "1.2", "1.3", "1.4")
 
-UNKNOWN_TIME = datetime(1, 1, 1, 0, 0, 0)  # "0001-01-01T00:00:00Z" without tzinfo issues
+#: TR-106's "unknown time", 0001-01-01T00:00:00Z. Timezone-aware UTC, so the codec writes
+#: it with its ``Z`` and a decoded ``...Z`` value compares equal to it.
+UNKNOWN_TIME = datetime(1, 1, 1, 0, 0, 0, tzinfo=UTC)
 
 
 # --- field metadata -------------------------------------------------------------------

@@ -106,16 +106,26 @@ def schema_for(envelope: m.Envelope) -> str:
         raise SchemaError(f"no published schema for namespace {ns!r}") from None
 
 
+def validation_errors_tree(root: etree._Element | etree._ElementTree, filename: str) -> list[str]:
+    """Schema errors of an already parsed envelope against BBF schema ``filename``.
+
+    For callers that parse a document once for several checks (the stub ACS reads headers
+    from the same tree): they pass the tree instead of the bytes. Empty when valid; each
+    error reads ``line N: message``. Raises ``SchemaError`` when the schema cannot be loaded.
+    """
+    schema = load_schema(filename)
+    if schema.validate(root):
+        return []
+    return [f"line {e.line}: {e.message}" for e in schema.error_log]
+
+
 def validation_errors(document: bytes, filename: str) -> list[str]:
     """Schema errors of ``document`` against BBF schema ``filename``; empty when valid."""
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
     )
     root = etree.fromstring(document, parser)
-    schema = load_schema(filename)
-    if schema.validate(root):
-        return []
-    return [f"line {e.line}: {e.message}" for e in schema.error_log]
+    return validation_errors_tree(root, filename)
 
 
 def validate(document: bytes, filename: str) -> None:

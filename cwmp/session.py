@@ -242,6 +242,10 @@ class _Base:
         self.max_size = max_size
         self.last_activity: float | None = None
         self.journal: list[tuple[str, m.Envelope | None]] = []
+        #: The envelope decoded from the body last fed to ``receive``; None when that body
+        #: was empty or undecodable. Still set when ``receive`` raised, so the role can see
+        #: what the peer sent (also on ``RemoteProtocolError.envelope``).
+        self.last_received: m.Envelope | None = None
 
     def _touch(self, now: float) -> None:
         self.last_activity = now
@@ -253,11 +257,20 @@ class _Base:
     def _decode(self, body: bytes) -> m.Envelope:
         envelope = soap.decode(body, max_size=self.max_size)
         self.journal.append(("received", envelope))
+        self.last_received = envelope
         return envelope
+
+    def _attach(self, error: RemoteProtocolError) -> None:
+        if error.envelope is None:
+            error.envelope = self.last_received
 
     def expired(self, now: float) -> bool:
         """True when nothing happened for ``timeout`` seconds."""
         return self.last_activity is not None and now - self.last_activity > self.timeout
+
+
+def _is_retry(message: m.Message) -> bool:
+    return isinstance(message, m.Fault) and message.fault_code == faults.RETRY_REQUEST
 
 
 def _check_id(sent_id: str | None, envelope: m.Envelope, what: str) -> None:
@@ -446,10 +459,12 @@ class CpeSession(_Base):
             raise LocalProtocolError(f"receive() in state {self.state.value}: nothing was sent")
         self._touch(now)
         self.store_cookies(set_cookie)
+        self.last_received = None
         try:
             return self._receive(status, body)
-        except RemoteProtocolError:
+        except RemoteProtocolError as exc:
             self.state = CpeState.FAILED
+            self._attach(exc)
             raise
 
     def fail(self, reason: str) -> SessionEnded:
@@ -650,6 +665,10 @@ class AcsSession(_Base):
         self._cpe_request: m.Message | None = None
         self._cpe_request_id: str | None = None
         self.done: list[QueuedRpc] = []
+        #: The CPE request (or Inform) last answered with fault 8005: the CPE is to send it
+        #: again. Kept until this side's next answer, so after ``receive`` the role can
+        #: compare it with what arrived (``ev.inform``/``ev.request``).
+        self.retry_expected: m.Message | None = None
 
     # -- queries
 
@@ -686,10 +705,12 @@ class AcsSession(_Base):
                 f"receive() in state {self.state.value}: answer the last POST first"
             )
         self._touch(now)
+        self.last_received = None
         try:
             return self._receive(body)
-        except RemoteProtocolError:
+        except RemoteProtocolError as exc:
             self.state = AcsState.FAILED
+            self._attach(exc)
             raise
 
     def respond_inform(self, now: float, *, hold_requests: bool = False) -> Reply:
@@ -703,11 +724,21 @@ class AcsSession(_Base):
     def respond(
         self, message: m.Message, now: float, *, hold_requests: bool | None = None
     ) -> Reply:
-        """Answer the Inform or a CPE request with its response or a Fault."""
+        """Answer the Inform or a CPE request with its response or a Fault.
+
+        Fault 8005 (Retry request) keeps the session going: the machine waits for the same
+        request again (state ``AWAIT_INFORM`` after an Inform) and ``retry_expected`` names it.
+        """
         self._touch(now)
+        if self.state in (AcsState.INFORM_RECEIVED, AcsState.CPE_REQUEST_RECEIVED):
+            self.retry_expected = None
         if self.state is AcsState.INFORM_RECEIVED:
             use_version = None
-            if isinstance(message, m.Fault):
+            if _is_retry(message):
+                # 8005: the CPE resends the Inform (same cwmp:ID); the session goes on.
+                self.state = AcsState.AWAIT_INFORM
+                self.retry_expected = self.inform
+            elif isinstance(message, m.Fault):
                 self.state = AcsState.FAILED
             elif isinstance(message, m.InformResponse):
                 if message.max_envelopes != 1:
@@ -729,6 +760,9 @@ class AcsSession(_Base):
                 f"{type(request).__name__ if request else 'an undecodable request'}"
             )
         self.state = AcsState.CPE_TURN
+        if _is_retry(message):
+            # 8005: the CPE sends the same request again in its next POST.
+            self.retry_expected = request
         return self._reply(message, self._cpe_request_id, hold_requests, None)
 
     def next_reply(self, now: float) -> Reply:
@@ -736,6 +770,7 @@ class AcsSession(_Base):
         if self.state is not AcsState.NEXT_REPLY:
             raise LocalProtocolError(f"next_reply() in state {self.state.value}")
         self._touch(now)
+        self.retry_expected = None
         if self._queue:
             item = self._queue.popleft()
             item.cwmp_id = self._new_id()

@@ -121,6 +121,11 @@ class _Opts:
 def format_datetime(value: datetime, *, milliseconds: bool = False) -> str:
     """xs:dateTime text: UTC as ``Z``, other offsets as ``+hh:mm``, naive without zone.
 
+    TR-106 wants UTC with ``Z``: everything the core produces by itself (``UNKNOWN_TIME``,
+    message defaults) is aware UTC. A naive value is written without a zone and an explicit
+    offset is kept, on purpose: TR-069's Inform CurrentTime is local time with its offset,
+    and a bench must be able to send a zone-less time to test an ACS's checks.
+
     Fractions are written only when present (lossless), or always as three digits when
     ``milliseconds`` (GenieACS's ``cwmp.datetimeMilliseconds`` style).
     """

@@ -131,7 +131,7 @@ def test_datetime_milliseconds_style():
 def test_datetime_offsets_and_unknown_time():
     tz = timezone(timedelta(hours=-5, minutes=-30))
     assert soap.format_datetime(datetime(2024, 1, 1, tzinfo=tz)) == "2024-01-01T00:00:00-05:30"
-    assert soap.format_datetime(m.UNKNOWN_TIME) == "0001-01-01T00:00:00"
+    assert soap.format_datetime(m.UNKNOWN_TIME) == "0001-01-01T00:00:00Z"
 
 
 def test_namespace_string_and_legacy_header_are_emitted_verbatim():
