@@ -253,3 +253,58 @@ async def test_cpe_printer_transfer_complete_survives_restart(acs, fake_time: Fa
         assert len(vp.tr069.cpe.transfers) == 0
     finally:
         await vp.stop()
+
+
+async def test_cpe_printer_schedule_inform_and_queued_transfers(acs, fake_time: FakeTime) -> None:
+    vp = await start_printer(acs, fake_time, "127.70.0.9")
+    dev = printer_id(vp.state)
+    cpe = vp.tr069.cpe
+    try:
+        acs.add_file("c.yaml", make_config({"description.info": "later"}))
+        url = acs.file_url("c.yaml")
+        acs.enqueue(dev, m.ScheduleInform(120, "sched-1"))
+        acs.enqueue(dev, m.Download("q-1", "3 Vendor Configuration File", url, delay_seconds=300))
+        acs.enqueue(dev, m.Download("q-2", "3 Vendor Configuration File", url, delay_seconds=300))
+        queued = acs.enqueue(dev, m.GetAllQueuedTransfers())
+        cancel = acs.enqueue(dev, m.CancelTransfer("q-2"))
+        after = acs.enqueue(dev, m.GetQueuedTransfers())
+        methods = acs.enqueue(dev, m.GetRPCMethods())
+        await session(acs, vp, fake_time)
+        listed = (await queued.result(1)).transfer_list
+        assert [(t.command_key, t.state, t.is_download) for t in listed] == [
+            ("q-1", 1, True),
+            ("q-2", 1, True),
+        ]
+        await cancel.result(1)
+        assert [t.command_key for t in (await after.result(1)).transfer_list] == ["q-1"]
+        supported = set((await methods.result(1)).method_list)
+        assert {"Reboot", "FactoryReset", "Download", "Upload", "ScheduleInform",
+                "CancelTransfer", "GetAllQueuedTransfers"} <= supported  # fmt: skip
+        await fake_time.advance(119, [cpe.idle])
+        assert not any(("M ScheduleInform", "sched-1") in codes(i) for i in cpe.informs)
+        await fake_time.advance(1, [cpe.idle])
+        assert {("3 SCHEDULED", ""), ("M ScheduleInform", "sched-1")} <= codes(cpe.informs[-1])
+        await fake_time.advance(180, [cpe.idle])
+        keys = [e.command_key for i in cpe.informs for e in i.event if e.event_code == "M Download"]
+        tcs = [e for e in acs.journal(device=dev) if e.get("method") == "TransferComplete"]
+        assert len(tcs) == 1 and "q-1" in tcs[0]["body"]  # the cancelled one never reports
+        assert "q-2" not in keys
+        assert vp.state.description.info == "later"
+        assert_printer_valid(acs)
+    finally:
+        await vp.stop()
+
+
+async def test_cpe_printer_quirk_no_transfer_complete(acs, fake_time: FakeTime) -> None:
+    vp = await start_printer(acs, fake_time, "127.70.0.10", quirks=("no-transfer-complete",))
+    dev = printer_id(vp.state)
+    try:
+        acs.add_file("n.yaml", make_config({"description.info": "silent"}))
+        acs.enqueue(dev, m.Download("nt-1", "3 Vendor Configuration File", acs.file_url("n.yaml")))
+        await session(acs, vp, fake_time)
+        await fake_time.advance(3600, [vp.tr069.cpe.idle])
+        assert vp.state.description.info == "silent"  # applied ...
+        assert not [e for e in acs.journal(device=dev) if e.get("method") == "TransferComplete"]
+        assert len(vp.tr069.cpe.transfers) == 0  # ... but never reported
+    finally:
+        await vp.stop()

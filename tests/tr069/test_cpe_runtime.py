@@ -80,16 +80,19 @@ async def test_cpe_retry_waits_and_retry_count(acs, fake_time: FakeTime) -> None
     try:
         await fake_time.advance(0, [cpe.idle])
         assert cpe.failed_sessions == 1
-        starts = []
         for n in range(1, 5):
             lo, hi = retry_wait_range(n)
-            before = fake_time.monotonic()
-            # nothing happens before the lower bound of the wait
-            await fake_time.advance(lo - 0.5, [cpe.idle])
+            failed_at = cpe.last_session_end
+            wait = cpe.retry.next_attempt - failed_at
+            assert lo <= wait <= hi
+            # nothing happens before the wait is over ...
+            await fake_time.advance(
+                cpe.retry.next_attempt - fake_time.monotonic() - 0.01, [cpe.idle]
+            )
             assert cpe.failed_sessions == n
-            await fake_time.advance(hi - lo + 0.5, [cpe.idle])
+            # ... and the retry comes right when it is
+            await fake_time.advance(0.02, [cpe.idle])
             assert cpe.failed_sessions == n + 1
-            starts.append(fake_time.monotonic() - before)
         assert [i.retry_count for i in cpe.informs] == [0, 1, 2, 3, 4]
         cpe.tree.store["Device.ManagementServer.URL"] = good_url
         await fake_time.advance(retry_wait_range(5)[1] + 1, [cpe.idle])
