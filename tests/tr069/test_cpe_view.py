@@ -1,0 +1,98 @@
+"""The printer's TR-069 view: every value valid for its DM type on every profile, every
+mapped parameter bound to the state, writes go through the state (change events)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cwmp import params as P
+from cwmp_cpe import FakeTime
+from emulator.profiles import build_printer, load_profile
+from emulator.tr069 import view as V
+
+PROFILES = sorted(p.stem for p in (Path(__file__).parents[2] / "profiles").glob("*.yaml"))
+PS = "Device.Services.PrintService.1."
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_cpe_view_every_value_fits_its_type(profile: str) -> None:
+    t = FakeTime()
+    state = build_printer(load_profile(profile), seed=3, clock=t, host="127.70.4.1")
+    tree, _ = V.printer_tree(state, t, strict_reads=True)
+    names = [i.name for i in tree.get_parameter_names("", False) if not i.name.endswith(".")]
+    assert len(names) > 1000
+    for name in names:  # one by one, so a failure names the parameter
+        tree.get_parameter_values([name])
+
+
+def test_cpe_view_binds_every_mapped_parameter() -> None:
+    mapping = yaml.safe_load((Path(__file__).parents[2] / "datamodel" / "mapping.yaml").read_text())
+    binder = V.PrinterBinder()
+    missing = []
+    for row in mapping:
+        path = row["path"].replace("{p}", "{i}")
+        if path.startswith("PS."):
+            path = V.PS + path[3:]
+        elif path.startswith("X."):
+            path = V.X + path[2:]
+        spec = binder.specs.get(path)
+        if spec is None or spec.get is None:
+            missing.append(path)
+        elif row.get("access") == "read-write" and spec.put is None:
+            missing.append(path + " (writable)")
+    assert not missing
+    cov = V.coverage()
+    assert cov["missing_declared"] == 0 and cov["bound"] >= 200
+
+
+def test_cpe_view_writes_go_through_the_state() -> None:
+    t = FakeTime()
+    state = build_printer(load_profile("color-laser-mfp"), seed=3, clock=t, host="127.70.4.2")
+    tree, _ = V.printer_tree(state, t)
+    seen = []
+    state.subscribe(lambda e: seen.append((e.path, e.new)))
+    tree.set_parameter_values(
+        [
+            (PS + "Description.ServiceLocation", "Hall B"),
+            (
+                PS + "Defaults.DefaultPrintJobTicket.PrintDocumentProcessing.Sides",
+                "TwoSidedLongEdge",
+            ),
+            (
+                PS + "Description.OwnerVCard",
+                "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ann\\, IT\r\nEND:VCARD\r\n",
+            ),
+            (PS + "X_PRINTBENCH-ORG_Settings.Network.DNSServers", "10.1.1.1,10.1.1.2"),
+            (
+                PS + "Configuration.InputTrays.InputTray.1.InputTrayDescription.InputTrayName",
+                "Main",
+            ),
+        ],
+        "w1",
+    )
+    assert ("description.location", "Hall B") in seen
+    assert state.defaults.sides == "two-sided-long-edge"
+    assert state.description.contact_name == "Ann, IT"
+    assert state.network.dns_servers == ("10.1.1.1", "10.1.1.2")
+    assert state.input_trays[0].name == "Main"
+    # read back through the view, and a bad value changes nothing (atomic SPV)
+    assert tree.get_value(PS + "Description.ServiceLocation") == "Hall B"
+    with pytest.raises(P.ParameterFault) as exc:
+        tree.set_parameter_values(
+            [
+                (PS + "Description.ServiceLocation", "Nowhere"),
+                (
+                    PS + "Defaults.DefaultPrintJobTicket.PrintDocumentProcessing.Resolution.Units",
+                    "Furlongs",
+                ),
+            ]
+        )
+    assert exc.value.code == 9003
+    assert state.description.location == "Hall B"
+    # live: the state moves, the view follows
+    state.supplies[0].level = 42
+    lvl = PS + "Configuration.Markers.Marker.1.MarkerSupplies.MarkerSupply.1."
+    assert tree.get_value(lvl + "MarkerSupplyDescription.MarkerSupplyCurrentLevel") == "42"
