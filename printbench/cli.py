@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from printbench import __version__
 
 #: Modules with a ``register(subparsers)`` function, in the order their commands are listed.
-COMMAND_MODULES: tuple[str, ...] = ("datamodel.cli", "acs_stub.cli", "emulator.cli", "conformance.cli")
+COMMAND_MODULES: tuple[str, ...] = ("datamodel.cli", "acs_stub.cli", "emulator.cli", "conformance.cli", "cwmp_proxy.cli", "emulator.fleet.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

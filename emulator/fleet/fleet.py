@@ -116,8 +116,22 @@ class FleetDevice:
     """One printer of a fleet: what the faces' ``lookup`` returns (``.state``, ``.engine``,
     ``.clock``), plus the TR-069 client and the reboot/factory-reset hooks it calls."""
 
-    __slots__ = ("index", "host", "ports", "profile", "seed", "clock", "state", "engine",
-                 "cpe", "view", "tr069", "cr_path", "fleet", "__weakref__")  # fmt: skip
+    __slots__ = (
+        "__weakref__",
+        "clock",
+        "cpe",
+        "cr_path",
+        "engine",
+        "fleet",
+        "host",
+        "index",
+        "ports",
+        "profile",
+        "seed",
+        "state",
+        "tr069",
+        "view",
+    )  # fmt: skip
 
     def __init__(self, fleet: Fleet, index: int, host: str, ports: Ports, profile: Profile,
                  seed: int, clock: Clock) -> None:  # fmt: skip
@@ -172,7 +186,7 @@ class _CrRegistry:
     """What ``EmbeddedClient`` takes for a connection request server: the fleet's shared
     listener serves the device at its own address and path."""
 
-    __slots__ = ("fleet", "device")
+    __slots__ = ("device", "fleet")
 
     def __init__(self, fleet: Fleet, device: FleetDevice) -> None:
         self.fleet = fleet
@@ -215,6 +229,7 @@ class SessionSample:
     ok: bool
     retry_count: int
     events: tuple[str, ...]
+    host: str = ""
 
 
 class Metrics:
@@ -261,6 +276,7 @@ def _metered_cpe_class() -> type:
                             ok=ok,
                             retry_count=inform.retry_count if inform is not None else 0,
                             events=tuple(e.event_code for e in inform.event) if inform else (),
+                            host=self.name.split(" ", 1)[0],
                         )
                     )
 

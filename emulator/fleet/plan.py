@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from emulator.device import Ports
 
@@ -66,7 +66,7 @@ class Layout:
     """How devices map to addresses and ports."""
 
     base_address: str = "127.1.0.1"
-    ports: Ports = Ports()
+    ports: Ports = field(default_factory=Ports)
     port_base: int | None = None  # set: port-block mode on base_address
 
     def __post_init__(self) -> None:
