@@ -30,6 +30,8 @@ MAX_CHUNK_LINE = 1024
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _TARGET = re.compile(rb"[\x21-\x7e]+")
+# header lines: token ":" field-value (visible ASCII, SP, HTAB, obs-text), each ending in CRLF
+_FIELDS = re.compile(rb"(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*\r\n)*")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _VERSION = re.compile(rb"HTTP/[0-9]\.[0-9]")
 
@@ -86,14 +88,14 @@ class RequestParser:
     """
 
     __slots__ = (
+        "_chunks",
+        "_remaining",
+        "_scan",
+        "_total",
         "buf",
-        "state",
         "max_body",
         "max_head",
-        "_scan",
-        "_remaining",
-        "_chunks",
-        "_total",
+        "state",
     )
 
     def __init__(self, *, max_body: int, max_head: int = MAX_HEAD) -> None:
@@ -138,6 +140,8 @@ class RequestParser:
 
     def _head(self) -> Head | None:
         buf = self.buf
+        if not buf:
+            return None
         end = buf.find(b"\r\n\r\n", self._scan)
         if end < 0:
             if len(buf) > self.max_head:
@@ -151,6 +155,9 @@ class RequestParser:
         head = bytes(buf[:end])
         del buf[: end + 4]
         self._scan = 0
+        fields = head.partition(b"\r\n")[2]
+        if fields and not _FIELDS.fullmatch(fields + b"\r\n"):
+            self._bad_field(fields)
         lines = head.split(b"\r\n")
         if len(lines) > MAX_HEADERS + 1:
             raise HttpError(431, f"more than {MAX_HEADERS} header lines")
@@ -180,15 +187,9 @@ class RequestParser:
         length: int | None = None
         chunked = False
         expect = False
-        for line in lines[1:]:
-            name, sep, value = line.partition(b":")
-            if not sep or not _TOKEN.fullmatch(name):
-                if line[:1] in (b" ", b"\t"):
-                    raise HttpError(400, "obsolete header line folding is not accepted")
-                raise HttpError(400, f"bad header line {line[:40]!r}")
+        for line in lines[1:]:  # already checked by _FIELDS
+            name, _, value = line.partition(b":")
             value = value.strip(b" \t")
-            if _BAD_VALUE.search(value):
-                raise HttpError(400, f"control character in header {name.decode()!r}")
             key = name.lower()
             if key == b"content-length":
                 if not value.isdigit() or len(value) > 18:
@@ -236,6 +237,19 @@ class RequestParser:
             self.state = _BODY
             self._remaining = length
         return Head(method, path, version, host or "", content_type, keep_alive, expect, length)
+
+    @staticmethod
+    def _bad_field(fields: bytes) -> None:
+        """Name the first bad header line (the slow path of the one-regex check)."""
+        for line in fields.split(b"\r\n"):
+            name, sep, value = line.partition(b":")
+            if line[:1] in (b" ", b"\t"):
+                raise HttpError(400, "obsolete header line folding is not accepted")
+            if not sep or not _TOKEN.fullmatch(name):
+                raise HttpError(400, f"bad header line {line[:40]!r}")
+            if _BAD_VALUE.search(value):
+                raise HttpError(400, f"control character in header {name.decode()!r}")
+        raise HttpError(400, "bad header block")
 
     # -- bodies --------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ import asyncio
 import logging
 import re
 import time
+import weakref
 from collections.abc import Callable
 from email.utils import formatdate
 from typing import Any
@@ -66,7 +67,7 @@ class IppEndpoint:
         self.lookup = lookup
         self.ews_port = ews_port
         self._uris: dict[tuple[str, str, int], tuple[str, str]] = {}
-        self._caches: dict[int, tuple[Any, AttributeCache]] = {}
+        self._caches: weakref.WeakKeyDictionary[Any, AttributeCache] = weakref.WeakKeyDictionary()
 
     def check(self, local: tuple[str, int], content_type: str) -> tuple[Any, Answer | None]:
         """The device for this request, or the HTTP answer refusing it (before the body)."""
@@ -95,15 +96,22 @@ class IppEndpoint:
         return found
 
     def cache(self, device: Any) -> AttributeCache:
-        """The device's attribute cache (one per state object, dropped when the state is)."""
-        entry = self._caches.get(id(device))
-        if entry is None or entry[0] is not device.state:
-            entry = (device.state, AttributeCache(device.state))
-            self._caches[id(device)] = entry
-        return entry[1]
+        """The device's attribute cache (one per state object, dropped with the state)."""
+        state = device.state
+        cache = self._caches.get(state)
+        if cache is None:
+            cache = self._caches[state] = AttributeCache(state)
+        return cache
 
     def ipp(self, device: Any, body: bytes, host: str, local: tuple[str, int]) -> Answer:
         """Decode, respond, encode; never raises."""
+        cache = self.cache(device)
+        printer_uri, more_info = self.uris(host, local)
+        key = cache.memo_key(body)
+        if key is not None:
+            kept = cache.recall(printer_uri, key, body)
+            if kept is not None:
+                return 200, IPP, kept
         try:
             msg = decode(body)
         except IppDecodeError as exc:
@@ -116,10 +124,13 @@ class IppEndpoint:
                 IPP,
                 encode(build_response(version, request_id, BAD_REQUEST, str(exc), [], [])),
             )
-        printer_uri, more_info = self.uris(host, local)
         try:
-            ctx = Context(device, printer_uri, more_info, self.cache(device))
-            return 200, IPP, encode(respond(msg, ctx))
+            version = cache.version
+            cache.clean = False
+            out = encode(respond(msg, Context(device, printer_uri, more_info, cache)))
+            if key is not None and cache.clean and cache.version == version:
+                cache.keep(printer_uri, key, out)
+            return 200, IPP, out
         except Exception:  # a bug: answer in IPP, log it, keep serving
             log.exception("IPP operation 0x%04x failed on %s", msg.code, local[0])
             version = msg.version if msg.version[0] in (1, 2) else (2, 0)
