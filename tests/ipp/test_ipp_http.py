@@ -324,3 +324,23 @@ async def test_ipp_cached_attributes_follow_state_and_clock(
         clock.advance(30)
         up2 = (await values(timed))["printer-up-time"]
         assert up2 - up1 == 30
+
+
+async def test_ipp_aiohttp_app_answers_like_the_listener(
+    ipp_serve, ipp_make_device, ipp_request
+) -> None:
+    """create_ipp_app (kept for aiohttp users) shares the request path of the listener."""
+    device = ipp_make_device(HOST, seed=16)
+    answers = {}
+    for aiohttp_app in (False, True):
+        async with ipp_serve({HOST: device}, run_engines=False, aiohttp_app=aiohttp_app) as server:
+            body = _gpa(server.uri(HOST), ipp_request, "printer-location", "printer-name")
+            # one connection, no half-close (aiohttp drops a request on EOF)
+            reader, writer = await asyncio.open_connection(HOST, server.port)
+            writer.write(_post(body, port=server.port))
+            status, _, payload = await _read_response(reader)
+            writer.write(_post(body, port=server.port).replace(b"application/ipp", b"text/plain"))
+            refused = await _read_response(reader)
+            writer.close()
+            answers[aiohttp_app] = (status, decode(payload).groups, refused[0])
+    assert answers[False] == answers[True]
