@@ -646,6 +646,7 @@ ROOT_SELECTION: dict[str, tuple[str, ...] | str] = {
         "DefaultActiveNotificationThrottle",
         "CWMPRetryMinimumWaitInterval",
         "CWMPRetryIntervalMultiplier",
+        "AliasBasedAddressing",  # forcedInform in Device:2.17: every Inform carries it
         "ManageableDeviceNumberOfEntries",
         "ManageableDeviceNotificationLimit",
         "VirtualDeviceNumberOfEntries",

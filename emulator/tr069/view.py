@@ -425,6 +425,8 @@ def _declare(b: PrinterBinder) -> None:
     )
     b.ro(MS + "ParameterKey", lambda v: v.extra["tree"].parameter_key)
     b.ro(MS + "ConnectionRequestURL", lambda v: v.connection_request_url)
+    # Instance numbers only: cwmp.params does not implement alias-based addressing.
+    b.ro(MS + "AliasBasedAddressing", lambda v: False)
 
     def no_forced(nc: P.NodeContext, value: str) -> None:
         if value in _FORCED:

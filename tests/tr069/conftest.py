@@ -169,18 +169,9 @@ async def start_printer(acs, t: FakeTime, host: str, *, profile="color-laser-mfp
 
 
 def known_gaps(violations, allow=()) -> list:
-    """Verdicts minus the one gap owned by the data model: the generated root subset has no
-    Device.ManagementServer.AliasBasedAddressing, so a 2.17 Inform cannot carry it.
-    ``allow`` lists further (rule, message part) a test expects (a stub ACS gap it names)."""
+    """Verdicts minus the stub ACS gaps a test names in ``allow`` as (rule, message part)."""
     return [
-        v
-        for v in violations
-        if not (
-            v.rule == "forced-inform"
-            and "AliasBasedAddressing" in v.message
-            and "," not in v.message.split("parameter(s)")[-1]
-        )
-        and not any(v.rule == r and part in v.message for r, part in allow)
+        v for v in violations if not any(v.rule == r and part in v.message for r, part in allow)
     ]
 
 
