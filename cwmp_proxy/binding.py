@@ -173,6 +173,7 @@ class PrinterView:
         self.host = ""
         self.absent: set[tuple[str, str]] = set()  # (row path, source kind) the printer lacks
         self.rechoose_needed = False
+        self.dead: set[str] = set()  # rows none of whose sources this printer has
 
     # -- what to fetch ----------------------------------------------------------------------
 
@@ -269,6 +270,7 @@ class PrinterView:
             None,
         )
         if nxt is None:
+            self.dead.add(row.path)
             return False
         self.choice[row.path] = nxt
         self.rechoose_needed = True

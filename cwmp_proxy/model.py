@@ -211,5 +211,18 @@ def build_model(
     spec = spec or load_spec()
     mapping = mapping or load_mapping(spec=spec)
     bindings = Bindings(mapping)
-    dm = build_data_model(spec, ProxyBinder(bindings, config), include=include(bindings))
+    binder = ProxyBinder(bindings, config)
+    keep = include(bindings)
+    dm = build_data_model(spec, binder, include=keep)
+    cache: dict[frozenset[str], P.DataModel] = {frozenset(): dm}
+
+    def pruned(dead: frozenset[str]) -> P.DataModel:
+        """The model without the mapped parameters a printer has no source for (cached)."""
+        if dead not in cache:
+            cache[dead] = build_data_model(
+                spec, binder, include=lambda p: keep(p) and p not in dead
+            )
+        return cache[dead]
+
+    bindings.pruned = pruned  # type: ignore[attr-defined]
     return dm, bindings

@@ -10,7 +10,9 @@ OIDs), which is what ``datamodel/conversions.py`` expects.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -70,14 +72,18 @@ _STATUS = {
 }
 _NOT_WRITABLE = {2, 4, 6, 16, 17, 18}
 
-_engine: SnmpEngine | None = None
+_engines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SnmpEngine] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def shared_engine() -> SnmpEngine:
-    global _engine
-    if _engine is None:
-        _engine = SnmpEngine()
-    return _engine
+    """One engine per event loop: pysnmp binds its UDP dispatcher to the loop it starts in."""
+    loop = asyncio.get_running_loop()
+    engine = _engines.get(loop)
+    if engine is None:
+        engine = _engines[loop] = SnmpEngine()
+    return engine
 
 
 @dataclass(frozen=True)
@@ -142,8 +148,12 @@ class SnmpClient:
         self.retries = retries
         self.max_oids = max_oids
         self.max_repetitions = max_repetitions
-        self.engine = engine or shared_engine()
+        self._engine = engine
         self._target: UdpTransportTarget | None = None
+
+    @property
+    def engine(self) -> SnmpEngine:
+        return self._engine or shared_engine()
 
     @property
     def where(self) -> str:

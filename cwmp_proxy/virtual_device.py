@@ -13,6 +13,7 @@ printer-backed parameters fault 9002 naming the printer and protocol, connection
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -305,6 +306,27 @@ class PrinterDevice:
     async def discover(self) -> None:
         """Read the identity; before the first Inform so the DeviceId is the printer's."""
         self.view.identity = await read_identity(self.conn, self.view.dev)  # type: ignore[attr-defined]
+        await self.calibrate()
+
+    async def calibrate(self, rounds: int = 12) -> None:
+        """Find, once, which source serves each mapped parameter on this printer.
+
+        A whole-PrintService read moves every row whose primary source the printer lacks to
+        its next source; rows with no source left are pruned from this device's model (a
+        proxy should not invent values). A printer that does not answer keeps the full model.
+        """
+        for _ in range(rounds):
+            self.view.rechoose_needed = False
+            before = set(self.view.dead)
+            await self.refresh([PS.rsplit("{", 1)[0]])
+            if self.view.snapshot.errors:
+                return
+            with contextlib.suppress(P.ParameterFault):
+                self.tree.get_parameter_values([PS.rsplit("{", 1)[0]])
+            if self.view.dead != before and self.view.dead:
+                self.tree.model = self.bindings.pruned(frozenset(self.view.dead))  # type: ignore[attr-defined]
+            if not self.view.rechoose_needed and self.view.dead == before:
+                return
 
     def make_cpe(self, cr_url: str) -> Cpe:
         self.view.cr_url = cr_url  # type: ignore[attr-defined]
@@ -428,10 +450,8 @@ class PrinterDevice:
                     for row, inst, new, canonical, path in staged_raw:
                         old = None
                         self.view.snapshot.overrides.pop((row.path, inst), None)
-                        try:
+                        with contextlib.suppress(P.ProviderError):
                             old = self.view.read(row, inst)
-                        except P.ProviderError:
-                            pass
                         name = path + row.path.rsplit(".", 1)[-1]
                         staged.append(Staged(row, inst, new, canonical, name, old))
 

@@ -1,0 +1,222 @@
+"""The CWMP proxy as a whole: the proxy's own CWMP device, one virtual device per printer,
+the connection request listener and the notifier, in one asyncio loop.
+
+The proxy is itself a CWMP device (TR-069 Annex J.2 calls it the *proxier*): it informs with
+its own DeviceId, and its ``Device.ManagementServer.VirtualDevice.{i}`` lists the proxied
+printers, so an ACS can see which printers sit behind which proxy; each printer's
+``DeviceInfo.ProxierInfo`` points back at it. Everything else a printer device does (sessions,
+periodic informs, connection requests, notifications) is its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from cwmp import params as P
+from cwmp_cpe import Cpe, CpeConfig
+from cwmp_proxy.inventory import PrinterEntry
+from cwmp_proxy.model import Identity, ModelConfig, ProxyRoot, build_model
+from cwmp_proxy.notifications import Notifier
+from cwmp_proxy.virtual_device import PrinterDevice
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ProxyConfig:
+    acs_url: str
+    host: str = "127.0.0.1"
+    cr_port: int = 7548  # 7547 on 127.0.0.1 belongs to the stub ACS (DESIGN §8)
+    periodic_inform_interval: int = 3600
+    periodic_inform_enable: bool = True
+    cr_username: str = ""
+    cr_password: str = ""
+    timeout: float = 1.0  # per printer request
+    retries: int = 1
+    cr_probe_timeout: float = 1.0
+    poll_intervals: dict[str, float] = field(default_factory=dict)
+    trap_port: int | None = None  # UDP port for printerV2Alert traps (None: no listener)
+    serial_number: str = ""
+    cwmp_version: str = "1.4"
+
+
+class Proxy:
+    """``await start()`` → endpoint lines; ``await stop()``."""
+
+    def __init__(self, config: ProxyConfig, printers: list[PrinterEntry]) -> None:
+        self.config = config
+        self.entries = printers
+        self.devices: dict[str, PrinterDevice] = {}
+        self.identity = Identity(
+            manufacturer="printbench",
+            oui="000000",
+            model_name="printbench CWMP proxy",
+            description="CWMP proxy for printers over SNMP, IPP and EWS",
+            product_class="CWMPProxy",
+            serial_number=config.serial_number or f"proxy-{secrets.token_hex(4)}",
+            software_version="1.0",
+        )
+        self.cpe: Cpe | None = None
+        self.root: ProxyRoot | None = None
+        self.notifier: Notifier | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._runner: web.AppRunner | None = None
+        self._paths: dict[str, Any] = {}
+        self.cr_base = ""
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> list[str]:
+        c = self.config
+        model_config = ModelConfig(
+            acs_url=c.acs_url,
+            periodic_inform_interval=c.periodic_inform_interval,
+            periodic_inform_enable=c.periodic_inform_enable,
+            cr_username=c.cr_username,
+            cr_password=c.cr_password,
+        )
+        self.model, self.bindings = build_model(model_config)
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, limit_per_host=4),
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        port = await self._start_cr_server()
+        self.cr_base = f"http://{c.host}:{port}"
+        cpe_config = CpeConfig(cwmp_version=c.cwmp_version)
+        # The proxy's own device.
+        self.root = ProxyRoot(
+            identity=self.identity,
+            devices=lambda: [d.virtual_device_row() for d in self.devices.values()],
+        )
+        tree = P.ParameterTree(self.model, self.root, strict_xsi_type=False)
+        self.root.cr_url = self._register(None)
+        self.cpe = Cpe(tree, cpe_config, name="proxy")
+        self.cpe.connection_request_url = self.root.cr_url
+        self._paths[self.root.cr_url.rsplit("/", 2)[-1]] = self.cpe
+        # One virtual device per printer, identities read concurrently.
+        for e in self.entries:
+            self.devices[e.address] = PrinterDevice(
+                e,
+                self.model,
+                self.bindings,
+                self._session,
+                proxier=self.identity,
+                timeout=c.timeout,
+                retries=c.retries,
+                cpe_config=CpeConfig(cwmp_version=c.cwmp_version),
+            )
+        await asyncio.gather(*(d.discover() for d in self.devices.values()))
+        for d in self.devices.values():
+            url = self._register(d)
+            d.make_cpe(url)
+        await self.cpe.start()
+        for d in self.devices.values():
+            assert d.cpe is not None
+            await d.cpe.start()
+        self.notifier = Notifier(
+            lambda: self.devices.values(),
+            intervals=c.poll_intervals,
+            trap_host=c.host,
+            trap_port=c.trap_port,
+        )
+        await self.notifier.start()
+        return self.endpoint_lines()
+
+    async def stop(self) -> None:
+        if self.notifier is not None:
+            await self.notifier.stop()
+        for d in self.devices.values():
+            await d.stop()
+        if self.cpe is not None:
+            await self.cpe.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._session is not None:
+            await self._session.close()
+
+    async def __aenter__(self) -> Proxy:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def endpoint_lines(self) -> list[str]:
+        lines = [
+            f"proxy cwmp-device {self.identity.oui}-{self.identity.product_class}-"
+            f"{self.identity.serial_number} cr {self.root.cr_url if self.root else ''} "
+            f"acs {self.config.acs_url}"
+        ]
+        for d in self.devices.values():
+            i = d.identity
+            lines.append(
+                f"printer {d.entry.address} {i.oui}-{i.product_class}-{i.serial_number} "
+                f"protocols {','.join(d.entry.protocols)} cr {d.view.cr_url}"  # type: ignore[attr-defined]
+            )
+        if self.notifier is not None and self.notifier.trap_port is not None:
+            lines.append(f"traps udp://{self.config.host}:{self.notifier.trap_port}")
+        return lines
+
+    # -- connection requests ----------------------------------------------------------------
+
+    def _register(self, device: PrinterDevice | None) -> str:
+        token = secrets.token_hex(8)
+        if device is not None:
+            self._paths[token] = device
+        return f"{self.cr_base}/cwmp/{token}"
+
+    async def _start_cr_server(self) -> int:
+        app = web.Application()
+        app.router.add_route("*", "/cwmp/{token}", self._cr)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.host, self.config.cr_port, reuse_address=True)
+        await site.start()
+        bound = [a for a in self._runner.addresses if isinstance(a, tuple)]
+        return int(bound[-1][1]) if bound else self.config.cr_port
+
+    async def _cr(self, request: web.Request) -> web.Response:
+        target = self._paths.get(request.match_info["token"])
+        if target is None:
+            return web.Response(status=404)
+        if isinstance(target, PrinterDevice):
+            # Annex J: a request for a proxied device that does not answer gets 503.
+            if not await target.conn.reachable(self.config.cr_probe_timeout):
+                target.online = False
+                return web.Response(status=503)
+            target.online = True
+            cpe = target.cpe
+        else:
+            cpe = target
+        if cpe is None:
+            return web.Response(status=503)
+        status, headers = cpe.connection_request(
+            request.method, request.path_qs, request.headers.get("Authorization")
+        )
+        return web.Response(status=status, headers=headers)
+
+    # -- helpers for tests and the benchmark -----------------------------------------------
+
+    def device(self, address: str) -> PrinterDevice:
+        return self.devices[address]
+
+
+async def run_forever(proxy: Proxy) -> None:
+    """Start, print the endpoint lines and ``ready``, then serve until cancelled."""
+    lines = await proxy.start()
+    for line in lines:
+        print(line, flush=True)
+    print("ready", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        with contextlib.suppress(Exception):
+            await proxy.stop()
