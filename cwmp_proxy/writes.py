@@ -56,6 +56,12 @@ class Writer:
         self.view = view
         self.conn = conn
         self.snmp_readonly: set[str] = set()  # column OIDs the agent answered notWritable for
+        self.last: dict[str, Source | None] = {}  # name -> source of the last successful write
+
+    def native_for_test(self, src: Source, value: Any) -> Any:
+        """What ``value`` looks like on the wire of ``src`` (tests compare native reads)."""
+        v = conversions.get(src.conversion).from_dm(value)
+        return list(v) if isinstance(v, tuple) else v
 
     async def can_write(self, src: Source) -> bool:
         c = self.conn
@@ -131,6 +137,7 @@ async def execute(
                 done.append((kind, group))
             await refetch([s.row for s in staged])
             _check_readback(view, staged)
+            writer.last = {s.name: s.source for s in staged}
             return
         except NotWritable as exc:
             await _rollback(writer, done)
