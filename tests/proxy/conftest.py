@@ -32,13 +32,9 @@ def _port(url: str) -> int:
 
 def entry_for(printer: VirtualPrinter, **kw: Any) -> PrinterEntry:
     ep = printer.endpoints
-    return PrinterEntry(
-        printer.host,
-        snmp_port=_port(ep["snmp"]),
-        ipp_uri=ep["ipp"],
-        ews_url=ep["ews"],
-        **kw,
-    )
+    kw.setdefault("ipp_uri", ep["ipp"])
+    kw.setdefault("ews_url", ep["ews"])
+    return PrinterEntry(printer.host, snmp_port=_port(ep["snmp"]), **kw)
 
 
 @pytest.fixture(scope="session")

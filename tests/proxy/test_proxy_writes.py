@@ -107,11 +107,11 @@ async def _ipptool(uri: str, attr: str) -> str:
 
 
 async def _ews(url: str, path: str) -> object:
-    async with aiohttp.ClientSession() as s:
-        async with s.get(
-            url.rstrip("/") + "/api/state", auth=aiohttp.BasicAuth("admin", "admin")
-        ) as r:
-            return (await r.json())[path]
+    async with (
+        aiohttp.ClientSession() as s,
+        s.get(url.rstrip("/") + "/api/state", auth=aiohttp.BasicAuth("admin", "admin")) as r,
+    ):
+        return (await r.json())[path]
 
 
 async def native_shows(device, printer, name: str, row, src, value) -> None:
