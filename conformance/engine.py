@@ -118,6 +118,7 @@ class InformRecord:
     inform: Any
     at: float  # device clock, seconds
     ref: int  # journal position when it arrived
+    namespace: str = ""
 
     @property
     def events(self) -> list[str]:
@@ -139,8 +140,10 @@ class InformTap:
         ref = (
             self._acs.server.journal.entries()[-1].ref if self._acs.server.journal.entries() else 0
         )
+        session = self._acs.server.current_session(device.id)
+        namespace = session.namespace if session is not None else ""
         self.records.append(
-            InformRecord(len(self.records), device.id, inform, clock.monotonic(), ref)
+            InformRecord(len(self.records), device.id, inform, clock.monotonic(), ref, namespace)
         )
         self._changed.set()
         return False  # never resolve: stay subscribed
@@ -185,6 +188,7 @@ class Context:
         self.start_inform = self.inform_cursor
         self.request_cursor = self.start_ref
         self.subst = Substituter(self.lookup)
+        self.deadline = time.monotonic() + scenario.timeout * self.time_scale
 
     # -- variables -------------------------------------------------------------------------
     def lookup(self, dotted: str) -> Any:
@@ -353,15 +357,19 @@ class Context:
             return
         await self.target.prepare_connection_request(self.device)
         last: Exception | None = None
-        for attempt in range(8):
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 12.0 * self.time_scale
+        attempt = 0
+        while loop.time() < end:
             if acs.server.current_session(self.device.acs_id) is not None:
                 return
             try:
-                await acs.connection_request(self.device.acs_id, timeout=20.0 * self.time_scale)
+                await acs.connection_request(self.device.acs_id, timeout=10.0 * self.time_scale)
                 return
-            except ConnectionRequestError as exc:
+            except ConnectionRequestError as exc:  # 503 (rate limit, busy): try again shortly
                 last = exc
-                await asyncio.sleep(0.1 * (attempt + 1))
+                attempt += 1
+                await asyncio.sleep(min(0.2 * attempt, 1.0))
             except TimeoutError:
                 raise StepFailed("connection request accepted but no session started") from None
         raise StepFailed(f"could not make the device connect: {last}")
@@ -390,11 +398,13 @@ class Context:
             raise StepSkipped(f"needs {', '.join(sorted(missing))}")
         started = time.monotonic()
         self._current = st
+        timeout = max(0.1, self.deadline - time.monotonic())
         try:
-            timeout = self.scenario.timeout * self.time_scale
             await asyncio.wait_for(spec.run(self, st), timeout)
         except TimeoutError:
-            raise StepFailed(f"step did not finish within {timeout:.0f} s") from None
+            raise StepFailed(
+                f"the scenario's time ({self.scenario.timeout:.0f} s) ran out in this step"
+            ) from None
         finally:
             self.step_seconds = time.monotonic() - started
 
@@ -512,6 +522,10 @@ class Engine:
         )
 
     async def run_one(self, sc: Scenario, dev: Any) -> tuple[ScenarioResult, list[Cell]]:
+        if getattr(dev, "boot_error", ""):
+            res = self._result(sc, dev, "failed", dev.boot_error)
+            res.failed_step, res.failed_where = "start", f"{sc.file}:{sc.line}: target start"
+            return res, []
         ctx = Context(self, sc, dev)
         res = self._result(sc, dev, "passed")
         t0 = time.monotonic()

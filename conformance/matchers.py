@@ -20,6 +20,8 @@ mapping with exactly one of the keys below is a matcher:
 ``present: B``     the key exists (B true) or not (B false); used for mapping keys
 ``any: true``      anything (to document that a value is only reported)
 ``all_of: [..]``   every matcher; ``any_of: [..]`` at least one; ``not: M`` negation
+``each: M``        every item of a list, or every key of a mapping, matches M (and there
+                   is at least one)
 =================  =====================================================================
 
 A mapping without any matcher key matches a dict key by key (nested matchers); a list
@@ -50,6 +52,7 @@ MATCHER_KEYS = frozenset(
         "all_of",
         "any_of",
         "not",
+        "each",
     }
 )
 
@@ -88,7 +91,7 @@ def check_matcher(spec: Any, where: str = "") -> None:
                 raise MatcherError(f"{where}{key} needs a list")
             for i, sub in enumerate(arg):
                 check_matcher(sub, f"{where}{key}[{i}]: ")
-        elif key in ("not", "length"):
+        elif key in ("not", "length", "each"):
             check_matcher(arg, f"{where}{key}: ")
         elif key == "type" and str(arg) not in _JSON_TYPES and _tr106_type(str(arg)) is None:
             raise MatcherError(f"{where}unknown type {arg!r}")
@@ -220,6 +223,15 @@ def match(expected: Any, actual: Any, path: str = "") -> str | None:
             if any(r is None for r in reasons):
                 return None
             return f"{at}none of the alternatives matched ({'; '.join(str(r) for r in reasons)})"
+        if key == "each":
+            items = list(actual) if isinstance(actual, Mapping | list | tuple) else None
+            if not items:
+                return f"{at}expected a non-empty list or mapping, got {actual!r}"
+            for item in items:
+                why = match(arg, item, path)
+                if why is not None:
+                    return f"{at}item {item!r}: {why}"
+            return None
         if key == "not":
             why = match(arg, actual, path)
             return f"{at}expected not {arg!r}, got {actual!r}" if why is None else None
