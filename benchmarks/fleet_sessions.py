@@ -1,0 +1,102 @@
+"""Sustained periodic TR-069 sessions per second of a fleet against the stub ACS, and a storm.
+
+Starts the stub ACS (lean: no XSD checks, verdicts or journal file) in its own process and a
+fleet whose PeriodicInformInterval is ``devices / rate`` (jittered, so the informs arrive
+evenly), lets the start-up sessions drain, measures ``--duration`` seconds of periodic
+sessions (sessions/s, whole-session and Inform→InformResponse p50/p99), then fires a reboot
+storm (every printer reboots at once) and times how long until every printer's ``1 BOOT``
+session has completed.
+
+    .venv/bin/python benchmarks/fleet_sessions.py [--devices 10000] [--rate 500] [--duration 60]
+
+Every session is a full embedded-client session: Inform with the printer's forced parameters,
+InformResponse, empty POST, 204.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from emulator.device import Ports
+
+BENCH_PORTS = Ports(snmp=1161, ipp=28631, ews=28080, control=28081, cwmp=27547)
+
+
+async def run(devices: int, workers: int, rate: float, duration: float, storm: bool) -> None:
+    from emulator.fleet.loadrun import Recorder, StubAcsProcess, storm_drain
+    from emulator.fleet.plan import Layout, parse_mix
+    from emulator.fleet.workers import Supervisor, SupervisorConfig
+    from emulator.profiles import list_profiles
+
+    acs = StubAcsProcess()
+    url = await acs.start()
+    interval = max(1, round(devices / rate))
+    cfg = SupervisorConfig(
+        devices=devices, workers=workers, layout=Layout("127.102.0.1", BENCH_PORTS),
+        mix=parse_mix("all", list_profiles()), acs_url=url, listen="wildcard",
+        state_dir=Path(tempfile.mkdtemp(prefix="fleet-sessions-")), periodic_interval=interval,
+        api_port=-1,
+    )  # fmt: skip
+    sup = Supervisor(cfg)
+    rec = Recorder()
+    sup.on_samples = rec.add
+    try:
+        await sup.start()
+        print(f"{devices} printers on {len(sup.workers)} workers up in "
+              f"{sup.t_ready - sup.t_start:.1f} s; PeriodicInformInterval {interval} s "
+              f"(offered {devices / interval:.0f} sessions/s)")  # fmt: skip
+        # Let the start-up (BOOTSTRAP) sessions finish.
+        t0 = time.monotonic()
+        while sup.totals()["sessions_ok"] < devices and time.monotonic() - t0 < 300:
+            await asyncio.sleep(1)
+        await asyncio.sleep(2)
+        t_start = time.time()
+        await asyncio.sleep(duration)
+        t_end = time.time()
+        s = rec.summary(t_start, t_end, skip_boot=True)
+        print(f"periodic: {s['sessions']} sessions in {s['seconds']} s = {s['sessions_per_s']} "
+              f"sessions/s, {s['failed']} failed; session p50 {s['session_ms']['p50']} ms "
+              f"p99 {s['session_ms']['p99']} ms; Inform->InformResponse p50 "
+              f"{s['inform_ms']['p50']} ms p99 {s['inform_ms']['p99']} ms")  # fmt: skip
+        if storm:
+            t_storm = time.time()
+            await sup.command("reboot-storm")
+            drained = None
+            while time.time() - t_storm < 600:
+                await asyncio.sleep(1)
+                drained = storm_drain(rec, t_storm, devices)
+                if drained is not None:
+                    break
+            st = rec.summary(t_storm, time.time())
+            print(f"reboot storm of {devices}: "
+                  f"{'not drained' if drained is None else f'drained in {drained:.1f} s'}"
+                  f" ({st['sessions']} sessions ok, {st['failed']} failed, "
+                  f"{st['retried']} with RetryCount>0; session p50 {st['session_ms']['p50']} ms "
+                  f"p99 {st['session_ms']['p99']} ms)")  # fmt: skip
+        totals = sup.totals()
+        print(f"worker RSS {totals['rss_kb'] / 1024:.0f} MB")
+    finally:
+        await sup.stop()
+        await acs.stop()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--devices", type=int, default=10000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--rate", type=float, default=500.0, help="offered periodic sessions/s")
+    ap.add_argument("--duration", type=float, default=60.0)
+    ap.add_argument("--no-storm", action="store_true")
+    args = ap.parse_args()
+    asyncio.run(run(args.devices, args.workers, args.rate, args.duration, not args.no_storm))
+
+
+if __name__ == "__main__":
+    main()
