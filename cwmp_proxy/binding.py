@@ -174,6 +174,11 @@ class PrinterView:
         self.absent: set[tuple[str, str]] = set()  # (row path, source kind) the printer lacks
         self.rechoose_needed = False
         self.dead: set[str] = set()  # rows none of whose sources this printer has
+        #: forcedInform rows (every Inform carries them, even when the printer is away):
+        #: their last value read is kept and served when a fresh read is impossible
+        self.forced: set[str] = set()
+        self.last_good: dict[tuple[str, tuple[int, ...]], Any] = {}
+        self.forced_default: dict[str, Any] = {}  # before any read succeeded
 
     # -- what to fetch ----------------------------------------------------------------------
 
@@ -299,6 +304,21 @@ class PrinterView:
         ov = self.snapshot.overrides.get((row.path, instances))
         if ov is not None:
             return ov
+        if row.path not in self.forced:
+            return self._read(row, instances)
+        key = (row.path, instances)
+        try:
+            value = self._read(row, instances)
+        except P.ProviderError:
+            if key in self.last_good:
+                return self.last_good[key]
+            if row.path in self.forced_default:
+                return self.forced_default[row.path]
+            raise
+        self.last_good[key] = value
+        return value
+
+    def _read(self, row: MappingRow, instances: tuple[int, ...]) -> Any:
         src = self.choice.get(row.path)
         raw = self.raw(row, instances)
         assert src is not None

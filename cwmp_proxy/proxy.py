@@ -118,6 +118,7 @@ class Proxy:
             url = self._register(d)
             d.make_cpe(url)
         await self.cpe.start()
+        await asyncio.gather(*(d.prefetch_watched() for d in self.devices.values()))
         for d in self.devices.values():
             assert d.cpe is not None
             await d.cpe.start()

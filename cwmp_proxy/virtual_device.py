@@ -263,6 +263,25 @@ class PrinterHooks:
         self._action("FactoryReset")
 
 
+class TolerantTracker(P.ValueChangeTracker):
+    """``prime`` skips parameters that cannot be read, as ``poll`` already does.
+
+    ``cwmp.params.ValueChangeTracker.prime`` lets a getter's fault escape; for a proxied
+    printer that is offline at boot that would crash every session, so unreadable parameters
+    simply get no baseline (they are baselined silently when they can be read again).
+    """
+
+    def prime(self) -> None:
+        base: dict[str, str] = {}
+        for name, pd, nc, _ in self.tree.watched():
+            try:
+                base[name] = self.tree._read(pd, nc, name)
+            except P.ParameterFault:
+                continue
+        self.baseline = base
+        self._primed = True
+
+
 class PrinterDevice:
     """A proxied printer as its own CWMP device."""
 
@@ -288,6 +307,14 @@ class PrinterDevice:
         self.view.proxier = proxier  # type: ignore[attr-defined]
         self.view.cr_url = ""  # type: ignore[attr-defined]
         self.tree = P.ParameterTree(model, self.view, strict_xsi_type=False)
+        self.tree.tracker = TolerantTracker(self.tree)
+        forced = [pd for pd in model.forced_inform_defs() if pd.path in bindings.rows]
+        self.view.forced = {pd.path for pd in forced}
+        for pd in forced:  # "Unknown" where the type has it: the printer was never read
+            enums = pd.type.enumerations
+            self.view.forced_default[pd.path] = (
+                "Unknown" if "Unknown" in enums else (enums[0] if enums else pd.default)
+            )
         self.writer = Writer(self.view, self.conn)
         self.lock = asyncio.Lock()
         self.online = True
@@ -327,6 +354,11 @@ class PrinterDevice:
                 self.tree.model = self.bindings.pruned(frozenset(self.view.dead))  # type: ignore[attr-defined]
             if not self.view.rechoose_needed and self.view.dead == before:
                 return
+
+    async def prefetch_watched(self) -> None:
+        """Fill the snapshot with what the runtime reads on its own (tracker baseline)."""
+        async with self.lock:
+            await self.refresh(self.watched_names(), merge=True)
 
     def make_cpe(self, cr_url: str) -> Cpe:
         self.view.cr_url = cr_url  # type: ignore[attr-defined]
@@ -531,8 +563,12 @@ class PrinterDevice:
     # -- used by notifications and the Annex J listing --------------------------------------
 
     def watched_names(self) -> list[str]:
+        """Names the runtime reads on its own: watched, and forcedInform (every Inform)."""
+        defs = [*self.tree.model.notify_by_default_defs(), *self.tree.model.forced_inform_defs()]
         return [n for n, (notif, _) in self.tree.attributes.items() if notif] + [
-            pd.path for pd in self.tree.model.notify_by_default_defs() if "{i}" not in pd.path
+            pd.path.replace("{i}", "1", 1) if pd.path.startswith(PS) else pd.path
+            for pd in defs
+            if pd.path.count("{i}") <= (1 if pd.path.startswith(PS) else 0)
         ]
 
     def virtual_device_row(self) -> Any:
