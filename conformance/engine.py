@@ -362,16 +362,20 @@ class Context:
         attempt = 0
         while loop.time() < end:
             if acs.server.current_session(self.device.acs_id) is not None:
+                self.device.unreachable = 0
                 return
             try:
                 await acs.connection_request(self.device.acs_id, timeout=10.0 * self.time_scale)
+                self.device.unreachable = 0
                 return
             except ConnectionRequestError as exc:  # 503 (rate limit, busy): try again shortly
                 last = exc
                 attempt += 1
                 await asyncio.sleep(min(0.2 * attempt, 1.0))
             except TimeoutError:
+                self.device.unreachable += 1
                 raise StepFailed("connection request accepted but no session started") from None
+        self.device.unreachable += 1
         raise StepFailed(f"could not make the device connect: {last}")
 
     def background(self, coro: Awaitable[Any]) -> None:
@@ -442,7 +446,7 @@ class Engine:
         on_start: Callable[[Scenario, Any], None] | None = None,
     ) -> None:
         self.target = target
-        self.tap: InformTap | None = None
+        self.tap: InformTap | None = getattr(target, "inform_tap", None)
         self.on_result = on_result
         self.on_start = on_start
 
@@ -522,6 +526,8 @@ class Engine:
         )
 
     async def run_one(self, sc: Scenario, dev: Any) -> tuple[ScenarioResult, list[Cell]]:
+        if getattr(dev, "unreachable", 0) >= 2 and not dev.boot_error:
+            dev.boot_error = f"{dev.name} stopped answering connection requests (twice in a row)"
         if getattr(dev, "boot_error", ""):
             res = self._result(sc, dev, "failed", dev.boot_error)
             res.failed_step, res.failed_where = "start", f"{sc.file}:{sc.line}: target start"

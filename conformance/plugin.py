@@ -130,10 +130,6 @@ class _Session:
             pytest.skip(
                 f"device {device_name} is not available on this target ({'; '.join(self.target.notes)})"
             )
-        if self.engine.tap is None and self.target.acs is not None:
-            from conformance.engine import InformTap
-
-            self.engine.tap = InformTap(self.target.acs, self.target.clock_for)
         res, cells = self.loop.run_until_complete(self.engine.run_one(sc, dev))
         self.results.append(res)
         self.cells.extend(cells)

@@ -324,10 +324,21 @@ async def get(ctx: Context, st: Step) -> None:
 
 
 def _same_value(a: str, b: str) -> bool:
+    """Equal as TR-069 values: booleans in either form; dateTimes within a second (values
+    derived from "now" minus an uptime move by the time between two reads)."""
     if a == b:
         return True
     low = {a.lower(), b.lower()}
-    return bool(low <= {"true", "1"} or low <= {"false", "0"})
+    if low <= {"true", "1"} or low <= {"false", "0"}:
+        return True
+    if "T" in a and "T" in b:
+        from cwmp.types import parse_datetime
+
+        try:
+            return abs((parse_datetime(a) - parse_datetime(b)).total_seconds()) <= 1.0
+        except (ValueError, TypeError):
+            return False
+    return False
 
 
 @step(
@@ -392,6 +403,60 @@ async def retry_faults(ctx: Context, st: Step) -> None:
     ctx.cleanups.append(lambda: ctx.need_acs().set_retry_faults(ctx.device.acs_id, 0))
 
 
+@step("fail_sessions", value="int", needs=fs("acs"))
+async def fail_sessions(ctx: Context, st: Step) -> None:
+    """Make the device's next N session attempts fail: the ACS demands digest credentials
+    the CPE does not have (HTTP 401 to its Inform), then accepts it again. The CPE must
+    retry with the TR-069 wait intervals and count the attempts in RetryCount."""
+    acs = ctx.need_acs()
+    count = int(st.args["_"])
+    device_id = ctx.device.acs_id
+    since = ctx.journal_ref()
+    acs.set_device_auth(device_id, "digest", "printbench-denied", secrets.token_hex(8))
+    ctx.cleanups.append(lambda: acs.set_device_auth(device_id, None))
+
+    def failed_attempts() -> int:
+        # An attempt is an Inform POST without credentials answered 401 (a CPE that answers
+        # the challenge gets a second 401 on the same attempt). The answer is the entry
+        # right after the request: the ACS records both without yielding in between.
+        journal = acs.server.journal
+        n = 0
+        for e in journal.entries(device=device_id, since=since):
+            if (
+                e.direction == "cpe->acs"
+                and e.method == "Inform"
+                and "Authorization" not in e.headers
+            ):
+                answer = journal.get(e.ref + 1)
+                if answer is not None and answer.http_status == 401:
+                    n += 1
+        return n
+
+    async def lift() -> None:
+        while failed_attempts() < count:
+            await asyncio.sleep(0.02)
+        acs.set_device_auth(device_id, None)
+        ctx.vars["failed_attempts"] = failed_attempts()
+
+    ctx.background(lift())
+
+
+@step(
+    "journal_count",
+    value="none",
+    keys=fs("direction", "method", "http_status", "expect"),
+    required=fs("expect"),
+    matchers=("expect",),
+    needs=fs("acs"),
+)
+async def journal_count(ctx: Context, st: Step) -> None:
+    """Count this device's journal entries since the scenario started that match
+    ``direction``/``method``/``http_status``; ``expect`` is a matcher on the count."""
+    want = {k: st.args[k] for k in ("direction", "method", "http_status") if k in st.args}
+    n = ctx.count_journal(lambda e: all(e.get(k) == v for k, v in want.items()))
+    check(st.args["expect"], n, f"journal entries {want}")
+
+
 # --- observing the CPE ----------------------------------------------------------------------
 
 
@@ -447,61 +512,109 @@ async def wait_inform(ctx: Context, st: Step) -> None:
         ctx.vars[st.args["save"]] = data
 
 
-@step("no_inform", value="none", keys=fs("events", "for"), needs=fs("acs"))
+@step("no_inform", value="none", keys=fs("events", "params", "for"), needs=fs("acs"))
 async def no_inform(ctx: Context, st: Step) -> None:
-    """No Inform carrying ``events`` (any Inform if none given) arrives for ``for`` seconds."""
+    """No Inform carrying ``events`` (and, if given, any of ``params``) arrives for ``for``
+    seconds; with neither, no Inform at all."""
     events = [str(e) for e in st.args.get("events", [])]
-    seconds = min(float(st.args.get("for", 1.0)), MAX_REAL_WAIT)
-    rec = await ctx.next_inform(events, seconds * ctx.time_scale, consume=False)
-    if rec is not None:
-        raise StepFailed(f"unexpected Inform with events {rec.events}")
+    params = {expand_name(p) for p in ctx.subst(st.args.get("params", []))}
+    seconds = min(float(st.args.get("for", 1.0)), MAX_REAL_WAIT) * ctx.time_scale
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    cursor = ctx.inform_cursor
+    while loop.time() < end:
+        rec = await ctx.next_inform(events, end - loop.time(), consume=False)
+        if rec is None:
+            return
+        names = {p.name for p in rec.inform.parameter_list}
+        if not params or names & params:
+            raise StepFailed(
+                f"unexpected Inform with events {rec.events}"
+                + (f" carrying {sorted(names & params)}" if params else "")
+            )
+        ctx.inform_cursor = rec.index + 1  # look past this one
+    ctx.inform_cursor = cursor
 
 
 @step("wait_request", value="str", keys=fs("expect", "save"), needs=fs("acs"))
 async def wait_request(ctx: Context, st: Step) -> None:
-    """The next CPE→ACS request of this method (TransferComplete, GetRPCMethods, ...)."""
+    """The next CPE→ACS request of this method (TransferComplete, GetRPCMethods, ...) that
+    satisfies ``expect``; others (a late one from an earlier scenario) are passed over."""
     method = st.args["_"]
-    entry = await ctx.next_request(method, _timeout(ctx, st, 20.0))
-    if entry is None:
-        raise StepFailed(f"no {method} from the CPE within {_timeout(ctx, st, 20.0):.0f} s")
-    data = entry["message"]
-    if "expect" in st.args:
-        check(ctx.subst(st.args["expect"]), data, method)
+    expected = ctx.subst(st.args.get("expect"))
+    seen: list[str] = []
+    loop = asyncio.get_running_loop()
+    end = loop.time() + _timeout(ctx, st, 20.0)
+    while True:
+        entry = await ctx.next_request(method, max(0.0, end - loop.time()))
+        if entry is None:
+            raise StepFailed(
+                f"no matching {method} from the CPE within {_timeout(ctx, st, 20.0):.0f} s"
+                + (f" (others seen: {'; '.join(seen)})" if seen else "")
+            )
+        data = entry["message"]
+        why = match(expected, data) if expected is not None else None
+        if why is None:
+            break
+        seen.append(f"#{entry['ref']}: {why}")
     if "save" in st.args:
         ctx.vars[st.args["save"]] = data
 
 
-@step("no_request", value="str", keys=fs("for"), needs=fs("acs"))
+@step("no_request", value="str", keys=fs("for", "expect"), needs=fs("acs"))
 async def no_request(ctx: Context, st: Step) -> None:
-    """No CPE→ACS request of this method arrives (so far and for ``for`` seconds)."""
+    """No CPE→ACS request of this method (matching ``expect``, if given) arrives, so far in
+    the scenario and for ``for`` more seconds."""
     method = st.args["_"]
+    expected = ctx.subst(st.args.get("expect"))
     seconds = min(float(st.args.get("for", 1.0)), MAX_REAL_WAIT) * ctx.time_scale
-    entry = await ctx.next_request(method, seconds, consume=False)
-    if entry is not None:
-        raise StepFailed(f"unexpected {method} from the CPE (journal #{entry['ref']})")
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    cursor = ctx.request_cursor
+    try:
+        while True:
+            entry = await ctx.next_request(method, max(0.0, end - loop.time()))
+            if entry is None:
+                return
+            if expected is None or match(expected, entry["message"]) is None:
+                raise StepFailed(f"unexpected {method} from the CPE (journal #{entry['ref']})")
+    finally:
+        ctx.request_cursor = cursor
 
 
-@step("keep_held", value="number", keys=fs("method"), needs=fs("acs"))
+@step("keep_held", value="number", needs=fs("acs"))
 async def keep_held(ctx: Context, st: Step) -> None:
-    """Keep the session open with HoldRequests=1 for N seconds (GetParameterNames on the root,
-    each held), checking that the CPE sends no request meanwhile (OKTET hold_req)."""
+    """Keep a session open with HoldRequests=1 for N seconds: held GetParameterNames, one
+    always queued ahead so the ACS never runs out of requests and ends the session, checking
+    that the CPE sends no request meanwhile (OKTET hold_req)."""
+    from acs_stub.control import message_from_json
+
+    acs = ctx.need_acs()
     seconds = min(float(st.args["_"]), MAX_REAL_WAIT)
     loop = asyncio.get_running_loop()
     end = loop.time() + seconds
     start_ref = ctx.journal_ref()
+    gpn = message_from_json("GetParameterNames", {"parameter_path": "Device.", "next_level": True})
+
+    def queue_one() -> Any:
+        item = acs.enqueue(ctx.device.acs_id, gpn, hold_requests=True)
+        ctx.pending_rpcs.append(item)
+        return item
+
+    ahead = [queue_one(), queue_one()]
+    await ctx.ensure_session()
     rounds = 0
-    while loop.time() < end or rounds == 0:
-        _response, fault = await _rpc(
-            ctx,
-            "GetParameterNames",
-            {"parameter_path": "Device.", "next_level": True},
-            hold=True,
-            connect=rounds == 0,
-        )
-        if fault is not None:
-            raise StepFailed(f"GetParameterNames while held: fault {fault_json(fault)['code']}")
+    while loop.time() < end:
+        current = ahead.pop(0)
+        try:
+            await current.result(10.0)
+        except TimeoutError:
+            raise StepFailed("held GetParameterNames: no answer in time") from None
+        except Exception as exc:
+            raise StepFailed(f"held GetParameterNames: {exc}") from None
         rounds += 1
-        await asyncio.sleep(0.05)
+        ahead.append(queue_one())
+    ctx.vars["held_ahead"] = ahead  # answered after the release; aborted at the end if not
     leaked = [
         e
         for e in ctx.journal(since=start_ref)
@@ -509,8 +622,11 @@ async def keep_held(ctx: Context, st: Step) -> None:
     ]
     if leaked:
         raise StepFailed(
-            f"the CPE sent {leaked[0]['method']} while HoldRequests was true (journal #{leaked[0]['ref']})"
+            f"the CPE sent {leaked[0]['method']} while HoldRequests was true "
+            f"(journal #{leaked[0]['ref']})"
         )
+    if rounds == 0:
+        raise StepFailed("the session ended before any held request was answered")
     ctx.vars["held_rounds"] = rounds
 
 
@@ -566,14 +682,24 @@ async def connection_request(ctx: Context, st: Step) -> None:
         user = password = None
     elif isinstance(creds, dict):
         user, password = creds.get("username"), creds.get("password")
-    status, challenge = await raw_connection_request(dev.cr_url, user, password)
+    acs = ctx.need_acs()
+    known = acs.server.registry.get(dev.acs_id)
+    expected = st.args.get("expect_status", {"one_of": [200, 204]})
+    loop = asyncio.get_running_loop()
+    end = loop.time() + 12.0
+    while True:
+        if known is not None:  # the judge must know this session was requested
+            known.pending_connection_requests += 1
+        status, challenge = await raw_connection_request(dev.cr_url, user, password)
+        if status not in (200, 204) and known is not None:
+            known.pending_connection_requests = max(0, known.pending_connection_requests - 1)
+        # A busy CPE may answer 503 (rate limit): wait and retry when success is expected.
+        if status != 503 or match(expected, 503) is None or loop.time() > end:
+            break
+        await asyncio.sleep(0.5)
     ctx.vars["cr_status"] = status
     ctx.vars["cr_challenge"] = challenge
-    check(
-        st.args.get("expect_status", {"one_of": [200, 204]}),
-        status,
-        "connection request HTTP status",
-    )
+    check(expected, status, "connection request HTTP status")
     if st.args.get("session"):
         rec = await ctx.next_inform(["6 CONNECTION REQUEST"], _timeout(ctx, st, 20.0))
         if rec is None:
@@ -817,10 +943,13 @@ async def check_parameters(ctx: Context, st: Step) -> None:
 @step("write_parameters", value="none|str", keys=fs("select", "restore"), needs=fs("acs", "oracle"))
 async def write_parameters(ctx: Context, st: Step) -> None:
     """Write every read-write mapped parameter through the ACS (one SetParameterValues
-    each), verify the printer's own view and native state show the new value, and put
-    the old value back."""
+    each, all queued for one session), check that the printer's own view shows each new
+    value, then put the old values back."""
+    from acs_stub.control import message_from_json
+    from acs_stub.rpc_queue import RpcFault
     from conformance.params import mapped_names, new_value
 
+    acs = ctx.need_acs()
     response, fault = await _rpc(
         ctx, "GetParameterValues", {"parameter_names": [PS]}, timeout=_timeout(ctx, st, 30.0)
     )
@@ -828,51 +957,63 @@ async def write_parameters(ctx: Context, st: Step) -> None:
         raise StepFailed(f"GetParameterValues {PS}: fault {fault_json(fault)['code']}")
     got = values_of(response)
     rows = mapped_names("mapping-writable", set(got))
-    failures = []
+    plan: list[tuple[str, str, str, str, str]] = []  # row, name, old, new, xsi type
     for row_path, names in rows.items():
-        if not names:
-            ctx.cell(row_path, "write", "n/a", "no instance on this printer")
-            continue
-        bad = []
         for name in names[:2]:  # the first instances of a table are enough per printer
-            old = got[name]
-            new = new_value(ctx.param_type(name), old, name)
-            if new is None:
-                continue
-            ptype = ctx.xsi_type(name, new)
-            _r, f = await _rpc(
-                ctx,
+            new = new_value(ctx.param_type(name), got[name], name)
+            if new is not None:
+                plan.append((row_path, name, got[name], new, ctx.xsi_type(name, new)))
+
+    async def batch(values: list[tuple[str, str, str]], tag: str) -> dict[str, str]:
+        items = []
+        for name, value, ptype in values:
+            request = message_from_json(
                 "SetParameterValues",
                 {
-                    "parameter_list": [{"name": name, "value": new, "type": ptype}],
-                    "parameter_key": f"w-{secrets.token_hex(3)}",
+                    "parameter_list": [{"name": name, "value": value, "type": ptype}],
+                    "parameter_key": f"{tag}-{secrets.token_hex(3)}",
                 },
             )
-            if f is not None:
-                bad.append(
-                    f"{name}: SetParameterValues {new!r} → fault {fault_json(f)['code']} {fault_json(f).get('fault_string') or ''}"
-                )
-                continue
-            truth = await ctx.oracle([name])
-            if not _same_value(new, truth.get(name, "<absent>")):
-                bad.append(f"{name}: wrote {new!r}, printer shows {truth.get(name)!r}")
-            if st.args.get("restore", True):
-                await _rpc(
-                    ctx,
-                    "SetParameterValues",
-                    {
-                        "parameter_list": [{"name": name, "value": old, "type": ptype}],
-                        "parameter_key": f"r-{secrets.token_hex(3)}",
-                    },
-                )
+            item = acs.enqueue(ctx.device.acs_id, request)
+            ctx.pending_rpcs.append(item)
+            items.append((name, item))
+        await ctx.ensure_session()
+        errors: dict[str, str] = {}
+        for name, item in items:
+            try:
+                await item.result(_timeout(ctx, st, 30.0))
+            except RpcFault as exc:
+                f = fault_json(exc.fault)
+                errors[name] = f"fault {f['code']} {f.get('fault_string') or ''}".strip()
+            except TimeoutError:
+                errors[name] = "no answer"
+        return errors
+
+    errors = await batch([(n, new, t) for _r, n, _o, new, t in plan], "w")
+    truth = await ctx.oracle([n for _r, n, *_ in plan])
+    bad_by_row: dict[str, list[str]] = {}
+    for row, name, _old, new, _t in plan:
+        bad = bad_by_row.setdefault(row, [])
+        if name in errors:
+            bad.append(f"{name}: SetParameterValues {new!r} → {errors[name]}")
+        elif not _same_value(new, truth.get(name, "<absent>")):
+            bad.append(f"{name}: wrote {new!r}, printer shows {truth.get(name)!r}")
+    if st.args.get("restore", True):
+        await batch([(n, old, t) for _r, n, old, _new, t in plan if n not in errors], "r")
+    failures = []
+    for row_path, names in rows.items():
+        if row_path not in bad_by_row:
+            ctx.cell(row_path, "write", "n/a", "no instance or no safe test value on this printer")
+            continue
+        bad = bad_by_row[row_path]
         ctx.cell(
             row_path,
             "write",
             "fail" if bad else "pass",
-            "; ".join(bad[:3]) or "written, seen natively, restored",
+            "; ".join(bad[:3]) or "written, seen on the printer, restored",
         )
         failures.extend(bad)
-    if not any(rows.values()):
+    if not plan:
         raise StepFailed("no read-write mapped parameter found on the device")
     if failures:
         raise StepFailed(f"{len(failures)} write(s) failed: " + "; ".join(failures[:5]))

@@ -68,6 +68,7 @@ class DeviceHandle:
     client: Any = None  # the embedded client / proxy device object, when in-process
     capabilities: set[str] = field(default_factory=set)
     boot_error: str = ""  # why the device never came up (its scenarios fail with it)
+    unreachable: int = 0  # connection requests in a row that started no session
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -91,6 +92,7 @@ class Target:
         self.settings = settings or {}
         self.devices: list[DeviceHandle] = []
         self.acs: Any = None
+        self.inform_tap: Any = None
         self.time_scale = float(self.settings.get("time_scale", 1.0))
         self.capabilities: set[str] = set()
         self.notes: list[str] = []
@@ -152,6 +154,10 @@ class Target:
             session_timeout=float(acs.get("session_timeout", 30.0)),
         )
         self.acs = await AcsControl.start(config)
+        from conformance.engine import InformTap
+
+        # Subscribed before any device starts, so first-contact Informs are seen too.
+        self.inform_tap = InformTap(self.acs, self.clock_for)
 
     async def wait_devices(self, timeout: float) -> None:
         """Wait until every device has informed once (so its ACS id and CR URL are known)."""
@@ -205,8 +211,10 @@ class PrinterFleet:
         ports: str = "ephemeral",
         acs_url: str | None = None,
         embedded: bool = True,
+        cr_rate_limit: int | None = None,
     ) -> None:
         self.profiles = profiles
+        self.cr_rate_limit = cr_rate_limit
         self.hosts = allocate_hosts(base, len(profiles))
         self.ports = ports
         self.acs_url = acs_url
@@ -214,14 +222,25 @@ class PrinterFleet:
         self.printers: list[Any] = []
 
     async def start(self) -> None:
+        import secrets
+
         from emulator.device import FACES, Ports, VirtualPrinter
 
         ports = Ports.ephemeral() if self.ports == "ephemeral" else Ports()
         for i, (profile, host) in enumerate(zip(self.profiles, self.hosts, strict=True)):
             printer = VirtualPrinter(profile, host=host, seed=i, ports=ports, acs_url=self.acs_url)
             self.printers.append(printer)
+            # Provisioned as an ACS would: connection requests need digest credentials.
+            mgmt = printer.state.management
+            if not mgmt.connection_request_username:
+                mgmt.connection_request_username = f"cr-{printer.state.identity.serial_number}"
+                mgmt.connection_request_password = secrets.token_hex(8)
             faces = tuple(f for f in FACES if f != "tr069" or self.embedded)
             await printer.start(faces=faces)
+            if printer.tr069 is not None and self.cr_rate_limit:
+                # Every RPC step of a scenario may need its own session; the default 5 per
+                # 10 s would make a run wait on 503s. CR-004 bursts above this limit.
+                printer.tr069.cpe.config.cr_rate_limit = self.cr_rate_limit
 
     async def stop(self) -> None:
         for p in reversed(self.printers):
@@ -371,6 +390,7 @@ class BuiltinTarget(Target):
                 ports=str(self.settings.get("ports", "ephemeral")),
                 acs_url=acs_url,
                 embedded="embedded" in via,
+                cr_rate_limit=int(self.settings.get("cr_rate_limit", 40)),
             )
             await self.fleet.start()
             oracles = {id(p): printer_oracle(p) for p in self.fleet.printers}
@@ -591,6 +611,7 @@ KINDS: dict[str, type[Target]] = {
 }
 _KEYS = {
     "builtin": {
+        "cr_rate_limit",
         "kind",
         "name",
         "base_address",

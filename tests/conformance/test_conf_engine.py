@@ -1,0 +1,82 @@
+"""The engine on a small built-in target: real stub ACS, real virtual printer, real client."""
+
+from __future__ import annotations
+
+from conformance.engine import Engine
+from conformance.scenario import parse_scenarios
+
+PASSING = """\
+id: E-PASS
+title: reads, writes and observes
+area: engine
+steps:
+  - rpc: GetRPCMethods
+    expect: {method_list: {contains: GetParameterValues}}
+  - get: {PS.Status.SerialNumber: "${device.serial}"}
+  - set: {PS.Description.ServiceLocation: "Engine ${token}"}
+    verify: truth
+  - truth: description.location
+    expect: "Engine ${token}"
+  - wait_inform: {after: start, events: [0 BOOTSTRAP]}
+  - check_parameters
+"""
+
+FAILING = """\
+id: E-FAIL
+title: a check that cannot hold
+area: engine
+steps:
+  - rpc: GetRPCMethods
+  - get: {PS.Status.SerialNumber: "not-the-serial"}
+  - log: never reached
+"""
+
+FAULT = """\
+id: E-FAULT
+title: faults are checked too
+area: engine
+steps:
+  - get: PS.NoSuchThing
+    expect_fault: 9005
+  - get: PS.NoSuchThing
+"""
+
+
+async def test_passing_scenario_passes_and_fills_the_matrix(small_target) -> None:
+    (sc,) = parse_scenarios(PASSING, "pass.yaml")
+    run = await Engine(small_target).run([sc])
+    (res,) = run.results
+    assert res.status == "passed", res.message
+    assert [s.status for s in res.steps] == ["passed"] * len(sc.steps)
+    assert small_target.devices[0].printer.state.description.location.startswith("Engine ")
+    statuses = {c.status for c in run.cells}
+    assert "pass" in statuses and "fail" not in statuses
+    assert run.ok
+
+
+async def test_failing_step_names_file_line_and_envelopes(small_target) -> None:
+    (sc,) = parse_scenarios(FAILING, "fail.yaml")
+    run = await Engine(small_target).run([sc])
+    (res,) = run.results
+    assert res.status == "failed"
+    assert res.failed_where == "fail.yaml:6: step 2 (get)"
+    assert "not-the-serial" in res.message
+    assert [s.status for s in res.steps] == ["passed", "failed"]  # stops at the failure
+    methods = [e["method"] for e in res.envelopes]
+    assert "GetParameterValues" in methods and "GetParameterValuesResponse" in methods
+    assert not run.ok
+
+
+async def test_expected_fault_passes_unexpected_fault_fails(small_target) -> None:
+    (sc,) = parse_scenarios(FAULT, "fault.yaml")
+    run = await Engine(small_target).run([sc])
+    (res,) = run.results
+    assert [s.status for s in res.steps] == ["passed", "failed"]
+    assert "fault 9005" in res.message
+
+
+async def test_not_applicable_scenarios_are_skipped_not_passed(small_target) -> None:
+    (sc,) = parse_scenarios(PASSING.replace("area: engine", "area: engine\nvia: [proxy]"), "x.yaml")
+    run = await Engine(small_target).run([sc])
+    assert [r.status for r in run.results] == ["skipped"]
+    assert not run.ok  # nothing passed: an empty run is not a success

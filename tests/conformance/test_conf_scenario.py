@@ -1,0 +1,62 @@
+"""Scenario files: every error names file, line and step; the shipped suite loads."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.scenario import AREAS, ScenarioError, default_dir, load_all, parse_scenarios
+
+GOOD = """\
+id: T-1
+title: t
+area: rpc
+steps:
+  - rpc: GetRPCMethods
+    expect: {method_list: {contains: Inform}}
+  - wait_inform: {events: [1 BOOT]}
+  - for_each: [a, b]
+    as: x
+    steps:
+      - log: "${x}"
+"""
+
+
+def test_good_scenario_parses_with_lines_and_nested_steps() -> None:
+    (sc,) = parse_scenarios(GOOD, "good.yaml")
+    assert sc.id == "T-1" and sc.mandatory and sc.via == ("embedded", "proxy")
+    assert [s.action for s in sc.steps] == ["rpc", "wait_inform", "for_each"]
+    assert [s.line for s in sc.steps] == [5, 7, 8]
+    assert sc.steps[1].args == {"events": ["1 BOOT"]}  # flow form of the options
+    assert sc.steps[2].children[0].number == "3.1"
+    assert sc.steps[2].children[0].line == 11
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "words"),
+    [
+        (GOOD.replace("  - rpc: GetRPCMethods", "  - rcp: GetRPCMethods"), "bad.yaml:5: step 1: ", "unknown action 'rcp'"),
+        (GOOD.replace("    expect: {", "    expct: {"), "bad.yaml:5: step 1 (rpc): ", "unknown key 'expct'"),
+        (GOOD.replace("{contains: Inform}", "{regex: '('}"), "bad.yaml:5: step 1 (rpc): ", "regex"),
+        (GOOD.replace("      - log: \"${x}\"", "      - sleep: soon"), "bad.yaml:11: step 3.1 (sleep): ", "must be number"),
+        (GOOD.replace("area: rpc", "area: nonsense"), "bad.yaml:3: ", "area 'nonsense'"),
+        (GOOD.replace("id: T-1\n", ""), "bad.yaml:1: ", "missing required key 'id'"),
+        (GOOD.replace("title: t", "title: t\ncolour: red"), "bad.yaml:3: ", "unknown key 'colour'"),
+        (GOOD + "  - rpc: [unclosed\n", "bad.yaml:", "YAML syntax"),
+        (GOOD.replace("area: rpc", "area: rpc\narea: rpc"), "bad.yaml:4: ", "duplicate key 'area'"),
+    ],
+)
+def test_errors_point_at_file_line_and_step(text: str, where: str, words: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenarios(text, "bad.yaml")
+    message = str(info.value)
+    assert message.startswith(where), message
+    assert words in message
+
+
+def test_shipped_suite_loads_and_covers_every_area() -> None:
+    scenarios = load_all([default_dir()])
+    areas = {s.area for s in scenarios}
+    assert areas >= set(AREAS) - {"engine"}
+    assert len({s.id for s in scenarios}) == len(scenarios)
+    for sc in scenarios:
+        assert sc.purpose and sc.reference, sc.id
