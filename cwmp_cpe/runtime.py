@@ -370,7 +370,11 @@ class Cpe:
                 try:
                     await self._run_session()
                 except Exception:
+                    # A bug (ours or a tree provider's) must cost one attempt and a retry
+                    # wait, like any failed session, never a loop that spins at full CPU.
                     log.exception("%s: session crashed", self.name)
+                    self.failed_sessions += 1
+                    self.retry.on_failure(self.clock.monotonic())
                 finally:
                     self._busy -= 1
                 continue

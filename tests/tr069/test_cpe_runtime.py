@@ -143,3 +143,29 @@ async def test_cpe_version_offers(acs, fake_time: FakeTime, version: str) -> Non
         assert dev is not None
     finally:
         await cpe.stop()
+
+
+async def test_cpe_session_crash_backs_off_instead_of_spinning(acs, fake_time: FakeTime) -> None:
+    """An unexpected exception while building a session counts as a failed attempt and
+    waits the TR-069 retry interval, so a buggy provider cannot make the CPE spin."""
+    cpe = await make_cpe(acs, fake_time)
+    calls = 0
+
+    def broken_inform(settings):  # stands in for a tree provider that raises
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("provider bug")
+
+    cpe._build_inform = broken_inform  # type: ignore[method-assign]
+    await cpe.start()
+    try:
+        await fake_time.advance(0, [cpe.idle])
+        assert calls == 1 and cpe.failed_sessions == 1
+        lo, hi = retry_wait_range(1)
+        assert lo <= cpe.retry.next_attempt - fake_time.monotonic() <= hi
+        await fake_time.advance(lo - 0.01, [cpe.idle])
+        assert calls == 1  # nothing before the wait is over
+        await fake_time.advance(hi - lo + 0.02, [cpe.idle])
+        assert calls == 2 and cpe.retry.retry_count == 2
+    finally:
+        await cpe.stop()
