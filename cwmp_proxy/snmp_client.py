@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pyasn1.type import univ
 from pysnmp.hlapi.v3arch.asyncio import (
     CommunityData,
     ContextData,
@@ -105,9 +106,9 @@ def _to_python(value: Any) -> Any:
     tag = value.__class__.__name__
     if tag in ("NoSuchObject", "NoSuchInstance", "EndOfMibView", "Null"):
         return None
-    if isinstance(value, rfc1902.ObjectIdentifier):
+    if isinstance(value, univ.ObjectIdentifier):
         return ".".join(str(x) for x in value)
-    if isinstance(value, rfc1902.OctetString | rfc1902.IpAddress | rfc1902.Bits):
+    if isinstance(value, univ.OctetString):
         return bytes(value)
     return int(value)
 

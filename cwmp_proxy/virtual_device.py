@@ -306,7 +306,10 @@ class PrinterDevice:
         self.view.identity = Identity()  # type: ignore[attr-defined]
         self.view.proxier = proxier  # type: ignore[attr-defined]
         self.view.cr_url = ""  # type: ignore[attr-defined]
-        self.tree = P.ParameterTree(model, self.view, strict_xsi_type=False)
+        # canDeny parameters: the proxy polls anyway, so it accepts active notification on them
+        self.tree = P.ParameterTree(
+            model, self.view, strict_xsi_type=False, deny_active_on_can_deny=False
+        )
         self.tree.tracker = TolerantTracker(self.tree)
         forced = [pd for pd in model.forced_inform_defs() if pd.path in bindings.rows]
         self.view.forced = {pd.path for pd in forced}

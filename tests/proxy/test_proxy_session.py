@@ -141,6 +141,6 @@ async def test_proxy_cli_bad_printers_file(tmp_path) -> None:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await proc.communicate()
+    _out, err = await proc.communicate()
     assert proc.returncode == 2
     assert f"{f}:3: protocols telnet" in err.decode()
