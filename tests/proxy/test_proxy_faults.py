@@ -105,3 +105,28 @@ async def test_proxy_ipp_errors(printers, make_device) -> None:
     assert isinstance(r, m.Fault) and r.fault_code == 9003, r
     assert r.set_parameter_values_faults[0].fault_code in (9007,)
     assert p.state.defaults.copies != 5000
+
+
+async def test_proxy_reboot_and_factory_reset_through_snmp(printers, make_device) -> None:
+    import asyncio
+
+    from cwmp_proxy.virtual_device import PrinterHooks
+
+    p = await printers("color-laser-mfp")
+    d = await make_device(p)
+    boots = p.state.status.boot_count
+    hooks = PrinterHooks(d)
+    hooks.reboot()  # prtGeneralReset powerCycleReset(4)
+    await asyncio.gather(*d._tasks)
+    assert p.state.status.boot_count == boots + 1
+    p.state.description.location = "changed"
+    hooks.factory_reset()  # resetToFactoryDefaults(6)
+    await asyncio.gather(*d._tasks)
+    assert p.state.status.factory_resets == 1
+    assert p.state.description.location != "changed"
+    # without SNMP the mapping has no way: the RPCs are not offered (9000)
+    ipp_only = await make_device(p, protocols=("ipp",))
+    cpe = ipp_only.make_cpe("http://127.0.0.1:9/cwmp/x")
+    assert "Reboot" not in cpe.supported_methods()
+    r = await cpe._dispatch(m.Reboot("k"))
+    assert isinstance(r, m.Fault) and r.fault_code == 9000
