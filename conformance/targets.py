@@ -417,8 +417,11 @@ class BuiltinTarget(Target):
                 else:
                     from acs_stub.registry import device_key
 
+                    limit = int(self.settings.get("cr_rate_limit", 40))
                     for printer in self.fleet.printers:
                         vdev = self.proxy.device(printer.host)
+                        if vdev.cpe is not None and limit:
+                            vdev.cpe.config.cr_rate_limit = limit  # as for the embedded clients
                         ident = vdev.identity
                         self.devices.append(
                             DeviceHandle(

@@ -70,9 +70,7 @@ def test_junit_json_and_html(report: dict[str, Path]) -> None:
     assert any(e["method"] == "GetParameterValuesResponse" for e in fail["envelopes"])
     rows = data["matrix"]["rows"]
     assert rows and data["matrix"]["devices"] == ["mono-desktop-laser/embedded"]
-    assert all(
-        cell["status"] in ("pass", "n/a") for row in rows for cell in row["cells"].values()
-    )
+    assert all(cell["status"] in ("pass", "n/a") for row in rows for cell in row["cells"].values())
 
     html = report["html"].read_text()
     assert "wrong &lt;&amp;&gt; serial" in html  # escaped
@@ -82,7 +80,9 @@ def test_junit_json_and_html(report: dict[str, Path]) -> None:
 
 
 @pytest.mark.interop
-async def test_html_renders_in_chromium_with_the_matrix(report: dict[str, Path], tmp_path: Path) -> None:
+async def test_html_renders_in_chromium_with_the_matrix(
+    report: dict[str, Path], tmp_path: Path
+) -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:

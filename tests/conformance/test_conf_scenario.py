@@ -34,10 +34,22 @@ def test_good_scenario_parses_with_lines_and_nested_steps() -> None:
 @pytest.mark.parametrize(
     ("text", "where", "words"),
     [
-        (GOOD.replace("  - rpc: GetRPCMethods", "  - rcp: GetRPCMethods"), "bad.yaml:5: step 1: ", "unknown action 'rcp'"),
-        (GOOD.replace("    expect: {", "    expct: {"), "bad.yaml:5: step 1 (rpc): ", "unknown key 'expct'"),
+        (
+            GOOD.replace("  - rpc: GetRPCMethods", "  - rcp: GetRPCMethods"),
+            "bad.yaml:5: step 1: ",
+            "unknown action 'rcp'",
+        ),
+        (
+            GOOD.replace("    expect: {", "    expct: {"),
+            "bad.yaml:5: step 1 (rpc): ",
+            "unknown key 'expct'",
+        ),
         (GOOD.replace("{contains: Inform}", "{regex: '('}"), "bad.yaml:5: step 1 (rpc): ", "regex"),
-        (GOOD.replace("      - log: \"${x}\"", "      - sleep: soon"), "bad.yaml:11: step 3.1 (sleep): ", "must be number"),
+        (
+            GOOD.replace('      - log: "${x}"', "      - sleep: soon"),
+            "bad.yaml:11: step 3.1 (sleep): ",
+            "must be number",
+        ),
         (GOOD.replace("area: rpc", "area: nonsense"), "bad.yaml:3: ", "area 'nonsense'"),
         (GOOD.replace("id: T-1\n", ""), "bad.yaml:1: ", "missing required key 'id'"),
         (GOOD.replace("title: t", "title: t\ncolour: red"), "bad.yaml:3: ", "unknown key 'colour'"),
