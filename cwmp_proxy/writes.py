@@ -261,8 +261,6 @@ def _check_readback(view: PrinterView, staged: list[Staged]) -> None:
             got = view.read(s.row, s.instances)
         except P.ProviderError as exc:
             raise Unreachable(f"{view.host}: read-back of {s.name} failed: {exc.message}") from None
-        pt = s.row  # rendering needs the DM type: compare Python values and lexical forms
-        del pt
         if got != s.new and render_like(got) != render_like(s.new):
             raise _ReadBackMismatch(s, render_like(got))
 
