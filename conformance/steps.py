@@ -1001,7 +1001,7 @@ async def write_parameters(ctx: Context, st: Step) -> None:
     if st.args.get("restore", True):
         await batch([(n, old, t) for _r, n, old, _new, t in plan if n not in errors], "r")
     failures = []
-    for row_path, names in rows.items():
+    for row_path in rows:
         if row_path not in bad_by_row:
             ctx.cell(row_path, "write", "n/a", "no instance or no safe test value on this printer")
             continue
