@@ -244,6 +244,11 @@ class AcsServer:
             self._journal_in(request, None, b"", note="body over the size limit")
             reply = _Reply(413, b"request body too large\n", note="refused: too large")
             return self._respond(request, None, reply)
+        except (ConnectionError, OSError) as exc:
+            # The CPE went away mid-request (a client timeout, a stopped fleet): nobody to
+            # answer; a journal note instead of an unhandled-exception traceback.
+            self._journal_in(request, None, b"", note=f"connection lost: {exc}")
+            raise web.HTTPBadRequest(text="connection lost\n") from None
         session, by_cookie = self._find_session(request, transport_key)
         same_connection = None
         if session is not None and not by_cookie and _INFORM_RE.search(body[:4096]):

@@ -29,6 +29,30 @@ from emulator.device import Ports
 BENCH_PORTS = Ports(snmp=1161, ipp=28631, ews=28080, control=28081, cwmp=27547)
 
 
+def _cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds the processes used so far (Linux /proc)."""
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def _loadavg() -> str:
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
 async def run(devices: int, workers: int, rate: float, duration: float, storm: bool) -> None:
     from emulator.fleet.loadrun import Recorder, StubAcsProcess, storm_drain
     from emulator.fleet.plan import Layout, parse_mix
@@ -57,14 +81,23 @@ async def run(devices: int, workers: int, rate: float, duration: float, storm: b
         while sup.totals()["sessions_ok"] < devices and time.monotonic() - t0 < 300:
             await asyncio.sleep(1)
         await asyncio.sleep(2)
+        fleet_pids = [w.proc.pid for w in sup.workers if w.proc is not None]
+        acs_pids = [acs.proc.pid] if acs.proc is not None else []
+        cpu0 = (_cpu_s(fleet_pids), _cpu_s(acs_pids))
         t_start = time.time()
         await asyncio.sleep(duration)
         t_end = time.time()
+        cpu1 = (_cpu_s(fleet_pids), _cpu_s(acs_pids))
         s = rec.summary(t_start, t_end, skip_boot=True)
         print(f"periodic: {s['sessions']} sessions in {s['seconds']} s = {s['sessions_per_s']} "
               f"sessions/s, {s['failed']} failed; session p50 {s['session_ms']['p50']} ms "
               f"p99 {s['session_ms']['p99']} ms; Inform->InformResponse p50 "
               f"{s['inform_ms']['p50']} ms p99 {s['inform_ms']['p99']} ms")  # fmt: skip
+        n = max(1, s["sessions"])
+        print(f"  CPU per session: fleet {1000 * (cpu1[0] - cpu0[0]) / n:.2f} ms, stub ACS "
+              f"{1000 * (cpu1[1] - cpu0[1]) / n:.2f} ms; CPU used: fleet "
+              f"{(cpu1[0] - cpu0[0]) / duration:.2f} cores, ACS "
+              f"{(cpu1[1] - cpu0[1]) / duration:.2f} cores; load average {_loadavg()}")  # fmt: skip
         if storm:
             t_storm = time.time()
             await sup.command("reboot-storm")

@@ -5,6 +5,12 @@ expects a session to stay on one TCP connection where it can), closed when the s
 so an idle device holds no socket and no TLS state. Cookies are the session machine's
 business (``CpeSession.store_cookies``), so aiohttp's own cookie jar is disabled.
 
+Many CPEs in one process (a fleet) can share an :class:`AcsConnectionPool` instead: a session
+borrows one single-connection client for its whole duration (still one TCP connection per
+session) and hands it back at the end, so the next session of any CPE reuses the keep-alive
+connection instead of paying a TCP connect and a new aiohttp client each time, as a
+connection-pooling proxy in front of many devices would.
+
 Authentication: on a 401 the challenge is answered (Digest preferred over Basic, through
 ``cwmp.digest``) and the same request is sent again; later requests of the session carry the
 Authorization up front (digest nonce count grows). Redirects (301/302/303/307/308) are followed
@@ -14,8 +20,10 @@ rest of this session only (TR-069: a redirect is not persisted).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -91,6 +99,74 @@ class HttpReply:
     set_cookie: list[str]
 
 
+def _client(ssl_ctx: ssl.SSLContext | None, timeout: float) -> aiohttp.ClientSession:
+    """An aiohttp client holding at most one connection (one CWMP session at a time)."""
+    connector = aiohttp.TCPConnector(limit=1, ssl=ssl_ctx if ssl_ctx is not None else True)
+    return aiohttp.ClientSession(
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        timeout=aiohttp.ClientTimeout(total=timeout),
+    )
+
+
+class AcsConnectionPool:
+    """Idle single-connection clients shared by many CPEs of one event loop.
+
+    A session takes one with :meth:`acquire` and gives it back with :meth:`release` when it
+    ended cleanly (a failed session's client is closed: its connection may be half-used).
+    Idle clients older than ``max_idle`` seconds are closed rather than reused, so a
+    keep-alive connection the ACS may already have dropped (Node's default keep-alive is
+    5 s) is not handed out; at most ``max_size`` idle clients are kept.
+    """
+
+    def __init__(self, *, max_size: int = 512, max_idle: float = 4.0, clock=None) -> None:
+        self.max_size = max_size
+        self.max_idle = max_idle
+        self._now = clock or time.monotonic
+        self._idle: dict[tuple[int, float], list[tuple[float, aiohttp.ClientSession]]] = {}
+        self.created = 0
+        self.reused = 0
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def acquire(
+        self, ssl_ctx: ssl.SSLContext | None, timeout: float
+    ) -> tuple[aiohttp.ClientSession, bool]:
+        """A client for one session and whether it was reused (may hold a live connection)."""
+        stack = self._idle.get((id(ssl_ctx), timeout))
+        now = self._now()
+        while stack:
+            t, client = stack.pop()  # the most recently used: its connection is the freshest
+            if now - t <= self.max_idle and not client.closed:
+                self.reused += 1
+                return client, True
+            self._discard(client)
+        self.created += 1
+        return _client(ssl_ctx, timeout), False
+
+    def release(
+        self, client: aiohttp.ClientSession, ssl_ctx: ssl.SSLContext | None, timeout: float
+    ) -> None:
+        stack = self._idle.setdefault((id(ssl_ctx), timeout), [])
+        if client.closed or len(stack) >= self.max_size:
+            self._discard(client)
+            return
+        stack.append((self._now(), client))
+
+    def _discard(self, client: aiohttp.ClientSession) -> None:
+        if not client.closed:
+            task = asyncio.ensure_future(client.close())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    async def close(self) -> None:
+        for stack in self._idle.values():
+            for _, client in stack:
+                await client.close()
+        self._idle.clear()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+
+
 class AcsConnection:
     """POSTs one CWMP session's messages to the ACS."""
 
@@ -104,21 +180,28 @@ class AcsConnection:
         timeout: float,
         max_redirects: int,
         cookie_filter=None,
+        pool: AcsConnectionPool | None = None,
     ) -> None:
         self.url = url
         self.auth = Authenticator(username, password)
         self.max_redirects = max_redirects
         self.redirects = 0
         self._cookie_filter = cookie_filter
-        connector = aiohttp.TCPConnector(limit=1, ssl=ssl_ctx if ssl_ctx is not None else True)
-        self._http = aiohttp.ClientSession(
-            connector=connector,
-            cookie_jar=aiohttp.DummyCookieJar(),
-            timeout=aiohttp.ClientTimeout(total=timeout),
-        )
+        self._pool = pool
+        self._pool_key = (ssl_ctx, timeout)
+        self._reused = False
+        self._exchanges = 0
+        if pool is not None:
+            self._http, self._reused = pool.acquire(ssl_ctx, timeout)
+        else:
+            self._http = _client(ssl_ctx, timeout)
 
-    async def close(self) -> None:
-        await self._http.close()
+    async def close(self, *, reusable: bool = False) -> None:
+        """End the session's HTTP side; ``reusable``: it ended cleanly, pool the connection."""
+        if self._pool is not None and reusable:
+            self._pool.release(self._http, *self._pool_key)
+        else:
+            await self._http.close()
 
     async def post(self, body: bytes, cookie: str | None) -> HttpReply:
         auth_tries = 0
@@ -141,8 +224,18 @@ class AcsConnection:
                     cookies = resp.headers.getall("Set-Cookie", [])
                     location = resp.headers.get("Location")
                     challenges = resp.headers.getall("WWW-Authenticate", [])
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                if self._reused and self._exchanges == 0:
+                    # A pooled keep-alive connection the ACS closed while it sat idle: the
+                    # request never reached it. Once more on a connection of our own.
+                    self._reused = False
+                    await self._http.close()
+                    self._http = _client(*self._pool_key)
+                    continue
+                raise AcsHttpError(f"{self.url}: {type(exc).__name__}: {exc}") from exc
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 raise AcsHttpError(f"{self.url}: {type(exc).__name__}: {exc}") from exc
+            self._exchanges += 1
             if len(data) > MAX_RESPONSE:
                 raise AcsHttpError(f"{self.url}: response larger than {MAX_RESPONSE} bytes")
             if self._cookie_filter is not None:

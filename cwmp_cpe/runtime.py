@@ -56,7 +56,15 @@ from cwmp.session import (
 )
 from cwmp_cpe import handlers as H
 from cwmp_cpe.config import CpeConfig, lower_version, version_plan
-from cwmp_cpe.http import AcsConnection, AcsHttpError, TransferError, fetch, send, ssl_context
+from cwmp_cpe.http import (
+    AcsConnection,
+    AcsConnectionPool,
+    AcsHttpError,
+    TransferError,
+    fetch,
+    send,
+    ssl_context,
+)
 from cwmp_cpe.settings import Settings, read_settings
 from cwmp_cpe.store import MemoryStore, StateStore
 from cwmp_cpe.timing import Clock, Sleep, SystemTime
@@ -99,8 +107,11 @@ class Cpe:
         rng: random.Random | None = None,
         name: str = "cpe",
         secrets: Callable[[], dict[str, str]] | None = None,
+        http_pool: AcsConnectionPool | None = None,
     ) -> None:
         default_time = SystemTime()
+        #: Shared keep-alive clients (many CPEs in one loop); None: a client per session.
+        self.http_pool = http_pool
         self.tree = tree
         self.config = config or CpeConfig()
         self.hooks = hooks
@@ -358,14 +369,18 @@ class Cpe:
         while self._running:
             self._wake.clear()
             now = self.clock.monotonic()
+            # The settings are read once per pass (each read resolves a dozen parameters);
+            # nothing awaits between here and the session's start, so they cannot go stale.
+            s: Settings | None = None
             try:
-                self._refresh(now)
+                s = self.settings()
+                self._refresh(now, s)
             except Exception:
                 log.exception("%s: refresh failed", self.name)
             if self._post_session:
                 await self._run_post_session()
                 continue
-            if self._want_session(now):
+            if self._want_session(now, s):
                 self._busy += 1
                 try:
                     await self._run_session()
@@ -378,7 +393,7 @@ class Cpe:
                 finally:
                     self._busy -= 1
                 continue
-            due = self._next_due(now)
+            due = self._next_due(now, s)
             self._idle.set()
             await self._park(None if due is None else max(0.0, due - now))
             self._idle.clear()
@@ -402,8 +417,9 @@ class Cpe:
         await self._sleep(delay)
         self._idle.clear()  # a timer fired: the loop is about to work
 
-    def _refresh(self, now: float) -> None:
-        s = self.settings()
+    def _refresh(self, now: float, s: Settings | None = None) -> None:
+        if s is None:
+            s = self.settings()
         self.retry.configure(s.retry_min_wait, s.retry_multiplier)
         # BOOTSTRAP on first contact with an ACS (or a new ACS URL).
         if s.url and s.url != self.bootstrapped_url and "0 BOOTSTRAP" not in self.queue:
@@ -439,8 +455,9 @@ class Cpe:
         offset = (self.clock.now() - s.periodic_time).total_seconds() % interval
         return now + (interval - offset if offset else interval)
 
-    def _want_session(self, now: float) -> bool:
-        s = self.settings()
+    def _want_session(self, now: float, s: Settings | None = None) -> bool:
+        if s is None:
+            s = self.settings()
         if not s.enabled or not s.url:
             return False
         backoff = self.retry.next_attempt is not None and now < self.retry.next_attempt
@@ -457,7 +474,7 @@ class Cpe:
             return float("-inf")
         return self.last_session_end + s.throttle
 
-    def _next_due(self, now: float) -> float | None:
+    def _next_due(self, now: float, s: Settings | None = None) -> float | None:
         candidates = []
         if self._periodic_next is not None:
             candidates.append(self._periodic_next)
@@ -465,7 +482,7 @@ class Cpe:
         if self.retry.next_attempt is not None and len(self.queue):
             candidates.append(self.retry.next_attempt)
         if self.tree.tracker.has_active:
-            candidates.append(self._throttle_due(self.settings()))
+            candidates.append(self._throttle_due(s if s is not None else self.settings()))
         if not candidates:
             return None
         return max(min(candidates), now)
@@ -571,7 +588,7 @@ class Cpe:
     async def _run_session(self) -> None:
         s = self.settings()
         self._cr_override = False
-        self._refresh(self.clock.monotonic())
+        self._refresh(self.clock.monotonic(), s)
         inform, change_names = self._build_inform(s)
         plan = version_plan(self.version_cap, self.quirks)
         cs = _Session(
@@ -592,6 +609,7 @@ class Cpe:
             timeout=self.config.http_timeout,
             max_redirects=self.config.max_redirects,
             cookie_filter=self._cookie_ok,
+            pool=self.http_pool,
         )
         self.session = cs
         self.informs.append(inform)
@@ -639,7 +657,7 @@ class Cpe:
             cs.fail(str(exc))
         finally:
             self.session = None
-            await conn.close()
+            await conn.close(reusable=ended_ok)
         now = self.clock.monotonic()
         self.last_session_end = now
         if not informed:

@@ -35,8 +35,7 @@ class Settings:
 
 
 def _get(tree: P.ParameterTree, name: str) -> str | None:
-    if not tree.exists(name):
-        return None
+    # get_value faults (9005) on a name the model lacks: one resolution instead of two.
     try:
         return tree.get_value(name)
     except P.ParameterFault:

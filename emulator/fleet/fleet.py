@@ -90,6 +90,9 @@ class FleetConfig:
     cwmp_username: str = ""  # CPE -> ACS credentials (ManagementServer.Username/Password)
     cwmp_password: str = ""
     http_timeout: float = 30.0
+    #: Sessions one worker runs at once (0: no limit); the others wait for a slot before
+    #: their session starts (see MeteredCpe).
+    max_sessions: int = 256
 
     def __post_init__(self) -> None:
         unknown = set(self.faces) - set(FACES)
@@ -252,8 +255,21 @@ def _metered_cpe_class() -> type:
 
     class MeteredCpe(Cpe):
         metrics: Metrics | None = None
+        gate: asyncio.Semaphore | None = None
 
         async def _run_session(self) -> None:
+            gate = self.gate
+            if gate is None:
+                await self._metered_session()
+                return
+            # Thousands of printers share one process and core: in a reboot storm each
+            # would start its session at once and every one would crawl past the HTTP
+            # timeout. A printer waits for a slot first (as if it booted a little later);
+            # the session it then runs is timed from its Inform on.
+            async with gate:
+                await self._metered_session()
+
+        async def _metered_session(self) -> None:
             t0 = time.monotonic()
             self._t_inform: float | None = None
             failed = self.failed_sessions
@@ -378,6 +394,8 @@ class Fleet:
         self._profiles: dict[str, Profile] = {}
         self._rng = random.Random(config.seed * 7919 + config.first)
         self._cpe_class: type | None = None
+        self._http_pool: Any = None
+        self._session_gate: asyncio.Semaphore | None = None
         self.listen_mode = ""
         self.started = 0
         self.running = False
@@ -411,6 +429,7 @@ class Fleet:
     def _configure(self, device: FleetDevice, state: st.PrinterState) -> None:
         """Fleet-wide settings on a freshly built state (also after a factory reset)."""
         c = self.config
+        state.network.http_port = device.ports.ews
         mg = state.management
         if c.acs_url:
             mg.acs_url = c.acs_url
@@ -473,7 +492,12 @@ class Fleet:
         try:
             await self._open_faces()
             if "cwmp" in c.faces:
+                from cwmp_cpe.http import AcsConnectionPool
+
                 self._cpe_class = _metered_cpe_class()
+                self._http_pool = AcsConnectionPool()
+                if c.max_sessions > 0:
+                    self._session_gate = asyncio.Semaphore(c.max_sessions)
             self.running = True
             self._ticker = asyncio.create_task(self._tick_loop(), name="fleet engine ticker")
             await self._start_devices(progress)
@@ -584,6 +608,10 @@ class Fleet:
         # The fleet meters every session (load runs): same object, a subclass that times it.
         client.cpe.__class__ = self._cpe_class
         client.cpe.metrics = self.metrics
+        client.cpe.gate = self._session_gate
+        # One pool of keep-alive ACS connections per worker: a session still runs on one
+        # TCP connection, but does not pay a connect and a new aiohttp client each time.
+        client.cpe.http_pool = self._http_pool
         # The client's change log is for one printer on a desk; a fleet keeps a short one.
         client.log = client.hooks.log = deque(maxlen=16)
         device.cpe = client.cpe
@@ -602,6 +630,8 @@ class Fleet:
         for chunk in range(0, len(clients), 500):
             await asyncio.gather(*(c.stop() for c in clients[chunk : chunk + 500]),
                                  return_exceptions=True)  # fmt: skip
+        if self._http_pool is not None:
+            await self._http_pool.close()
         for face in self._faces.values():
             await face.close()
         self._faces.clear()
