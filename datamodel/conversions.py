@@ -82,6 +82,11 @@ def _keyword(name: str, table: dict[str, str], doc: str) -> None:
     _register(name, to_dm, from_dm, doc)
 
 
+def _as_text(v: Any) -> str:
+    """A MIB DisplayString arrives as bytes, an EWS or IPP value as str."""
+    return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+
+
 _register("identity", lambda v: v, lambda v: v, "the value unchanged")
 _register(
     "text",
@@ -363,6 +368,28 @@ def sm_to_ipp_keyword(v: str) -> str:
 
 
 _register("ipp_keyword", ipp_to_sm_keyword, sm_to_ipp_keyword, "IPP keyword ↔ SM CamelCase")
+
+
+def ipp_reasons_to_sm(reasons: Any) -> list[str]:
+    """printer-state-reasons → SM StateReason list: the -report/-warning/-error severity
+    suffix is IPP's way of saying how bad a reason is, which the SM keeps elsewhere
+    (StateSeverity), so it is dropped: media-empty-error → MediaEmpty, none → None."""
+    return [
+        ipp_to_sm_keyword(re.sub(r"-(report|warning|error)$", "", str(r)))
+        for r in (reasons if isinstance(reasons, (list, tuple)) else [reasons])
+    ]
+
+
+def sm_reasons_to_ipp(reasons: Any) -> tuple[str, ...]:
+    return tuple(sm_to_ipp_keyword(str(r)) for r in reasons)
+
+
+_register(
+    "state_reasons",
+    ipp_reasons_to_sm,
+    sm_reasons_to_ipp,
+    "IPP printer-state-reasons (1setOf keyword) ↔ SM StateReason list, severity suffix dropped",
+)
 _enum(
     "ipp_orientation",
     {3: "Portrait", 4: "Landscape", 5: "ReverseLandscape", 6: "ReversePortrait", 7: "None"},
@@ -503,7 +530,7 @@ _register(
 )
 _register(
     "upper_first",
-    lambda v: str(v)[:1].upper() + str(v)[1:],
+    lambda v: (t := _as_text(v))[:1].upper() + t[1:],
     lambda v: str(v)[:1].lower() + str(v)[1:],
     "MIB TC keyword (supplyThatIsConsumed) ↔ SM keyword (SupplyThatIsConsumed)",
 )

@@ -31,6 +31,7 @@ OIDS: dict[str, tuple[str, str]] = {
     "ifOperStatus": (f"{_IF}.8", "ro"),
     "ifInOctets": (f"{_IF}.10", "ro"),
     "ifOutOctets": (f"{_IF}.16", "ro"),
+    "ifName": ("1.3.6.1.2.1.31.1.1.1.1", "ro"),  # IF-MIB ifXTable
     "hrMemorySize": (f"{_HR}.2.2", "ro"),
     "hrStorageDescr": (f"{_HR}.2.3.1.3", "ro"),
     "hrStorageAllocationUnits": (f"{_HR}.2.3.1.4", "ro"),

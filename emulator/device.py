@@ -83,6 +83,9 @@ class VirtualPrinter:
 
     def _build(self) -> Any:
         state = build_printer(self.profile, seed=self.seed, clock=self.clock, host=self.host)
+        bound = getattr(self, "ews_port_bound", None)  # kept over a factory reset
+        if bound:
+            state.network.http_port = bound
         if self.acs_url:
             state.management.acs_url = self.acs_url
         return state
@@ -123,6 +126,7 @@ class VirtualPrinter:
                 from emulator.ews.app import create_ews_app
 
                 port = await self._serve(create_ews_app(self.lookup), self.ports.ews)
+                self.ews_port_bound = self.state.network.http_port = port
                 self.endpoints["ews"] = f"http://{self.host}:{port}/"
             if "control" in faces:
                 port = await self._serve(create_control_app(self.lookup), self.ports.control)

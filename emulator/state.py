@@ -465,6 +465,7 @@ class NetworkServices(Node):
     smtp_auth: bool = False
     ftp_enabled: bool = False
     http_enabled: bool = True
+    http_port: int = 8080  # where the EWS listens: IPP printer-more-info and SM MoreInfoUri name it
     https_only: bool = False
     lpd_enabled: bool = True
     port9100_enabled: bool = True

@@ -80,16 +80,20 @@ class IppEndpoint:
             return None, (400, TEXT, b"Content-Type must be application/ipp\n")
         return device, None
 
-    def uris(self, host: str, local: tuple[str, int]) -> tuple[str, str]:
-        """printer-uri as the client addressed us (Host header), and the EWS URL on that host."""
-        key = (host, local[0], local[1])
+    def uris(
+        self, host: str, local: tuple[str, int], ews_port: int | None = None
+    ) -> tuple[str, str]:
+        """printer-uri as the client addressed us (Host header), and the EWS URL on that host
+        (the device's ``network.http_port``, else the endpoint's default)."""
+        ews_port = self.ews_port if ews_port is None else ews_port
+        key = (host, local[0], local[1], ews_port)
         found = self._uris.get(key)
         if found is None:
             if not _HOST.match(host):
                 addr = f"[{local[0]}]" if ":" in local[0] else local[0]
                 host = f"{addr}:{local[1]}"
             name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-            found = f"ipp://{host}/ipp/print", f"http://{name}:{self.ews_port}/"
+            found = f"ipp://{host}/ipp/print", f"http://{name}:{ews_port}/"
             if len(self._uris) > 1024:  # Host headers come from clients: keep the memo small
                 self._uris.clear()
             self._uris[key] = found
@@ -106,7 +110,7 @@ class IppEndpoint:
     def ipp(self, device: Any, body: bytes, host: str, local: tuple[str, int]) -> Answer:
         """Decode, respond, encode; never raises."""
         cache = self.cache(device)
-        printer_uri, more_info = self.uris(host, local)
+        printer_uri, more_info = self.uris(host, local, device.state.network.http_port)
         key = cache.memo_key(body)
         if key is not None:
             kept = cache.recall(printer_uri, key, body)

@@ -147,6 +147,12 @@ def state_value(view: PrinterView) -> str:
     return _STATE.get(s.state, "Unknown")
 
 
+def ews_url(state: Any) -> str:
+    """The printer's EWS home page on its first interface (IPP printer-more-info)."""
+    address = state.interfaces[0].ipv4_address if state.interfaces else "127.0.0.1"
+    return f"http://{address}:{state.network.http_port}/"
+
+
 def state_reason(keyword: str) -> str:
     """printer-state-reasons keyword → SM StateReason (severity suffixes dropped)."""
     base = re.sub(r"-(report|warning|error)$", "", keyword)
@@ -450,7 +456,7 @@ def _declare(b: PrinterBinder) -> None:
     b.ro(de + "ColorSupported", desc("color_supported"))
     b.ro(de + "PagesPerMinute", desc("pages_per_minute"))
     b.ro(de + "PagesPerMinuteColor", desc("pages_per_minute_color"))
-    b.ro(de + "MoreInfoUri", desc("more_info_url"))
+    b.ro(de + "MoreInfoUri", _s(ews_url))  # printer-more-info: the printer's own EWS page
     b.ro(
         de + "DocumentFormatSupported.AllowedValue",
         _s(lambda s: list(s.description.document_formats)),

@@ -59,6 +59,9 @@ ROUND_TRIPS = [
     ("colorants_to_color", 4, True),
     ("colorants_to_color", 1, False),
     ("upper_first", "supplyThatIsConsumed", "SupplyThatIsConsumed"),
+
+    ("state_reasons", ("none",), ["None"]),
+    ("state_reasons", ("media-empty", "toner-low"), ["MediaEmpty", "TonerLow"]),
     ("cover_is_open", 3, True),
     ("cover_is_open", 4, False),
     ("cover_keyword_is_open", "open", True),
@@ -78,6 +81,11 @@ def test_every_converter_has_a_round_trip():
 
 def test_one_way_cases():
     assert C.get("supply_percent").to_dm((30, 60)) == 50
+    assert C.get("upper_first").to_dm(b"black") == "Black"  # a MIB DisplayString
+    assert C.get("state_reasons").to_dm(["media-empty-error", "toner-low-warning"]) == [
+        "MediaEmpty",
+        "TonerLow",
+    ]
     assert C.get("kbytes").to_dm((1000, 4096)) == 4000
     assert C.get("mac").to_dm("00-1B-A9-0A-FF-01") == "00:1b:a9:0a:ff:01"
     assert (
