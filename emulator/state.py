@@ -549,7 +549,8 @@ class Management(Node):
     retry_interval_multiplier: int = 2000
     default_active_notification_throttle: int = 0
     cwmp_version: str = "1.4"  # the highest version the client offers; a profile can pin one
-    quirks: tuple[str, ...] = ()  # names of deliberate client quirks (the TR-069 client defines them)
+    # names of deliberate client quirks (the TR-069 client defines them)
+    quirks: tuple[str, ...] = ()
 
 
 @dataclass(eq=False)

@@ -59,7 +59,6 @@ ROUND_TRIPS = [
     ("colorants_to_color", 4, True),
     ("colorants_to_color", 1, False),
     ("upper_first", "supplyThatIsConsumed", "SupplyThatIsConsumed"),
-
     ("state_reasons", ("none",), ["None"]),
     ("state_reasons", ("media-empty", "toner-low"), ["MediaEmpty", "TonerLow"]),
     ("cover_is_open", 3, True),
