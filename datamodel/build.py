@@ -18,6 +18,31 @@ from printbench import settings
 
 GENERATED_DIR = Path(__file__).resolve().parent / "generated"
 MARKDOWN_NAME = "printservice.md"
+README = settings.REPO_ROOT / "README.md"
+MAPPING_BEGIN, MAPPING_END = "<!-- mapping:begin -->\n", "\n<!-- mapping:end -->"
+
+
+def readme_with_mapping(text: str) -> str:
+    """``text`` (the README) with the block between the mapping markers re-rendered from
+    datamodel/mapping.yaml; unchanged when the markers are absent."""
+    from datamodel.mapping import render_markdown  # the mapping loads the model: only now
+
+    start, end = text.find(MAPPING_BEGIN), text.find(MAPPING_END)
+    if start < 0 or end < start:
+        return text
+    table = render_markdown().strip()
+    return text[: start + len(MAPPING_BEGIN)] + table + text[end:]
+
+
+def refresh_readme(readme: Path = README) -> bool:
+    """Re-render the README's mapping table; True when the file changed."""
+    if not readme.is_file():
+        return False
+    old = readme.read_text(encoding="utf-8")
+    new = readme_with_mapping(old)
+    if new != old:
+        readme.write_text(new, encoding="utf-8")
+    return new != old
 
 
 @dataclass

@@ -6,7 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from datamodel.build import GENERATED_DIR, build, generate
+from datamodel.build import (
+    GENERATED_DIR,
+    README,
+    build,
+    generate,
+    readme_with_mapping,
+    refresh_readme,
+)
 from datamodel.translator import TranslationError
 from datamodel.xsd import XsdError
 
@@ -33,10 +40,16 @@ def _build(args: argparse.Namespace) -> int:
                 for name, content in generate(args.sm_dir, args.bbf_dir).items()
                 if not (args.out / name).is_file() or (args.out / name).read_bytes() != content
             ]
+            if README.is_file():
+                text = README.read_text(encoding="utf-8")
+                if readme_with_mapping(text) != text:
+                    stale.append("README.md (mapping table)")
             for name in stale:
-                print(f"out of date: {args.out / name}")
+                print(f"out of date: {name}")
             return 1 if stale else 0
         result = build(args.out, args.sm_dir, args.bbf_dir)
+        if refresh_readme():
+            print(f"wrote {README} (mapping table)")
     except (XsdError, TranslationError, OSError) as exc:
         print(f"printbench datamodel build: {exc}", file=sys.stderr)
         return 1

@@ -15,7 +15,7 @@ def test_readme_mapping_table_is_rendered_from_mapping_yaml() -> None:
     match = re.search(r"<!-- mapping:begin -->\n(.*?)\n<!-- mapping:end -->", text, re.S)
     assert match, "README.md lacks the <!-- mapping:begin/end --> markers"
     assert match.group(1).strip() == render_markdown().strip(), (
-        "README mapping table is stale: re-render it with datamodel.mapping.render_markdown()"
+        "README mapping table is stale: run `printbench datamodel build`"
     )
 
 
