@@ -76,12 +76,44 @@ class Device:
     expected_parameter_key: str | None = None
     #: CommandKey of the last Reboot answered, expected as ``M Reboot`` in the next Inform.
     pending_reboot_key: str | None = None
-    #: Connection Requests sent and not yet followed by a session.
+    #: Connection Requests sent and not yet seen by an accepted Inform (callers that send
+    #: one add 1 before sending and take it back if the CPE refused it).
     pending_connection_requests: int = 0
+    #: Requests that an Inform without 6 CONNECTION REQUEST left over: that Inform may have
+    #: been built before the request reached the CPE, so the next session may still claim
+    #: them (once).
+    cr_carried: int = 0
+    #: The last 6 CONNECTION REQUEST session coalesced several requests; some may have reached
+    #: the CPE after its Inform was built, so the next session may carry 6 as well (once).
+    cr_extra_allowed: bool = False
+    #: (cwmp:ID, RetryCount, CurrentTime) of the last Inform refused with 401: the same
+    #: Inform again is the same attempt (a challenge answered), not a new one.
+    last_refused_attempt: tuple | None = None
     #: Whether the previous session ended normally (for the RetryCount rule).
     last_session_ok: bool | None = None
     last_retry_count: int | None = None
     session_ids: list[str] = field(default_factory=list)
+
+    def take_connection_request_credit(self, has_event: bool) -> bool:
+        """Account for the Connection Requests at an accepted Inform; True when one justifies
+        ``6 CONNECTION REQUEST`` in it.
+
+        A CPE coalesces requests: those arriving before it builds an Inform become one
+        session with 6; those arriving during a session become one more session after it.
+        The ACS sees only when it *sent* each request, so a request sent just before an
+        Inform arrives may still belong to the next session. Rules: an Inform with 6 uses
+        every request sent so far (and, if there were several, allows one more 6 session
+        right after); an Inform without 6 passes the requests sent before it to the next
+        session, once.
+        """
+        fresh, self.pending_connection_requests = self.pending_connection_requests, 0
+        carried, self.cr_carried = self.cr_carried, 0
+        extra, self.cr_extra_allowed = self.cr_extra_allowed, False
+        if not has_event:
+            self.cr_carried = fresh
+            return False
+        self.cr_extra_allowed = fresh + carried >= 2
+        return fresh + carried > 0 or extra
 
     def summary(self) -> dict[str, Any]:
         """JSON-friendly view for the control API."""

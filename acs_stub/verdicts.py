@@ -24,6 +24,7 @@ from typing import Any
 from lxml import etree
 
 from acs_stub.registry import Device
+from cwmp.faults import transfer_complete_code_allowed
 
 
 @dataclass(frozen=True)
@@ -320,7 +321,14 @@ _ALLOWED_FAULTS: dict[str, set[int]] = {
     "SetVouchers": {9003},
     "GetOptions": {9003},
 }
-TRANSFER_FAULTS = {0, 9001, 9002, 9010, 9011, 9012, *range(9014, 9021)}
+TRANSFER_FAULTS = {0, 9001, 9002, 9010, 9011, 9012, *range(9014, 9021)}  # cwmp-1-2
+
+
+def attempt_key(env: Any) -> tuple:
+    """What makes an Inform one session attempt: resent unchanged (a 401 challenge
+    answered, a stale nonce) it is the same attempt; a new attempt has a new CurrentTime."""
+    inform = env.body
+    return (env.id, inform.retry_count, inform.current_time)
 
 
 def fault_allowed(method: str, code: int) -> bool:
@@ -440,9 +448,11 @@ class Judge:
                           f"{method} {name} {text!r} is not in UTC", ref)  # fmt: skip
         if method == "TransferComplete" or method == "AutonomousTransferComplete":
             code = body.fault_struct.fault_code
-            if code not in TRANSFER_FAULTS and not 9800 <= code <= 9899:
+            namespace = view.namespace or env.namespace
+            if not transfer_complete_code_allowed(code, namespace):
                 self.add(view, "transfer-fault-code",
-                          f"{method} FaultCode {code} is not an allowed transfer fault", ref)  # fmt: skip
+                          f"{method} FaultCode {code} is not an allowed transfer fault in "
+                          f"{namespace}", ref)  # fmt: skip
 
     def inform(self, view: SessionView, env: Any, ref: int | None, device: Device) -> None:
         """Rules on an Inform; call before the device's state is updated from it."""
@@ -452,9 +462,18 @@ class Judge:
         codes = [e.event_code for e in inform.event]
         self._check_events(view, inform, codes, ref, device)
         self._check_forced(view, inform, ref)
+        if attempt_key(env) != device.last_refused_attempt:
+            # (the same Inform as a refused one is that attempt again, already counted)
+            self._check_retry(view, inform, ref, device)
+        if "0 BOOTSTRAP" not in codes:
+            # After BOOTSTRAP (factory reset, new ACS) the key is legitimately reset
+            # (TR-181: "" after a factory reset); the server forgets the expected key.
+            params = {p.name: p.value for p in inform.parameter_list}
+            self._check_parameter_key(view, params, ref, device, where="Inform")
+
+    def retry_count(self, view: SessionView, inform: Any, ref: int | None, device: Device) -> None:
+        """RetryCount of a session attempt the ACS refused (HTTP 401): the CPE counts it."""
         self._check_retry(view, inform, ref, device)
-        params = {p.name: p.value for p in inform.parameter_list}
-        self._check_parameter_key(view, params, ref, device, where="Inform")
 
     def session_start_violation(self, view: SessionView, method: str, ref: int | None) -> None:
         self.add(view, "inform-first", f"session starts with {method or 'an empty POST'}", ref)

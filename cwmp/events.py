@@ -302,6 +302,10 @@ class TransferRecord:
     fault_string: str = ""
     kind: str = "transfer"  # "transfer" (TransferComplete) or "autonomous"
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. AutonomousTransferComplete args
+    #: Download (True) or Upload: decides the general fault code (9010/9011) an older
+    #: namespace gets instead of a specific one (``cwmp.faults.transfer_complete_fault``).
+    #: Records saved before this field existed restore as downloads.
+    is_download: bool = True
 
 
 class TransferCompleteStore:

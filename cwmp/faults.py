@@ -120,3 +120,67 @@ def soap_fault_code(code: int) -> str:
 def code_for(kind: tuple[int, int], role: Role) -> int:
     """Pick the CPE or ACS code of a generic fault kind."""
     return kind[0] if role is Role.CPE else kind[1]
+
+
+# --- TransferComplete FaultCode per namespace ------------------------------------------------
+#
+# Why per namespace: the FaultStruct of TransferComplete is an enumeration in each BBF schema,
+# and the older ones know fewer codes. A CPE pinned to (or negotiated down to) an older
+# namespace must not send a code that schema lacks; it reports the general transfer failure
+# instead (9010 for a download, 9011 for an upload) and keeps the specific reason in
+# FaultString. The sets below are read off the published schemas:
+#
+# - cwmp-1-0.xsd FaultStruct/FaultCode: 0, 9001, 9002, 9010, 9011, 9012;
+# - cwmp-1-1.xsd: those plus 9014-9019, "future expansion" 9020-9799 and vendor 9800-9899;
+# - cwmp-1-2.xsd (also used by CWMP 1.3/1.4): 0 plus TransferCompleteCPEFaultCodeType
+#   (9001, 9002, 9010-9012, 9014-9020), CPEExtensionFaultCodeType 9033-9799 and vendor
+#   9800-9899.
+#
+# 9013 (unsupported protocol) is a Download/Upload *response* fault in every version, never a
+# TransferComplete code, so it maps to the general code as well.
+
+_TC_COMMON = frozenset({0, 9001, 9002, 9010, 9011, 9012})
+_TC_SPECIFIC_1_1 = frozenset(range(9014, 9020))
+_TC_SPECIFIC_1_2 = frozenset(range(9014, 9021))
+_NS_1_0 = "urn:dslforum-org:cwmp-1-0"
+_NS_1_1 = "urn:dslforum-org:cwmp-1-1"
+
+
+def transfer_complete_code_allowed(code: int, namespace: str) -> bool:
+    """Whether ``code`` is a valid TransferComplete FaultCode in ``namespace``'s schema.
+
+    Namespaces other than cwmp-1-0/1-1 (cwmp-1-2, and the 1-3/1-4 URNs some CPEs use) follow
+    cwmp-1-2.xsd.
+    """
+    if code in _TC_COMMON:
+        return True
+    if namespace == _NS_1_0:
+        return False
+    vendor = 9800 <= code <= 9899
+    if namespace == _NS_1_1:
+        return code in _TC_SPECIFIC_1_1 or 9020 <= code <= 9799 or vendor
+    return code in _TC_SPECIFIC_1_2 or 9033 <= code <= 9799 or vendor
+
+
+def transfer_complete_fault(
+    code: int, string: str, namespace: str, *, is_download: bool = True
+) -> tuple[int, str]:
+    """The (FaultCode, FaultString) to send in ``namespace`` for a transfer that ended in ``code``.
+
+    A code the namespace's schema allows is kept as is. Any other code becomes the general
+    failure the schema does allow (9010 for a download, 9011 for an upload) and the
+    FaultString says which specific fault it was, e.g. ``9018 File transfer failure: file
+    corrupted: size 12, FileSize said 13`` (at most 256 characters, the schema's limit).
+    """
+    if transfer_complete_code_allowed(code, namespace):
+        return code, string
+    general = 9010 if is_download else 9011
+    standard = fault_string(code)
+    detail = string.strip()
+    if not detail or detail == standard:
+        text = f"{code} {standard}"
+    elif detail.startswith(standard):
+        text = f"{code} {detail}"
+    else:
+        text = f"{code} {standard}: {detail}"
+    return general, text[:256]

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cwmp import digest, soap
+from cwmp import digest, faults, soap
 from cwmp import events as E
 from cwmp import messages as m
 from cwmp import params as P
@@ -73,7 +73,6 @@ from cwmp_cpe.transfers import COMPLETED, IN_PROGRESS, NOT_STARTED, TransferJob,
 log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
-TRANSFER_FAULTS_OK = {9001, 9002, 9010, 9011, 9012, *range(9014, 9021)}
 
 
 def _iso(dt: datetime) -> str:
@@ -577,10 +576,19 @@ class Cpe:
         attrs = [a.strip().lower() for a in header.split(";")[1:]]
         return any(a.startswith("path=") for a in attrs)
 
-    def _transfer_complete(self, rec: E.TransferRecord) -> m.TransferComplete:
+    def _transfer_complete(self, rec: E.TransferRecord, namespace: str) -> m.TransferComplete:
+        """The TransferComplete for ``rec`` in a session of ``namespace``.
+
+        The record keeps the specific fault; the code sent is one ``namespace``'s schema
+        allows (cwmp-1-0 knows only the general 9010/9011), mapped at send time because a
+        record may outlive a version change (8006 lowers the offer).
+        """
+        code, text = faults.transfer_complete_fault(
+            rec.fault_code, rec.fault_string, namespace, is_download=rec.is_download
+        )
         return m.TransferComplete(
             command_key=rec.command_key,
-            fault_struct=m.FaultStruct(rec.fault_code, rec.fault_string),
+            fault_struct=m.FaultStruct(code, text),
             start_time=soap.parse_datetime(rec.start_time),
             complete_time=soap.parse_datetime(rec.complete_time),
         )
@@ -600,7 +608,7 @@ class Cpe:
         cs.no_more_requests = "no-more-requests" in self.quirks
         for rec in self.transfers.pending():
             if rec.kind == "transfer":
-                cs.queue_request(self._transfer_complete(rec))
+                cs.queue_request(self._transfer_complete(rec, cs.namespace))
         conn = AcsConnection(
             s.url,
             s.username,
@@ -847,6 +855,7 @@ class Cpe:
         if len([j for j in self.jobs if j.state != COMPLETED]) >= 16:
             return m.Fault(9004, "too many queued transfers")
         self.jobs.append(job)
+        job.origin = self.session
         job.task = asyncio.create_task(self._run_job(job), name=f"transfer {job.command_key}")
         return response(status=1)
 
@@ -894,8 +903,13 @@ class Cpe:
         except Exception as exc:
             log.exception("%s: transfer %s failed", self.name, job.command_key)
             fault = TransferError(9002, f"internal error: {exc}")
-        if fault is not None and fault.code not in TRANSFER_FAULTS_OK:
-            fault = TransferError(9011 if not job.is_download else 9010, fault.message)
+        if fault is not None:
+            # Codes no TransferComplete may carry (9013, 9003, ...) become the general one
+            # now; what an older namespace lacks is mapped when the record is sent.
+            code, text = faults.transfer_complete_fault(
+                fault.code, fault.message, m.CWMP_1_2, is_download=job.is_download
+            )
+            fault = TransferError(code, text)
         try:
             if fault is None and outcome is not None and outcome.activate is not None:
                 if outcome.reboot:
@@ -927,14 +941,24 @@ class Cpe:
             complete_time=_iso(self.clock.now()),
             fault_code=fault.code if fault else 0,
             fault_string=(fault.message[:256] if fault else ""),
+            is_download=job.is_download,
         )
         self.transfers.add(rec)
         self.queue.add("7 TRANSFER COMPLETE")
         self.queue.add("M Download" if job.is_download else "M Upload", job.command_key)
         session = self.session
-        if session is not None and not session.ended and not session.said_done:
-            # Still before our empty POST (or the ACS holds our requests): same session.
-            session.queue_request(self._transfer_complete(rec))
+        if (
+            session is not None
+            and session is job.origin
+            and not session.ended
+            and not session.said_done
+        ):
+            # The session that started the transfer, still before our empty POST (or the
+            # ACS holds our requests): TR-069 A.3.3.2 "later in the same session in which
+            # the transfer was initiated". A transfer from an earlier session that ends
+            # during this one waits for a new session whose Inform carries 7 TRANSFER
+            # COMPLETE and its M Download (this Inform was built without them).
+            session.queue_request(self._transfer_complete(rec, session.namespace))
         self._save()
         self._emit("transfer", rec)
         self.wake()

@@ -38,6 +38,9 @@ class TransferJob:
     state: int = NOT_STARTED
     start_time: datetime | None = None
     task: asyncio.Task[Any] | None = field(default=None, repr=False)
+    #: The session that accepted the job (compared by identity): only that session may
+    #: carry its TransferComplete without 7 TRANSFER COMPLETE + M Download in its Inform.
+    origin: Any = field(default=None, repr=False)
 
 
 @dataclass
