@@ -720,13 +720,21 @@ async def burst_connection_requests(ctx: Context, st: Step) -> None:
     dev = ctx.device
     if not dev.cr_url:
         await ctx.learn_cr_url()
+    # The judge must know these connection requests came from the ACS side (as for
+    # ``connection_request``), or the session an accepted one starts is flagged as
+    # "6 CONNECTION REQUEST without a Connection Request from this ACS".
+    acs = ctx.need_acs()
+    known = acs.server.registry.get(dev.acs_id)
+    n = int(st.args["_"])
+    if known is not None:
+        known.pending_connection_requests += n
     results = await asyncio.gather(
-        *(
-            raw_connection_request(dev.cr_url, dev.cr_username, dev.cr_password)
-            for _ in range(int(st.args["_"]))
-        )
+        *(raw_connection_request(dev.cr_url, dev.cr_username, dev.cr_password) for _ in range(n))
     )
     statuses = [status for status, _challenge in results]
+    if known is not None:
+        refused = sum(1 for s in statuses if s not in (200, 204))
+        known.pending_connection_requests = max(0, known.pending_connection_requests - refused)
     ctx.vars[st.args.get("save", "statuses")] = statuses
     if "expect" in st.args:
         check(st.args["expect"], statuses, "connection request statuses")
@@ -943,11 +951,12 @@ async def check_parameters(ctx: Context, st: Step) -> None:
 @step("write_parameters", value="none|str", keys=fs("select", "restore"), needs=fs("acs", "oracle"))
 async def write_parameters(ctx: Context, st: Step) -> None:
     """Write every read-write mapped parameter through the ACS (one SetParameterValues
-    each, all queued for one session), check that the printer's own view shows each new
-    value, then put the old values back."""
+    each, or one per group of coupled parameters, all queued for one session; a value the
+    printer refuses with 9007 is followed by the next candidate), check that the printer's
+    own view shows each new value, then put the old values back."""
     from acs_stub.control import message_from_json
     from acs_stub.rpc_queue import RpcFault
-    from conformance.params import mapped_names, new_value
+    from conformance.params import COUPLED, LAST, candidates, mapped_names
 
     acs = ctx.need_acs()
     response, fault = await _rpc(
@@ -957,39 +966,88 @@ async def write_parameters(ctx: Context, st: Step) -> None:
         raise StepFailed(f"GetParameterValues {PS}: fault {fault_json(fault)['code']}")
     got = values_of(response)
     rows = mapped_names("mapping-writable", set(got))
-    plan: list[tuple[str, str, str, str, str]] = []  # row, name, old, new, xsi type
+    # One group = one SetParameterValues: a single parameter, or parameters that only change
+    # together (COUPLED, e.g. both resolution axes). Each has values to try in turn: a
+    # printer may rightly refuse a value it does not support (9007); it fails the check only
+    # when it refuses every candidate, or accepts one and does not show it.
+    singles: list[tuple[str, str, str, list[str]]] = []  # row, name, old, candidates
     for row_path, names in rows.items():
         for name in names[:2]:  # the first instances of a table are enough per printer
-            new = new_value(ctx.param_type(name), got[name], name)
-            if new is not None:
-                plan.append((row_path, name, got[name], new, ctx.xsi_type(name, new)))
+            values = candidates(ctx.param_type(name), got[name], name)
+            if values:
+                singles.append((row_path, name, got[name], values))
+    groups: list[list[tuple[str, str, str, list[str]]]] = []
+    by_name = {n: item for item in singles for n in [item[1]]}
+    done: set[str] = set()
+    for item in singles:
+        if item[1] in done:
+            continue
+        group = [item]
+        for coupled in COUPLED:
+            if any(item[1].endswith(c) for c in coupled):
+                stem = item[1][: -len(next(c for c in coupled if item[1].endswith(c)))]
+                group = [by_name[stem + c] for c in coupled if stem + c in by_name]
+        done.update(g[1] for g in group)
+        groups.append(group)
+    groups.sort(key=lambda g: any(LAST.search(i[1]) for i in g))
+    plan: list[tuple[str, str, str, str, str]] = []  # row, name, old, new, xsi type
 
-    async def batch(values: list[tuple[str, str, str]], tag: str) -> dict[str, str]:
+    async def batch(sets: list[list[tuple[str, str, str]]], tag: str) -> list[str | None]:
+        """One SetParameterValues per group (all queued for one session); errors by group."""
         items = []
-        for name, value, ptype in values:
+        for values in sets:
             request = message_from_json(
                 "SetParameterValues",
                 {
-                    "parameter_list": [{"name": name, "value": value, "type": ptype}],
+                    "parameter_list": [
+                        {"name": name, "value": value, "type": ptype}
+                        for name, value, ptype in values
+                    ],
                     "parameter_key": f"{tag}-{secrets.token_hex(3)}",
                 },
             )
             item = acs.enqueue(ctx.device.acs_id, request)
             ctx.pending_rpcs.append(item)
-            items.append((name, item))
+            items.append(item)
         await ctx.ensure_session()
-        errors: dict[str, str] = {}
-        for name, item in items:
+        errors: list[str | None] = []
+        for item in items:
             try:
                 await item.result(_timeout(ctx, st, 30.0))
+                errors.append(None)
             except RpcFault as exc:
                 f = fault_json(exc.fault)
-                errors[name] = f"fault {f['code']} {f.get('fault_string') or ''}".strip()
+                per = set((f.get("parameter_faults") or {}).values())
+                refused = f["code"] == 9007 or (f["code"] == 9003 and per == {9007})
+                errors.append(
+                    ("9007 " if refused else "")
+                    + f"fault {f['code']} {f.get('fault_string') or ''}".strip()
+                )
             except TimeoutError:
-                errors[name] = "no answer"
+                errors.append("no answer")
         return errors
 
-    errors = await batch([(n, new, t) for _r, n, _o, new, t in plan], "w")
+    errors: dict[str, str] = {}
+    pending = list(groups)
+    attempt = 0
+    while pending:
+        sets = [
+            [(n, values[attempt], ctx.xsi_type(n, values[attempt])) for _r, n, _o, values in g]
+            for g in pending
+        ]
+        results = await batch(sets, "w")
+        retry = []
+        for g, err in zip(pending, results, strict=True):
+            more = all(len(values) > attempt + 1 for *_x, values in g)
+            if err is not None and err.startswith("9007 ") and more:
+                retry.append(g)
+                continue
+            for row, name, old, values in g:
+                plan.append((row, name, old, values[attempt], ctx.xsi_type(name, values[attempt])))
+                if err is not None:
+                    errors[name] = err.removeprefix("9007 ")
+        pending = retry
+        attempt += 1
     truth = await ctx.oracle([n for _r, n, *_ in plan])
     bad_by_row: dict[str, list[str]] = {}
     for row, name, _old, new, _t in plan:
@@ -998,8 +1056,13 @@ async def write_parameters(ctx: Context, st: Step) -> None:
             bad.append(f"{name}: SetParameterValues {new!r} → {errors[name]}")
         elif not _same_value(new, truth.get(name, "<absent>")):
             bad.append(f"{name}: wrote {new!r}, printer shows {truth.get(name)!r}")
-    if st.args.get("restore", True):
-        await batch([(n, old, t) for _r, n, old, _new, t in plan if n not in errors], "r")
+    if st.args.get("restore", True):  # in reverse: switches before the values they need
+        restore = [(n, old, t) for _r, n, old, _new, t in reversed(plan) if n not in errors]
+        coupled_restore: dict[str, list[tuple[str, str, str]]] = {}
+        for n, old, t in restore:
+            key = next((n[: -len(c)] for cs in COUPLED for c in cs if n.endswith(c)), n)
+            coupled_restore.setdefault(key, []).append((n, old, t))
+        await batch(list(coupled_restore.values()), "r")
     failures = []
     for row_path in rows:
         if row_path not in bad_by_row:

@@ -305,6 +305,8 @@ async def start_proxy(printers: list[Any], acs_url: str, host: str = "127.0.0.1"
         cr_port=0,
         cr_username="printbench",
         cr_password=secrets.token_hex(6),
+        # scenarios wait seconds, not minutes, for a change at the printer to reach the ACS
+        poll_intervals={"status": 2.0, "config": 5.0, "active": 1.0},
     )
     runner = ProxyThread(Proxy(config, entries))
     await runner.start()

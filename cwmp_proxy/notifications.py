@@ -5,7 +5,9 @@ asks: parameters with Notification 1 or 2 (set by the ACS, or forced by the mode
 fetched at an interval that depends on their class — ``status`` (anything under Status.,
 supplies, trays, covers, conditions: values that move by themselves; default 10 s) and
 ``config`` (description, defaults, settings: values that change only when someone sets them;
-default 60 s) — and the Cpe runtime's tracker turns differences into ``4 VALUE CHANGE``
+default 60 s). Parameters with *active* notification are also polled at the ``active``
+interval (default 5 s) whatever their class: the ACS asked to be told at once, so a
+description changed at the printer's panel must not wait a minute. The Cpe runtime's tracker turns differences into ``4 VALUE CHANGE``
 Informs (active) or Inform parameters (passive), exactly as for an embedded client.
 
 An RFC 3805 ``printerV2Alert`` trap (SNMPv2c, decoded with the emulator's strict BER codec)
@@ -62,7 +64,7 @@ class Notifier:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.devices = devices
-        self.intervals = {"status": 10.0, "config": 60.0, **(intervals or {})}
+        self.intervals = {"status": 10.0, "config": 60.0, "active": 5.0, **(intervals or {})}
         self.trap_host = trap_host
         self.trap_port = trap_port
         self.monotonic = monotonic
@@ -98,6 +100,8 @@ class Notifier:
     async def poll_device(self, device: Any, classes: set[str]) -> bool:
         """Fetch the watched parameters of ``classes``; tell the runtime to compare."""
         names = [n for n in device.watched_names() if parameter_class(n) in classes]
+        if "active" in classes:
+            names += [n for n in device.active_names() if n not in names]
         if not names or device.cpe is None:
             return False
         async with device.lock:

@@ -195,6 +195,14 @@ class Proxy:
                 return web.Response(status=503)
             target.online = True
             cpe = target.cpe
+            # Read what is watched now, so a session the request starts carries the changes
+            # of passive parameters (4 VALUE CHANGE) the interval poll has not seen yet; only
+            # for requests with credentials (a bare probe gets its 401 without printer traffic).
+            if request.headers.get("Authorization") and self.notifier is not None:
+                try:
+                    await self.notifier.poll_device(target, {"status", "config", "active"})
+                except Exception as exc:  # a failed read must not refuse the request
+                    log.info("%s: poll before the session failed: %r", target.entry.address, exc)
         else:
             cpe = target
         if cpe is None:

@@ -232,13 +232,87 @@ async def read_identity(conn: PrinterConn, dev: int = 1) -> Identity:
     return ident
 
 
-class PrinterHooks:
-    """Reboot and FactoryReset through prtGeneralReset (binding.ACTIONS)."""
+FIRMWARE = "1 Firmware Upgrade Image"
+CONFIG_DOWN = "3 Vendor Configuration File"
+
+
+class _EwsStateView:
+    """``state.get(path)`` over an EWS ``/api/state`` answer, for the config-file checks."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def get(self, path: str) -> Any:
+        return self.values[path]
+
+
+class TransferHooks:
+    """Download of a vendor configuration file, applied through the printer's EWS.
+
+    The file is the one the printers' embedded client takes (``emulator.tr069.transfers``:
+    YAML of state paths with a SHA-256, checked the same way, all or nothing): each value is
+    checked against the type the EWS reports, then written through the EWS JSON API one
+    configuration page per POST; a page the printer refuses rolls back the pages already
+    written, and the TransferComplete carries 9010 with the printer's reason. The runtime
+    (``cwmp_cpe``) does the rest: queueing, DelaySeconds, HTTP(S) with auth, TransferComplete.
+    A firmware image has no native path on a printer managed over SNMP/IPP/EWS, so Download
+    of one is answered with fault 9010 at once (see ``PrinterDevice.download``).
+    """
+
+    download_types: tuple[str, ...] = (CONFIG_DOWN,)
+    upload_types: tuple[str, ...] = ()
 
     def __init__(self, device: PrinterDevice) -> None:
         self.device = device
-        self.download_types: tuple[str, ...] = ()
-        self.upload_types: tuple[str, ...] = ()
+
+    async def accept_download(self, job: Any, data: bytes) -> Any:
+        from cwmp_cpe import TransferError, TransferOutcome
+        from emulator.tr069.transfers import parse_config
+
+        ews = self.device.conn.ews
+        if job.file_type != CONFIG_DOWN or ews is None:
+            raise TransferError(9010, f"FileType {job.file_type!r} cannot be applied")
+        async with self.device.lock:
+            try:
+                current = await ews.state()
+                values = parse_config(data, _EwsStateView(current))
+                pages = await ews.pages()
+                missing = sorted(p for p in values if p not in pages)
+                if missing:
+                    raise TransferError(
+                        9010,
+                        f"configuration file: {', '.join(missing[:3])} cannot be set on "
+                        f"{self.device.entry.address} (no EWS configuration page holds it)",
+                    )
+                by_page: dict[str, dict[str, Any]] = {}
+                for path, value in values.items():
+                    v = list(value) if isinstance(value, tuple) else value
+                    by_page.setdefault(pages[path], {})[path] = v
+                done: list[dict[str, Any]] = []
+                for body in by_page.values():
+                    try:
+                        await ews.write(body)
+                    except ProxyError as exc:
+                        for old in reversed(done):
+                            with contextlib.suppress(ProxyError):
+                                await ews.write({p: current[p] for p in old})
+                        raise TransferError(
+                            9010, f"configuration file refused by the printer: {exc.message}"
+                        ) from None
+                    done.append(body)
+            except ProxyError as exc:
+                raise TransferError(
+                    9010, f"configuration file not applied: {exc.message}"
+                ) from None
+        log.info("%s: configuration file %s applied", self.device.entry.address, job.command_key)
+        return TransferOutcome()
+
+
+class PrinterHooks(TransferHooks):
+    """Reboot and FactoryReset through prtGeneralReset (binding.ACTIONS), and Download."""
+
+    def __init__(self, device: PrinterDevice) -> None:
+        super().__init__(device)
 
     def _action(self, name: str) -> None:
         from cwmp_proxy.binding import ACTIONS
@@ -306,9 +380,11 @@ class PrinterDevice:
         self.view.identity = Identity()  # type: ignore[attr-defined]
         self.view.proxier = proxier  # type: ignore[attr-defined]
         self.view.cr_url = ""  # type: ignore[attr-defined]
-        # canDeny parameters: the proxy polls anyway, so it accepts active notification on them
+        # canDeny parameters (counters and levels that move with every page): active
+        # notification would make the proxy poll them at the active interval and inform on
+        # every page printed, which is what TR-106 canDeny lets a CPE refuse (9009)
         self.tree = P.ParameterTree(
-            model, self.view, strict_xsi_type=False, deny_active_on_can_deny=False
+            model, self.view, strict_xsi_type=False, deny_active_on_can_deny=True
         )
         self.tree.tracker = TolerantTracker(self.tree)
         forced = [pd for pd in model.forced_inform_defs() if pd.path in bindings.rows]
@@ -326,6 +402,7 @@ class PrinterDevice:
         self.cpe: Cpe | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.created = time.monotonic()
+        self._runtime_download: Any = None
 
     @property
     def identity(self) -> Identity:
@@ -365,9 +442,18 @@ class PrinterDevice:
 
     def make_cpe(self, cr_url: str) -> Cpe:
         self.view.cr_url = cr_url  # type: ignore[attr-defined]
-        hooks = PrinterHooks(self) if self.conn.snmp is not None else None
+        # Reboot/FactoryReset need SNMP (prtGeneralReset); Download of a configuration file
+        # needs the EWS. TR-069 requires Download of every CPE, so it is always offered: a
+        # printer without EWS answers its FileTypes with fault 9010 (see ``download``).
+        hooks: TransferHooks = (
+            PrinterHooks(self) if self.conn.snmp is not None else TransferHooks(self)
+        )
+        if self.conn.ews is None:
+            hooks.download_types = ()
         cpe = Cpe(self.tree, self.cpe_config, hooks=hooks, name=f"proxy:{self.entry.address}")
         cpe.connection_request_url = cr_url
+        self._runtime_download = cpe._handlers[m.Download]
+        cpe.register(m.Download, self.download)
         cpe.register(m.GetParameterValues, self.get_parameter_values)
         cpe.register(m.SetParameterValues, self.set_parameter_values)
         cpe.register(m.GetParameterNames, self.get_parameter_names)
@@ -437,6 +523,22 @@ class PrinterDevice:
             raise P.ParameterFault(errs[sorted(failed)[0]].code if len(failed) == 1 else 9002, msg)
 
     # -- RPC handlers -----------------------------------------------------------------------
+
+    def download(self, req: m.Download) -> m.Message:
+        """Download: configuration files through the runtime; others fault 9010 at once."""
+        if req.file_type == FIRMWARE:
+            return m.Fault(
+                9010,
+                f"{self.entry.address} is managed over {'/'.join(self.conn_kinds()).upper()}, "
+                "none of which can install a firmware image; upgrade it with the vendor's tool",
+            )
+        if req.file_type == CONFIG_DOWN and self.conn.ews is None:
+            return m.Fault(
+                9010,
+                f"{self.entry.address}: a configuration file is applied through the printer's "
+                "EWS, which is not configured for it",
+            )
+        return self._runtime_download(req)
 
     async def get_parameter_values(self, req: m.GetParameterValues) -> m.Message:
         async with self.lock:
@@ -573,6 +675,10 @@ class PrinterDevice:
             for pd in defs
             if pd.path.count("{i}") <= (1 if pd.path.startswith(PS) else 0)
         ]
+
+    def active_names(self) -> list[str]:
+        """Names (or partial paths) the ACS set to active notification (Notification 2)."""
+        return [n for n, (notif, _) in self.tree.attributes.items() if notif == 2]
 
     def virtual_device_row(self) -> Any:
         from types import SimpleNamespace

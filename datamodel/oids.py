@@ -98,7 +98,9 @@ OIDS: dict[str, tuple[str, str]] = {
     "icMediaUsedTotalSheets": (f"{_IC}.12.1.1.4", "ro"),
     "icMediaUsedMonochromeSheets": (f"{_IC}.12.1.1.5", "ro"),
     "icMediaUsedFullColorSheets": (f"{_IC}.12.1.1.7", "ro"),
-    "icMediaUsedMediaName": (f"{_IC}.12.1.1.10", "ro"),
+    "icMediaUsedMediaSizeName": (f"{_IC}.12.1.1.9", "ro"),
+    "icMediaUsedMediaInfo": (f"{_IC}.12.1.1.10", "ro"),
+    "icMediaUsedMediaName": (f"{_IC}.12.1.1.11", "ro"),
 }
 
 #: IPP Printer attributes the mapping may name (RFC 8011, PWG 5100.x).

@@ -514,7 +514,9 @@ def _declare(b: PrinterBinder) -> None:
     b.ro(wt + "ImpressionsTwoSided", _s(lambda s: str(s.counters.two_sided_sheets)))
     mon = stp + "Counters.Monitoring."
     b.ro(mon + "ConfigChanges", _s(lambda s: s.status.config_changes))
-    b.ro(mon + "TotalAlerts", _s(lambda s: len(s.alerts)))
+    # a running count of alerts ever raised (PWG 5106.1 icMonitorTotalAlerts, RFC 3805
+    # prtAlertAllEvents), not the alerts still in the table
+    b.ro(mon + "TotalAlerts", _s(lambda s: s.next_alert_index - 1))
     b.ro(mon + "CriticalAlerts", _s(lambda s: sum(1 for a in s.alerts if a.severity == "critical")))
     b.ro(mon + "CompletedJobs", cnt("completed_jobs"))
     b.ro(mon + "AbortedJobs", cnt("aborted_jobs"))

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from acs_stub.rpc_queue import RpcFault
 from cwmp import messages as m
 from cwmp_proxy.errors import InventoryError
 from cwmp_proxy.inventory import address_range, parse_printers
@@ -49,15 +50,25 @@ async def test_proxy_value_change_inform(acs, printers, mode) -> None:  # noqa: 
             device, _ = await asyncio.wait_for(acs.informs.get(), 20)
             seen[device.serial_number] = device
         dev = seen[p.state.identity.serial_number]
-        name = TRAY_LEVEL if mode == "poll" else COVER
+        name = COVER
         await acs.connection_request(dev.id, timeout=20)
+        if mode == "poll":
+            # a tray level moves with every sheet: canDeny, and the proxy denies it (9009)
+            with pytest.raises(RpcFault, match="9009"):
+                await acs.call(
+                    dev.id,
+                    m.SetParameterAttributes(
+                        (m.SetParameterAttributesStruct(TRAY_LEVEL, True, 2, False, ()),)
+                    ),
+                )
+            await acs.connection_request(dev.id, timeout=20)  # the fault ended that session
         await acs.call(
             dev.id,
             m.SetParameterAttributes((m.SetParameterAttributesStruct(name, True, 2, False, ()),)),
         )
-        if mode == "poll":
-            p.state.input_trays[0].level = 17
-            assert await _value_change(acs, dev.id, name) == "17"
+        if mode == "poll":  # no trap destination: only polling can see it
+            p.control.inject("cover_open", cover_index=1)
+            assert await _value_change(acs, dev.id, name) == "true"
         else:
             p.state.snmp.trap_destinations = (f"127.0.0.1:{proxy.notifier.trap_port}",)
             p.control.inject("cover_open", cover_index=1)
