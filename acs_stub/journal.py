@@ -110,7 +110,15 @@ class Journal:
             self._file.close()
             self._file = None
 
+    @property
+    def active(self) -> bool:
+        """False when nothing is kept (``keep=0``, no file): callers may skip building entries."""
+        return self._keep > 0 or self._file is not None
+
     def record(self, kind: str, direction: str = "-", **fields: Any) -> JournalEntry:
+        if not self.active:  # a load run's lean ACS: count, keep nothing
+            self._dropped += 1
+            return JournalEntry(ref=self._dropped, ts="", kind=kind, direction=direction)
         ref = self._dropped + len(self._entries) + 1
         entry = JournalEntry(
             ref=ref, ts=self._now().isoformat(), kind=kind, direction=direction, **fields

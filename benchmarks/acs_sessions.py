@@ -104,6 +104,7 @@ async def run(cpes: int, duration: float, lean: bool) -> None:
         control_port=0,
         journal_dir=journal_dir,
         journal_file=not lean,
+        journal_keep=0 if lean else 200_000,
         verdicts=not lean,
         xsd_checks=not lean,
         on_inform=lambda device, inform: [m.GetParameterValues(("Device.DeviceInfo.",))],

@@ -185,6 +185,12 @@ def plot(rec: Recorder, out: Path, title: str, marks: dict[str, float]) -> list[
 # ---------------------------------------------------------------------------------------------
 
 
+#: Admission control of the built-in stub ACS: more sessions in progress than this and a new
+#: one gets a quick 503 (the CPE retries after its session retry wait) rather than a queue
+#: that outlasts the CPEs' HTTP timeout. The fleet's own per-worker slots (256) stay below it.
+ACS_MAX_SESSIONS = 1024
+
+
 def _acs_process(q: Any, host: str, lean: bool, journal_dir: str | None,
                  refuse_boot: int) -> None:  # fmt: skip
     import signal
@@ -197,7 +203,8 @@ def _acs_process(q: Any, host: str, lean: bool, journal_dir: str | None,
 
         config = AcsConfig(
             host=host, port=0, control_port=0, journal_file=not lean,
-            xsd_checks=not lean, verdicts=not lean,
+            xsd_checks=not lean, verdicts=not lean, journal_keep=0 if lean else 200_000,
+            max_sessions=ACS_MAX_SESSIONS,
             journal_dir=Path(journal_dir) if journal_dir else None,
         )  # fmt: skip
         acs = await AcsControl.start(config)
