@@ -33,12 +33,13 @@ from acs_stub.httpauth import AuthPolicy, HttpAuthenticator
 from acs_stub.journal import Journal, body_text, pick_headers
 from acs_stub.registry import Device, Registry
 from acs_stub.rpc_queue import QueuedRpc
-from acs_stub.verdicts import Judge, SessionView
+from acs_stub.verdicts import Judge, SessionView, attempt_key
 from cwmp import messages as m
 from cwmp import soap
 from cwmp.errors import CwmpDecodeError, CwmpEncodeError, CwmpError
 from cwmp.session import (
     AcsSession,
+    AcsState,
     BadRequestReceived,
     CpeRequestReceived,
     EmptyPostReceived,
@@ -264,7 +265,12 @@ class AcsServer:
             raise web.HTTPBadRequest(text="connection lost\n") from None
         session, by_cookie = self._find_session(request, transport_key)
         same_connection = None
-        if session is not None and not by_cookie and _INFORM_RE.search(body[:4096]):
+        if (
+            session is not None
+            and not by_cookie
+            and not _awaits_inform_resend(session)
+            and _INFORM_RE.search(body[:4096])
+        ):
             # A cookie-less Inform on a connection that carried another session (a pooled
             # connection, e.g. a proxy with many virtual devices): a new session, and the
             # other one is left alone unless it belongs to the same device.
@@ -373,10 +379,17 @@ class AcsServer:
         policy = device_auth_policy(device, self.config.auth)
         denied = self.authenticator.check(request, policy)
         if denied is not None:
-            self._journal_in(request, None, body, method="Inform", cwmp_id=env.id, device=device)
+            entry = self._journal_in(
+                request, None, body, method="Inform", cwmp_id=env.id, device=device
+            )
             headers = {"WWW-Authenticate": denied.headers["WWW-Authenticate"]}
+            self._refused_inform(device, env, entry.ref)
             return _Reply(401, denied.body or b"", headers, note=f"{policy.mode} auth required")
         current = self._by_device.get(device.id)
+        if current is not None and not current.done and _awaits_inform_resend(current):
+            # The Inform answered with 8005, sent again on a new connection without the
+            # cookie: it continues that session.
+            return self._continue(request, current, body, tkey, now)
         if current is not None and current is same_conn:
             # The same device, the same connection, a fresh Inform: it gave up the old one.
             self._end_session(current, "dropped: new Inform")
@@ -388,19 +401,32 @@ class AcsServer:
                 )
                 return _Reply(400, b"CPE already in session\n", note="CPE already in session")
             self._end_session(current, "expired")
-        # The session exists from here on (an 8005 answer below makes it a one-POST session).
+        # The session exists from here on.
         session = self._new_session(device, machine, tkey, now)
         entry = self._journal_in(request, session, body, method="Inform", cwmp_id=env.id)
         session.seen = len(machine.journal)
-        retry = self._scripted_retry(session, env, entry.ref)
         if self.config.verdicts:
             self.judge.envelope(session.view, body, env, entry.ref)
+        return self._on_inform(session, ev, entry.ref, now)
+
+    def _on_inform(self, session: StubSession, ev: InformReceived, ref: int, now: float):
+        """Answer an Inform (the first POST, or the same Inform again after 8005)."""
+        machine = session.machine
+        device = session.device
+        env = ev.envelope
+        retry = self._scripted_retry(session, env, ref)
         if retry is not None:
-            reply = machine.respond(retry, now)
-            self._end_session(session, "dropped: 8005 to Inform", judge=False)
-            return self._reply(reply, session, note="scripted 8005")
+            # 8005 keeps the session (cwmp AcsSession): the CPE sends the same Inform again
+            # on it; the cookie lets a CPE that opens a new connection find it.
+            out = self._reply(machine.respond(retry, now), session, note="scripted 8005")
+            out.headers["Set-Cookie"] = self._cookie(session)
+            return out
+        codes = {e.event_code for e in ev.inform.event}
+        session.view.connection_requested = device.take_connection_request_credit(
+            "6 CONNECTION REQUEST" in codes
+        )
         if self.config.verdicts:
-            self.judge.inform(session.view, env, entry.ref, device)
+            self.judge.inform(session.view, env, ref, device)
         self._apply_inform(session, device, ev.inform)
         hold = device.hold_on_inform
         device.hold_on_inform = False
@@ -413,6 +439,20 @@ class AcsServer:
             out.headers["Set-Cookie"] = self._cookie(session)
         self._notify_inform(device, ev.inform)
         return out
+
+    def _refused_inform(self, device: Device, env: m.Envelope, ref: int) -> None:
+        """An Inform answered 401 is a failed session attempt the CPE counts in RetryCount,
+        unless it is the same Inform again (same cwmp:ID, RetryCount, CurrentTime: a
+        challenge or a stale nonce answered within one attempt)."""
+        inform = env.body
+        key = attempt_key(env)
+        if key == device.last_refused_attempt:
+            return
+        if self.config.verdicts:
+            self.judge.retry_count(SessionView(session_id="-", device=device), inform, ref, device)
+        device.last_refused_attempt = key
+        device.last_session_ok = False
+        device.last_retry_count = inform.retry_count
 
     def _continue(
         self, request: web.Request, session: StubSession, body: bytes, tkey: Any, now: float
@@ -460,6 +500,8 @@ class AcsServer:
         )
         if env is not None and self.config.verdicts:
             self.judge.envelope(view, body, env, entry.ref)
+        if isinstance(ev, InformReceived):  # the Inform again after our 8005
+            return self._on_inform(session, ev, entry.ref, now)
         if isinstance(ev, CpeRequestReceived):
             return self._on_cpe_request(session, ev, entry.ref, now)
         if isinstance(ev, BadRequestReceived):
@@ -505,8 +547,6 @@ class AcsServer:
     def _new_session(self, device: Device, machine: AcsSession, tkey: Any, now: float):
         sid = secrets.token_hex(8)
         view = SessionView(session_id=sid, device=device, namespace=machine.namespace)
-        view.connection_requested = device.pending_connection_requests > 0
-        device.pending_connection_requests = 0
         session = StubSession(
             id=sid,
             device=device,
@@ -536,6 +576,7 @@ class AcsServer:
         device.last_inform_at = self.clock.now()
         device.inform_count += 1
         device.last_retry_count = inform.retry_count
+        device.last_refused_attempt = None
         device.events_seen.extend(view.inform_events)
         codes = {c for c, _ in view.inform_events}
         if "1 BOOT" in codes or "0 BOOTSTRAP" in codes:
@@ -739,6 +780,12 @@ def device_auth_policy(device: Device, default: AuthPolicy) -> AuthPolicy:
     return AuthPolicy.of(
         device.auth_mode, creds.username if creds else "", creds.password if creds else ""
     )
+
+
+def _awaits_inform_resend(session: StubSession) -> bool:
+    """The session answered its Inform with 8005 and waits for the same Inform again."""
+    machine = session.machine
+    return machine.state is AcsState.AWAIT_INFORM and machine.retry_expected is not None
 
 
 def _same_request(a: m.Message, b: m.Message) -> bool:
