@@ -103,9 +103,9 @@ async def test_cpe_printer_reboot_and_factory_reset(acs, fake_time: FakeTime) ->
         assert vp.state.description.location == profile_location
         params = {p.name: p.value for p in last.parameter_list}
         assert params["Device.ManagementServer.ParameterKey"] == ""
-        # TR-181: a factory reset empties ParameterKey; the stub ACS's parameter-key rule
-        # does not yet forget the expected key on 0 BOOTSTRAP (reported), so allow that one.
-        assert_printer_valid(acs, allow=[("parameter-key", "reports ParameterKey ''")])
+        # TR-181: a factory reset empties ParameterKey; the stub ACS forgets the expected
+        # key on 0 BOOTSTRAP, so no tolerance is needed any more
+        assert_printer_valid(acs)
     finally:
         await vp.stop()
 
