@@ -382,7 +382,7 @@ class Cpe:
             if self._want_session(now, s):
                 self._busy += 1
                 try:
-                    await self._run_session()
+                    await self._run_session(s)
                 except Exception:
                     # A bug (ours or a tree provider's) must cost one attempt and a retry
                     # wait, like any failed session, never a loop that spins at full CPU.
@@ -593,8 +593,10 @@ class Cpe:
             complete_time=soap.parse_datetime(rec.complete_time),
         )
 
-    async def _run_session(self) -> None:
-        s = self.settings()
+    async def _run_session(self, settings: Settings | None = None) -> None:
+        """One session. ``settings``: as read by the main loop just before (nothing awaited
+        since); None reads them afresh."""
+        s = settings if settings is not None else self.settings()
         self._cr_override = False
         self._refresh(self.clock.monotonic(), s)
         inform, change_names = self._build_inform(s)

@@ -257,24 +257,26 @@ def _metered_cpe_class() -> type:
         metrics: Metrics | None = None
         gate: asyncio.Semaphore | None = None
 
-        async def _run_session(self) -> None:
+        async def _run_session(self, settings: Any = None) -> None:
             gate = self.gate
             if gate is None:
-                await self._metered_session()
+                await self._metered_session(settings)
                 return
+            if gate.locked():
+                settings = None  # it waits for a slot: the settings are read again after
             # Thousands of printers share one process and core: in a reboot storm each
             # would start its session at once and every one would crawl past the HTTP
             # timeout. A printer waits for a slot first (as if it booted a little later);
             # the session it then runs is timed from its Inform on.
             async with gate:
-                await self._metered_session()
+                await self._metered_session(settings)
 
-        async def _metered_session(self) -> None:
+        async def _metered_session(self, settings: Any = None) -> None:
             t0 = time.monotonic()
             self._t_inform: float | None = None
             failed = self.failed_sessions
             try:
-                await super()._run_session()
+                await super()._run_session(settings)
             finally:
                 metrics = self.metrics
                 if metrics is not None:
