@@ -358,7 +358,9 @@ class Context:
         await self.target.prepare_connection_request(self.device)
         last: Exception | None = None
         loop = asyncio.get_running_loop()
-        end = loop.time() + 12.0 * self.time_scale
+        # Longer than a CPE's connection-request rate window (10 s by default), so a
+        # device whose limit an earlier step used up is still reached.
+        end = loop.time() + 15.0 * self.time_scale
         attempt = 0
         while loop.time() < end:
             if acs.server.current_session(self.device.acs_id) is not None:
@@ -371,7 +373,13 @@ class Context:
             except ConnectionRequestError as exc:  # 503 (rate limit, busy): try again shortly
                 last = exc
                 attempt += 1
-                await asyncio.sleep(min(0.2 * attempt, 1.0))
+                # Wait for the retry *or* a session the CPE opens by itself (a due
+                # TransferComplete, a value change), whichever comes first: a step waiting
+                # here must not miss a session that needs it (keep_held's queue).
+                await self.until(
+                    lambda: acs.server.current_session(self.device.acs_id) is not None,
+                    min(0.2 * attempt, 1.0),
+                )
             except TimeoutError:
                 self.device.unreachable += 1
                 raise StepFailed("connection request accepted but no session started") from None

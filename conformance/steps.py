@@ -584,37 +584,72 @@ async def no_request(ctx: Context, st: Step) -> None:
 
 @step("keep_held", value="number", needs=fs("acs"))
 async def keep_held(ctx: Context, st: Step) -> None:
-    """Keep a session open with HoldRequests=1 for N seconds: held GetParameterNames, one
-    always queued ahead so the ACS never runs out of requests and ends the session, checking
-    that the CPE sends no request meanwhile (OKTET hold_req)."""
+    """Keep a session open with HoldRequests=1 for N seconds: held GetParameterNames,
+    checking that the CPE sends no request meanwhile (OKTET hold_req).
+
+    The queue must never run dry while the hold has to last: an empty queue makes the ACS
+    answer 204, which releases the hold. So several held requests are queued ahead and each
+    answer queues the next one at once (a done-callback, not this task, which may be busy),
+    and the session is requested in the background: if the CPE opens one by itself (a due
+    TransferComplete) while the connection request is refused with 503, it is served too.
+    The N seconds count from the first held answer, i.e. from when the session is held."""
     from acs_stub.control import message_from_json
 
     acs = ctx.need_acs()
     seconds = min(float(st.args["_"]), MAX_REAL_WAIT)
     loop = asyncio.get_running_loop()
-    end = loop.time() + seconds
     start_ref = ctx.journal_ref()
     gpn = message_from_json("GetParameterNames", {"parameter_path": "Device.", "next_level": True})
+    items: list[Any] = []
+    refill = True
 
-    def queue_one() -> Any:
+    def queue_one() -> None:
         item = acs.enqueue(ctx.device.acs_id, gpn, hold_requests=True)
         ctx.pending_rpcs.append(item)
-        return item
+        items.append(item)
+        item.future.add_done_callback(lambda _f: queue_one() if refill else None)
 
-    ahead = [queue_one(), queue_one()]
-    await ctx.ensure_session()
-    rounds = 0
-    while loop.time() < end:
-        current = ahead.pop(0)
-        try:
-            await current.result(10.0)
-        except TimeoutError:
-            raise StepFailed("held GetParameterNames: no answer in time") from None
-        except Exception as exc:
-            raise StepFailed(f"held GetParameterNames: {exc}") from None
-        rounds += 1
-        ahead.append(queue_one())
-    ctx.vars["held_ahead"] = ahead  # answered after the release; aborted at the end if not
+    for _ in range(HELD_AHEAD):
+        queue_one()
+    connecting = asyncio.ensure_future(ctx.ensure_session())
+    try:
+        first = items[0].future
+        waiting: set[Any] = {first, connecting}
+        deadline = loop.time() + 20.0 * ctx.time_scale
+        while not first.done() and loop.time() < deadline:
+            await asyncio.wait(
+                waiting, timeout=deadline - loop.time(), return_when="FIRST_COMPLETED"
+            )
+            if connecting.done():
+                waiting.discard(connecting)
+                error = connecting.exception()
+                if not first.done() and error is not None:
+                    raise error  # the device could not be made to connect
+        if not first.done():
+            raise StepFailed("held GetParameterNames: no session answered it in time")
+        if first.exception() is not None:
+            raise StepFailed(f"held GetParameterNames: {first.exception()}")
+        end = loop.time() + seconds
+        answered = 1
+        while loop.time() < end:
+            current = items[answered] if answered < len(items) else None
+            if current is None:  # cannot happen while refilling; be safe
+                raise StepFailed("held GetParameterNames: the queue ran dry")
+            try:
+                await asyncio.wait_for(asyncio.shield(current.future), 10.0 * ctx.time_scale)
+            except TimeoutError:
+                raise StepFailed("held GetParameterNames: no answer in time") from None
+            except Exception as exc:
+                raise StepFailed(f"held GetParameterNames: {exc}") from None
+            answered += 1
+    finally:
+        refill = False
+        if not connecting.done():
+            connecting.cancel()
+        with contextlib.suppress(BaseException):
+            await connecting
+    # the ones still queued are answered after the release (aborted at the end if not)
+    ctx.vars["held_ahead"] = [i for i in items if not i.future.done()]
     leaked = [
         e
         for e in ctx.journal(since=start_ref)
@@ -625,9 +660,11 @@ async def keep_held(ctx: Context, st: Step) -> None:
             f"the CPE sent {leaked[0]['method']} while HoldRequests was true "
             f"(journal #{leaked[0]['ref']})"
         )
-    if rounds == 0:
-        raise StepFailed("the session ended before any held request was answered")
-    ctx.vars["held_rounds"] = rounds
+    ctx.vars["held_rounds"] = answered
+
+
+#: Held requests kept queued ahead of the one being answered (keep_held).
+HELD_AHEAD = 3
 
 
 _CPE_REQUESTS = (
@@ -728,9 +765,21 @@ async def burst_connection_requests(ctx: Context, st: Step) -> None:
     n = int(st.args["_"])
     if known is not None:
         known.pending_connection_requests += n
+    loop = asyncio.get_running_loop()
+    window = min(dev.cr_rate_window(), MAX_REAL_WAIT)
+    last_sent = [loop.time()]
+
+    async def rate_window_passed() -> None:
+        # The burst used up the CPE's connection-request allowance for its window: until it
+        # passes every connection request gets 503. Leave the device as we found it, so the
+        # next scenario (which may need a session at once) is not starved.
+        await asyncio.sleep(max(0.0, last_sent[0] + window + 0.2 - loop.time()))
+
+    ctx.cleanups.append(rate_window_passed)
     results = await asyncio.gather(
         *(raw_connection_request(dev.cr_url, dev.cr_username, dev.cr_password) for _ in range(n))
     )
+    last_sent[0] = loop.time()
     statuses = [status for status, _challenge in results]
     if known is not None:
         refused = sum(1 for s in statuses if s not in (200, 204))

@@ -70,6 +70,16 @@ class DeviceHandle:
     boot_error: str = ""  # why the device never came up (its scenarios fail with it)
     unreachable: int = 0  # connection requests in a row that started no session
 
+    def cwmp_client(self) -> Any:
+        """The in-process ``cwmp_cpe.Cpe`` behind this device (None for a third-party CPE)."""
+        return getattr(self.client, "cpe", None)
+
+    def cr_rate_window(self) -> float:
+        """Seconds the CPE counts connection requests over for its rate limit (TR-069 says
+        none: 10 s is our client's default and a common choice)."""
+        cpe = self.cwmp_client()
+        return float(getattr(getattr(cpe, "config", None), "cr_rate_window", 10.0))
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
