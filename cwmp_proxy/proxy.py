@@ -70,6 +70,7 @@ class Proxy:
         self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
         self._paths: dict[str, Any] = {}
+        self._preparing: dict[str, asyncio.Task[bool]] = {}
         self.cr_base = ""
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -190,19 +191,11 @@ class Proxy:
             return web.Response(status=404)
         if isinstance(target, PrinterDevice):
             # Annex J: a request for a proxied device that does not answer gets 503.
-            if not await target.conn.reachable(self.config.cr_probe_timeout):
+            if not await self._prepare(target):
                 target.online = False
                 return web.Response(status=503)
             target.online = True
             cpe = target.cpe
-            # Read what is watched now, so a session the request starts carries the changes
-            # of passive parameters (4 VALUE CHANGE) the interval poll has not seen yet; only
-            # for requests with credentials (a bare probe gets its 401 without printer traffic).
-            if request.headers.get("Authorization") and self.notifier is not None:
-                try:
-                    await self.notifier.poll_device(target, {"status", "config", "active"})
-                except Exception as exc:  # a failed read must not refuse the request
-                    log.info("%s: poll before the session failed: %r", target.entry.address, exc)
         else:
             cpe = target
         if cpe is None:
@@ -211,6 +204,33 @@ class Proxy:
             request.method, request.path_qs, request.headers.get("Authorization")
         )
         return web.Response(status=status, headers=headers)
+
+    async def _prepare(self, target: PrinterDevice) -> bool:
+        """Probe the printer, then read what is watched; one run shared by concurrent requests.
+
+        The read lets a session the request starts carry the changes of passive parameters
+        (4 VALUE CHANGE) the interval poll has not seen yet. Sharing matters for bursts: sixty
+        requests at once cost one probe and one read, and are all judged together, so the
+        accepted ones fold into one session instead of trickling into several.
+        """
+        task = self._preparing.get(target.entry.address)
+        if task is None or task.done():
+
+            async def run() -> bool:
+                if not await target.conn.reachable(self.config.cr_probe_timeout):
+                    return False
+                if self.notifier is not None:
+                    try:
+                        await self.notifier.poll_device(target, {"status", "config", "active"})
+                    except Exception as exc:  # a failed read must not refuse the request
+                        log.info(
+                            "%s: poll before the session failed: %r", target.entry.address, exc
+                        )
+                return True
+
+            task = asyncio.get_running_loop().create_task(run())
+            self._preparing[target.entry.address] = task
+        return await asyncio.shield(task)
 
     # -- helpers for tests and the benchmark -----------------------------------------------
 

@@ -864,6 +864,8 @@ class PrinterEngine:
                 continue
             index = s.next_alert_index
             s.next_alert_index += 1
+            if c.severity == "critical":
+                s.critical_alert_count += 1
             s.add_row(
                 "alerts",
                 st.Alert(

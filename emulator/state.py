@@ -623,6 +623,7 @@ class PrinterState(Node):
     management: Management = field(default_factory=Management)
     admin: Admin = field(default_factory=Admin)
     next_alert_index: int = 1
+    critical_alert_count: int = 0  # critical alerts ever raised (prtAlertCriticalEvents)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_listeners", [])

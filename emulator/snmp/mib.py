@@ -463,7 +463,10 @@ class MibDevice:
         # Printer-MIB: general
         console = s.consoles[0] if s.consoles else None
         lang_index = _localization_index(console.language if console else "en")
-        crit_alerts = self.critical_events
+        # a running count kept in the state, so every face (and a restarted agent) agrees
+        crit_alerts = self.critical_events = max(
+            s.critical_alert_count, sum(1 for a in s.alerts if a.severity == "critical")
+        )
         b.table(
             PRT_GENERAL_ENTRY,
             [PRINTER_DEVICE_INDEX],

@@ -517,7 +517,14 @@ def _declare(b: PrinterBinder) -> None:
     # a running count of alerts ever raised (PWG 5106.1 icMonitorTotalAlerts, RFC 3805
     # prtAlertAllEvents), not the alerts still in the table
     b.ro(mon + "TotalAlerts", _s(lambda s: s.next_alert_index - 1))
-    b.ro(mon + "CriticalAlerts", _s(lambda s: sum(1 for a in s.alerts if a.severity == "critical")))
+    b.ro(
+        mon + "CriticalAlerts",
+        _s(
+            lambda s: max(
+                s.critical_alert_count, sum(1 for a in s.alerts if a.severity == "critical")
+            )
+        ),
+    )
     b.ro(mon + "CompletedJobs", cnt("completed_jobs"))
     b.ro(mon + "AbortedJobs", cnt("aborted_jobs"))
     b.ro(mon + "CanceledJobs", cnt("canceled_jobs"))
