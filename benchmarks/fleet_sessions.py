@@ -80,6 +80,8 @@ async def run(devices: int, workers: int, rate: float, duration: float, storm: b
         t0 = time.monotonic()
         while sup.totals()["sessions_ok"] < devices and time.monotonic() - t0 < 300:
             await asyncio.sleep(1)
+        print(f"start-up sessions (BOOTSTRAP, BOOT) of all printers done "
+              f"{time.monotonic() - t0:.0f} s after ready")  # fmt: skip
         await asyncio.sleep(2)
         fleet_pids = [w.proc.pid for w in sup.workers if w.proc is not None]
         acs_pids = [acs.proc.pid] if acs.proc is not None else []

@@ -560,6 +560,15 @@ class Fleet:
                     await asyncio.sleep(delay)
             elif n % 50 == 49:
                 await asyncio.sleep(0)  # let the faces answer while the fleet comes up
+        if c.ramp <= 0:
+            # Without a ramp the TR-069 clients start once every printer is built: their
+            # first sessions (BOOTSTRAP, BOOT) would otherwise share the CPU with building the
+            # rest and slow the start-up; now they run as one storm through the session slots.
+            for n, device in enumerate(self.devices):
+                if device.tr069 is not None:
+                    await device.tr069.start()
+                if n % 200 == 199:
+                    await asyncio.sleep(0)
 
     def _new_device(self, i: int) -> FleetDevice:
         c = self.config
@@ -590,7 +599,8 @@ class Fleet:
                 await face.serve(listening_socket(device.host, port))
         if "cwmp" in c.faces:
             self._attach_cpe(device)
-            await device.tr069.start()
+            if c.ramp > 0:  # else started once every printer is built (_start_devices)
+                await device.tr069.start()
 
     def _attach_cpe(self, device: FleetDevice) -> None:
         from emulator.tr069.client import EmbeddedClient
