@@ -70,6 +70,8 @@ class Device:
     retry_expected: Any = None
     #: Put HoldRequests=1 on the next InformResponse (once) / on every InformResponse.
     hold_on_inform: bool = False
+    #: CWMP versions this ACS offers the device (None: all); UseCWMPVersion picks from them.
+    cwmp_versions: tuple[str, ...] | None = None
     #: Download/Upload CommandKeys answered with Status 1 and not yet TransferComplete'd.
     outstanding_transfers: dict[str, str] = field(default_factory=dict)
     #: ParameterKey sent in the last successful SPV/AddObject/DeleteObject, to check later.

@@ -47,6 +47,8 @@ from cwmp.session import (
     Reply,
     RpcFaultReceived,
     RpcResponseReceived,
+    highest_common_version,
+    implied_version,
 )
 from emulator.clock import Clock, SystemClock
 
@@ -428,6 +430,8 @@ class AcsServer:
         if self.config.verdicts:
             self.judge.inform(session.view, env, ref, device)
         self._apply_inform(session, device, ev.inform)
+        if device.cwmp_versions is not None:  # a narrower offer for this device
+            ev = dataclasses.replace(ev, cwmp_version=_offer(machine, env, device.cwmp_versions))
         hold = device.hold_on_inform
         device.hold_on_inform = False
         reply = machine.respond_inform(now, hold_requests=hold)
@@ -806,3 +810,17 @@ def _bound_port(runner: web.AppRunner) -> int:
 
 def _host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def _offer(machine: AcsSession, env: m.Envelope, versions: tuple[str, ...]) -> str | None:
+    """Negotiate again with ``versions`` as this ACS's offer (``Device.cwmp_versions``):
+    the highest common version with the CPE's SupportedCWMPVersions, or the version its
+    envelope implies if offered; None answers the Inform with fault 8006."""
+    machine.supported_versions = versions
+    theirs = env.supported_cwmp_versions
+    if theirs is not None:
+        machine.cwmp_version = highest_common_version(versions, theirs)
+    else:
+        implied = implied_version(env)
+        machine.cwmp_version = implied if implied in versions else None
+    return machine.cwmp_version

@@ -573,10 +573,23 @@ class Engine:
                     res.steps.append(_sr(st, "passed", "", s0))
         finally:
             await ctx.close()
-        violations = [v for v in ctx.violations() if v.rule not in sc.ignore_rules]
+        seen = ctx.violations()
+        violations = [v for v in seen if v.rule not in sc.ignore_rules]
         res.violations = [v.to_dict() for v in violations]
-        mandatory_v = [v for v in violations if v.severity == "mandatory"]
-        if res.status == "passed" and mandatory_v:
+        mandatory_v = [
+            v for v in violations if v.severity == "mandatory" and v.rule not in sc.expect_rules
+        ]
+        missing = [r for r in sc.expect_rules if all(v.rule != r for v in seen)]
+        if res.status == "passed" and missing:
+            # A negative scenario: the device was made to break a rule and the judge must say so.
+            res.status = "failed"
+            res.message = (
+                f"expected the ACS to report rule {', '.join(missing)}; it reported "
+                f"{', '.join(sorted({v.rule for v in seen})) or 'nothing'}"
+            )
+            res.failed_step = "verdicts"
+            res.failed_where = f"{sc.file}:{sc.line}: ACS verdicts (expected)"
+        elif res.status == "passed" and mandatory_v:
             v = mandatory_v[0]
             res.status = "failed"
             res.message = f"protocol rule {v.rule} ({v.spec}): {v.message}"

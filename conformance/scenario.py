@@ -108,6 +108,9 @@ class Scenario:
     needs: tuple[str, ...] = ()
     timeout: float = 30.0
     ignore_rules: tuple[str, ...] = ()
+    #: Rules the stub ACS must report (negative scenarios: a CPE quirk that breaks the
+    #: protocol); missing one fails the scenario, and they do not count as failures.
+    expect_rules: tuple[str, ...] = ()
     metrics: str = ""
 
     @property
@@ -289,9 +292,16 @@ def _scenario(node: yaml.Node, file: str) -> Scenario:
             file, line_of("timeout"), "timeout must be a positive number of seconds"
         )
     verdicts = val("verdicts", {}) or {}
-    if not isinstance(verdicts, dict) or set(verdicts) - {"ignore"}:
-        raise ScenarioError(file, line_of("verdicts"), "verdicts takes only 'ignore: [rule, ...]'")
+    if not isinstance(verdicts, dict) or set(verdicts) - {"ignore", "expect"}:
+        raise ScenarioError(
+            file,
+            line_of("verdicts"),
+            "verdicts takes only 'ignore: [rule, ...]' and 'expect: [rule, ...]'",
+        )
     ignore = _str_list(verdicts.get("ignore", []), file, line_of("verdicts"), "verdicts.ignore")
+    expect_rules = _str_list(
+        verdicts.get("expect", []), file, line_of("verdicts"), "verdicts.expect"
+    )
     reference = val("reference", [])
     reference = [reference] if isinstance(reference, str) else reference
     if not isinstance(reference, list):
@@ -313,6 +323,7 @@ def _scenario(node: yaml.Node, file: str) -> Scenario:
         needs=needs,
         timeout=float(timeout),
         ignore_rules=ignore,
+        expect_rules=expect_rules,
         metrics=str(val("metrics", "") or "").strip(),
     )
 

@@ -1182,12 +1182,23 @@ async def assert_(ctx: Context, st: Step) -> None:
 @step("verdicts", value="none", keys=fs("expect_rules", "none_except"), needs=fs("acs"))
 async def verdicts(ctx: Context, st: Step) -> None:
     """Check the stub ACS's protocol verdicts for this device so far in the scenario:
-    ``expect_rules: [rule]`` must have been reported (negative tests)."""
+    ``expect_rules: [rule]`` must have been reported (negative tests); ``none_except:
+    [rule]`` fails on any other verdict, optional ones included (an allowed variant must
+    not cost the CPE even a warning)."""
     found = {v.rule for v in ctx.violations()}
     for rule in st.args.get("expect_rules", []):
         if rule not in found:
             raise StepFailed(
                 f"expected the ACS to report rule {rule!r}; it reported {sorted(found) or 'nothing'}"
+            )
+    if "none_except" in st.args:
+        allowed = set(st.args["none_except"] or [])
+        other = [v for v in ctx.violations() if v.rule not in allowed]
+        if other:
+            v = other[0]
+            raise StepFailed(
+                f"the ACS reported {len(other)} verdict(s), first {v.rule} ({v.severity}): "
+                f"{v.message} (journal #{v.ref})"
             )
 
 
@@ -1236,3 +1247,7 @@ class Substituter:
         if isinstance(value, dict):
             return {self(k) if isinstance(k, str) else k: self(v) for k, v in value.items()}
         return value
+
+
+# Steps of other modules register in STEPS when this one is imported.
+import conformance.steps_cpe  # noqa: E402, F401

@@ -72,3 +72,36 @@ def test_shipped_suite_loads_and_covers_every_area() -> None:
     assert len({s.id for s in scenarios}) == len(scenarios)
     for sc in scenarios:
         assert sc.purpose and sc.reference, sc.id
+
+
+def test_expected_verdicts_and_new_steps_parse() -> None:
+    text = """
+id: Q-1
+title: a negative scenario
+area: versions
+verdicts: {expect: [parameter-key], ignore: [event-unknown]}
+steps:
+  - quirks: [parameter-key-frozen]
+  - acs_versions: ["1.0", "1.2"]
+  - envelopes: {direction: "cpe->acs", method: Inform}
+    expect: {each: {supported_cwmp_versions: {type: "null"}}}
+  - client: negotiated_version
+    expect: "1.2"
+  - verdicts: {none_except: []}
+"""
+    (sc,) = parse_scenarios(text, "q.yaml")
+    assert sc.expect_rules == ("parameter-key",)
+    assert sc.ignore_rules == ("event-unknown",)
+    assert [s.action for s in sc.steps] == [
+        "quirks",
+        "acs_versions",
+        "envelopes",
+        "client",
+        "verdicts",
+    ]
+    with pytest.raises(ScenarioError, match=r"q.yaml:5: verdicts takes only"):
+        parse_scenarios(text.replace("ignore:", "ignored:"), "q.yaml")
+    with pytest.raises(
+        ScenarioError, match=r"step 1 \(quirks\): quirks: the action.s value must be list"
+    ):
+        parse_scenarios(text.replace("[parameter-key-frozen]", "parameter-key-frozen"), "q.yaml")
