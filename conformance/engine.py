@@ -2,9 +2,9 @@
 
 Why per device and in parallel: a scenario says what one CPE must do; the built-in target has
 one virtual printer per profile, each reachable through its embedded client and through the
-proxy, so a scenario runs once per (printer, path). Devices are independent, so every device
-runs its scenarios one after another while all devices run at once in one event loop; that is
-what keeps the full built-in run well under a minute.
+proxy, so a scenario runs once per (printer, path). Printers are independent, so each printer
+runs its scenarios one after another (both paths: they share the printer's state) while all
+printers run at once in one event loop.
 
 A scenario passes when every step passed *and* the stub ACS judged every envelope the device
 sent meanwhile to follow the protocol rules (mandatory rules only, minus the ones the scenario
@@ -478,9 +478,14 @@ class Engine:
         if acs is not None and self.tap is None:
             self.tap = InformTap(acs, self.target.clock_for)
         plan = self.plan(scenarios)
-        per_device: dict[str, list[tuple[Scenario, Any, str | None]]] = {}
+        # One queue per *printer*, not per CWMP device: a printer's embedded client and its
+        # proxied device share one state, so a write or fault from a scenario on one path
+        # would leak into a scenario running at the same time on the other.
+        per_device: dict[Any, list[tuple[Scenario, Any, str | None]]] = {}
         for item in plan:
-            per_device.setdefault(item[1].name, []).append(item)
+            dev = item[1]
+            key = ("printer", id(dev.printer)) if getattr(dev, "printer", None) else dev.name
+            per_device.setdefault(key, []).append(item)
         results: list[ScenarioResult] = []
         cells: list[Cell] = []
 
