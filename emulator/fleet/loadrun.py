@@ -119,10 +119,13 @@ class Recorder:
 
 
 def storm_drain(rec: Recorder, t_storm: float, devices: int) -> float | None:
-    """Seconds from the storm until every device completed a ``1 BOOT`` session (or None)."""
+    """Seconds from the storm until every device completed a ``1 BOOT`` session (or None).
+
+    Only sessions that started after the storm count: a start-up session (also ``1 BOOT``)
+    still running when the storm came is not the storm's."""
     hosts: set[str] = set()
     for s in sorted(rec.samples, key=lambda s: s[0]):
-        if s[0] >= t_storm and s[3] and "1 BOOT" in s[5]:
+        if s[0] - s[1] >= t_storm and s[3] and "1 BOOT" in s[5]:
             hosts.add(s[6])
             if len(hosts) >= devices:
                 return s[0] - t_storm
