@@ -123,7 +123,11 @@ class AcsConnectionPool:
         self.max_size = max_size
         self.max_idle = max_idle
         self._now = clock or time.monotonic
-        self._idle: dict[tuple[int, float], list[tuple[float, aiohttp.ClientSession]]] = {}
+        # Keyed by the TLS context object itself (not its id(), which a new context could
+        # reuse): a client's connector is bound to the context it was made with.
+        self._idle: dict[
+            tuple[ssl.SSLContext | None, float], list[tuple[float, aiohttp.ClientSession]]
+        ] = {}
         self.created = 0
         self.reused = 0
         self._closing: set[asyncio.Task[None]] = set()
@@ -132,7 +136,7 @@ class AcsConnectionPool:
         self, ssl_ctx: ssl.SSLContext | None, timeout: float
     ) -> tuple[aiohttp.ClientSession, bool]:
         """A client for one session and whether it was reused (may hold a live connection)."""
-        stack = self._idle.get((id(ssl_ctx), timeout))
+        stack = self._idle.get((ssl_ctx, timeout))
         now = self._now()
         while stack:
             t, client = stack.pop()  # the most recently used: its connection is the freshest
@@ -146,7 +150,7 @@ class AcsConnectionPool:
     def release(
         self, client: aiohttp.ClientSession, ssl_ctx: ssl.SSLContext | None, timeout: float
     ) -> None:
-        stack = self._idle.setdefault((id(ssl_ctx), timeout), [])
+        stack = self._idle.setdefault((ssl_ctx, timeout), [])
         if client.closed or len(stack) >= self.max_size:
             self._discard(client)
             return
