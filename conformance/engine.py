@@ -31,10 +31,6 @@ log = logging.getLogger(__name__)
 
 #: Journal entries shown around a failing step.
 ENVELOPES_AROUND = 8
-#: Areas whose scenarios watch what happens on the printer (value changes and the
-#: notifications they cause): the embedded and the proxy device of one printer must not run
-#: them at the same time, or each sees the other's changes (NOT-002 got NOT-001's value).
-PRINTER_EXCLUSIVE_AREAS = frozenset({"notifications"})
 
 
 @dataclass
@@ -493,23 +489,14 @@ class Engine:
         results: list[ScenarioResult] = []
         cells: list[Cell] = []
 
-        printer_locks: dict[int, asyncio.Lock] = {}
-
-        def exclusive(sc: Scenario, dev: Any) -> Any:
-            printer = getattr(dev, "printer", None)
-            if printer is None or sc.area not in PRINTER_EXCLUSIVE_AREAS:
-                return contextlib.nullcontext()
-            return printer_locks.setdefault(id(printer), asyncio.Lock())
-
         async def run_device(items: list[tuple[Scenario, Any, str | None]]) -> None:
             for sc, dev, why in items:
                 if why is not None:
                     res = self._result(sc, dev, "skipped", why)
                 else:
-                    async with exclusive(sc, dev):
-                        if self.on_start:
-                            self.on_start(sc, dev)
-                        res, dev_cells = await self.run_one(sc, dev)
+                    if self.on_start:
+                        self.on_start(sc, dev)
+                    res, dev_cells = await self.run_one(sc, dev)
                     cells.extend(dev_cells)
                 results.append(res)
                 if self.on_result:
