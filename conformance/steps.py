@@ -257,8 +257,38 @@ async def rpc(ctx: Context, st: Step) -> None:
         timeout=_timeout(ctx, st, 15.0),
     )
     data = _check_outcome(st, method, response, fault)
+    if method == "SetParameterAttributes" and fault is None:
+        _undo_notifications(ctx, args)
     if "save" in st.args:
         ctx.vars[st.args["save"]] = data
+
+
+def _undo_notifications(ctx: Context, args: dict[str, Any]) -> None:
+    """Turn notification back off when the scenario ends, however it ends.
+
+    Notification attributes outlive a scenario (they even survive reboots); left on, a
+    later scenario's value change would start sessions it does not expect — and on the
+    built-in target the printer's other path (embedded client or proxy) changes values
+    under it. 0 is TR-069's default; forced notifications refuse the reset, which is fine."""
+    names = [
+        str(p.get("name"))
+        for p in args.get("parameter_list") or []
+        if isinstance(p, dict)
+        and p.get("notification_change")
+        and p.get("notification") not in (0, "0")
+    ]
+    if not names:
+        return
+    reset = {
+        "parameter_list": [
+            {"name": n, "notification_change": True, "notification": 0} for n in names
+        ]
+    }
+
+    async def undo() -> None:
+        await _rpc(ctx, "SetParameterAttributes", reset, hold=False, connect=True, timeout=10.0)
+
+    ctx.cleanups.append(undo)
 
 
 @step(
@@ -299,6 +329,9 @@ async def get(ctx: Context, st: Step) -> None:
     spec = ctx.subst(st.args["_"])
     names = [spec] if isinstance(spec, str) else list(spec)
     names = [expand_name(n) for n in names]
+    # The printer's view just before the read, so values that move on their own (up time,
+    # counters) can be judged against both sides of the read, as check_parameters does.
+    before = await ctx.oracle(names) if st.args.get("truth") else {}
     response, fault = await _rpc(
         ctx, "GetParameterValues", {"parameter_names": names}, timeout=_timeout(ctx, st, 15.0)
     )
@@ -315,7 +348,7 @@ async def get(ctx: Context, st: Step) -> None:
     if st.args.get("truth"):
         truth = await ctx.oracle(list(values))
         for name, value in values.items():
-            if name in truth and not _same_value(value, truth[name]):
+            if name in truth and not _agrees(value, before.get(name, truth[name]), truth[name]):
                 raise StepFailed(
                     f"{name}: CPE says {value!r}, the printer's own view says {truth[name]!r}"
                 )
