@@ -805,7 +805,11 @@ async def burst_connection_requests(ctx: Context, st: Step) -> None:
     async def rate_window_passed() -> None:
         # The burst used up the CPE's connection-request allowance for its window: until it
         # passes every connection request gets 503. Leave the device as we found it, so the
-        # next scenario (which may need a session at once) is not starved.
+        # next scenario (which may need a session at once) is not starved. A target that can
+        # reset the CPE's limiter (the built-in one) does that instead of waiting.
+        reset = getattr(ctx.target, "reset_cr_rate_limit", None)
+        if reset is not None and await reset(dev):
+            return
         await asyncio.sleep(max(0.0, last_sent[0] + window + 0.2 - loop.time()))
 
     ctx.cleanups.append(rate_window_passed)
