@@ -112,6 +112,11 @@ COUPLED = (("Resolution.CrossFeedDir", "Resolution.FeedDir"),)
 #: SNMP access may depend on.
 LAST = re.compile(r"(Enable|Community)$")
 
+#: The settings a manager reaching the printer over SNMP v1/v2c (the proxy) depends on: while
+#: one is changed it cannot read the printer, and every read waits for a timeout. Written
+#: last of all and restored first, so that state lasts as short as possible.
+ACCESS = re.compile(r"SNMP\.(V1V2cEnable|ReadCommunity|WriteCommunity)$")
+
 
 def new_value(ptype: Any, old: str, name: str) -> str | None:
     """A different valid value for a writable parameter (None: no safe choice)."""

@@ -1037,14 +1037,39 @@ async def check_parameters(ctx: Context, st: Step) -> None:
 @step("write_parameters", value="none|str", keys=fs("select", "restore"), needs=fs("acs", "oracle"))
 async def write_parameters(ctx: Context, st: Step) -> None:
     """Write every read-write mapped parameter through the ACS (one SetParameterValues
-    each, or one per group of coupled parameters, all queued for one session; a value the
-    printer refuses with 9007 is followed by the next candidate), check that the printer's
-    own view shows each new value, then put the old values back."""
+    each, or one per group of coupled parameters; a value the printer refuses with 9007 is
+    followed by the next candidate), check that the printer's own view shows each new
+    value, then put the old values back.
+
+    All of it runs in one session: GetRPCMethods are kept queued behind the work (each
+    answer queues the next, as for ``keep_held``), so the session does not end while the
+    step reads the printer's view or picks the next candidates. Why: each new session
+    costs a connection request, and with SNMP switched off on the printer a proxy's
+    connection request waits for its printer reads to time out (seconds per session)."""
     from acs_stub.control import message_from_json
-    from acs_stub.rpc_queue import RpcFault
-    from conformance.params import COUPLED, LAST, candidates, mapped_names
 
     acs = ctx.need_acs()
+    spacer = message_from_json("GetRPCMethods", {})
+    keep_open = [True]
+
+    def queue_spacer() -> None:
+        item = acs.enqueue(ctx.device.acs_id, spacer)
+        ctx.pending_rpcs.append(item)
+        item.future.add_done_callback(lambda _f: queue_spacer() if keep_open[0] else None)
+
+    for _ in range(HELD_AHEAD):
+        queue_spacer()
+    try:
+        await _write_parameters(ctx, st, acs)
+    finally:
+        keep_open[0] = False
+
+
+async def _write_parameters(ctx: Context, st: Step, acs: Any) -> None:
+    from acs_stub.control import message_from_json
+    from acs_stub.rpc_queue import RpcFault
+    from conformance.params import ACCESS, COUPLED, LAST, candidates, mapped_names
+
     response, fault = await _rpc(
         ctx, "GetParameterValues", {"parameter_names": [PS]}, timeout=_timeout(ctx, st, 30.0)
     )
@@ -1075,7 +1100,11 @@ async def write_parameters(ctx: Context, st: Step) -> None:
                 group = [by_name[stem + c] for c in coupled if stem + c in by_name]
         done.update(g[1] for g in group)
         groups.append(group)
-    groups.sort(key=lambda g: any(LAST.search(i[1]) for i in g))
+    # Switches and communities after the rest, and the manager's own access (SNMP) last of
+    # all: restored in reverse, it comes back first.
+    groups.sort(
+        key=lambda g: (any(LAST.search(i[1]) for i in g), any(ACCESS.search(i[1]) for i in g))
+    )
     plan: list[tuple[str, str, str, str, str]] = []  # row, name, old, new, xsi type
 
     async def batch(sets: list[list[tuple[str, str, str]]], tag: str) -> list[str | None]:
@@ -1114,26 +1143,34 @@ async def write_parameters(ctx: Context, st: Step) -> None:
         return errors
 
     errors: dict[str, str] = {}
-    pending = list(groups)
-    attempt = 0
-    while pending:
-        sets = [
-            [(n, values[attempt], ctx.xsi_type(n, values[attempt])) for _r, n, _o, values in g]
-            for g in pending
-        ]
-        results = await batch(sets, "w")
-        retry = []
-        for g, err in zip(pending, results, strict=True):
-            more = all(len(values) > attempt + 1 for *_x, values in g)
-            if err is not None and err.startswith("9007 ") and more:
-                retry.append(g)
-                continue
-            for row, name, old, values in g:
-                plan.append((row, name, old, values[attempt], ctx.xsi_type(name, values[attempt])))
-                if err is not None:
-                    errors[name] = err.removeprefix("9007 ")
-        pending = retry
-        attempt += 1
+
+    async def write(pending: list[list[tuple[str, str, str, list[str]]]]) -> None:
+        attempt = 0
+        while pending:
+            sets = [
+                [(n, values[attempt], ctx.xsi_type(n, values[attempt])) for _r, n, _o, values in g]
+                for g in pending
+            ]
+            results = await batch(sets, "w")
+            retry = []
+            for g, err in zip(pending, results, strict=True):
+                more = all(len(values) > attempt + 1 for *_x, values in g)
+                if err is not None and err.startswith("9007 ") and more:
+                    retry.append(g)
+                    continue
+                for row, name, old, values in g:
+                    plan.append(
+                        (row, name, old, values[attempt], ctx.xsi_type(name, values[attempt]))
+                    )
+                    if err is not None:
+                        errors[name] = err.removeprefix("9007 ")
+            pending = retry
+            attempt += 1
+
+    # The manager's own access (ACCESS) after everything else, retries included: while it
+    # is changed, a proxy's every printer read waits for a timeout.
+    await write([g for g in groups if not any(ACCESS.search(i[1]) for i in g)])
+    await write([g for g in groups if any(ACCESS.search(i[1]) for i in g)])
     truth = await ctx.oracle([n for _r, n, *_ in plan])
     bad_by_row: dict[str, list[str]] = {}
     for row, name, _old, new, _t in plan:
