@@ -37,7 +37,7 @@ from pysnmp.hlapi.v3arch.asyncio import (
     usmNoAuthProtocol,
     usmNoPrivProtocol,
 )
-from pysnmp.proto import rfc1902
+from pysnmp.proto import rfc1902, rfc1905
 
 from cwmp_proxy.errors import AuthFailed, NotWritable, Rejected, Unreachable
 
@@ -51,26 +51,8 @@ _AUTH = {
 }
 _PRIV = {"AES": usmAesCfb128Protocol, "DES": usmDESPrivProtocol, "": usmNoPrivProtocol}
 # RFC 3416 error-status names, for messages.
-_STATUS = {
-    1: "tooBig",
-    2: "noSuchName",
-    3: "badValue",
-    4: "readOnly",
-    5: "genErr",
-    6: "noAccess",
-    7: "wrongType",
-    8: "wrongLength",
-    9: "wrongEncoding",
-    10: "wrongValue",
-    11: "noCreation",
-    12: "inconsistentValue",
-    13: "resourceUnavailable",
-    14: "commitFailed",
-    15: "undoFailed",
-    16: "authorizationError",
-    17: "notWritable",
-    18: "inconsistentName",
-}
+# RFC 3416 error-status names (pysnmp's own table), for messages.
+_STATUS: dict[int, str] = {int(v): n for n, v in rfc1905.errorStatus.namedValues.items()}
 _NOT_WRITABLE = {2, 4, 6, 16, 17, 18}
 
 _engines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SnmpEngine] = (

@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pysnmp.proto import rfc1905
+
 from emulator import state as st
 from emulator.snmp import ber
 from emulator.snmp import enums as en
@@ -960,27 +962,8 @@ NO_ACCESS, WRONG_TYPE, WRONG_LENGTH, WRONG_ENCODING, WRONG_VALUE = 6, 7, 8, 9, 1
 NO_CREATION, INCONSISTENT_VALUE, RESOURCE_UNAVAILABLE, COMMIT_FAILED = 11, 12, 13, 14
 UNDO_FAILED, AUTHORIZATION_ERROR, NOT_WRITABLE, INCONSISTENT_NAME = 15, 16, 17, 18
 
-ERROR_NAMES = {
-    0: "noError",
-    1: "tooBig",
-    2: "noSuchName",
-    3: "badValue",
-    4: "readOnly",
-    5: "genErr",
-    6: "noAccess",
-    7: "wrongType",
-    8: "wrongLength",
-    9: "wrongEncoding",
-    10: "wrongValue",
-    11: "noCreation",
-    12: "inconsistentValue",
-    13: "resourceUnavailable",
-    14: "commitFailed",
-    15: "undoFailed",
-    16: "authorizationError",
-    17: "notWritable",
-    18: "inconsistentName",
-}
+# RFC 3416 error-status names, from pysnmp's own table.
+ERROR_NAMES: dict[int, str] = {int(v): n for n, v in rfc1905.errorStatus.namedValues.items()}
 
 #: RFC 3584 §4.4: SNMPv2 error-status → SNMPv1 error-status.
 V2_TO_V1_ERROR = {
