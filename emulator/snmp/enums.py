@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+# The IANA-PRINTER-MIB textual conventions are defined once, with the profile schema that
+# validates keywords against them; the agent maps the same keywords to numbers.
+from emulator import profile_schema as ps
+
 
 class UnknownKeyword(KeyError):
     """A state keyword has no number in the named textual convention."""
@@ -50,113 +54,20 @@ PRT_GENERAL_RESET: dict[str, int] = {
     "resetToFactoryDefaults": 6,
 }
 
-PRT_INPUT_TYPE: dict[str, int] = {
-    "other": 1,
-    "unknown": 2,
-    "sheetFeedAutoRemovableTray": 3,
-    "sheetFeedAutoNonRemovableTray": 4,
-    "sheetFeedManual": 5,
-    "continuousRoll": 6,
-    "continuousFanFold": 7,
-    "sheetFeedPull": 8,
-}
+PRT_INPUT_TYPE: dict[str, int] = ps.PRT_INPUT_TYPE
 
-PRT_OUTPUT_TYPE: dict[str, int] = {
-    "other": 1,
-    "unknown": 2,
-    "removableBin": 3,
-    "unRemovableBin": 4,
-    "continuousRollDevice": 5,
-    "mailBox": 6,
-    "continuousFanFold": 7,
-}
+PRT_OUTPUT_TYPE: dict[str, int] = ps.PRT_OUTPUT_TYPE
 
 PRT_OUTPUT_STACKING_ORDER: dict[str, int] = {"unknown": 2, "firstToLast": 3, "lastToFirst": 4}
 
 PRT_OUTPUT_PAGE_DELIVERY: dict[str, int] = {"faceUp": 3, "faceDown": 4}
 
-PRT_MARKER_MARK_TECH: dict[str, int] = {
-    "other": 1,
-    "unknown": 2,
-    "electrophotographicLED": 3,
-    "electrophotographicLaser": 4,
-    "electrophotographicOther": 5,
-    "impactMovingHeadDotMatrix9pin": 6,
-    "impactMovingHeadDotMatrix24pin": 7,
-    "impactMovingHeadDotMatrixOther": 8,
-    "impactMovingHeadFullyFormed": 9,
-    "impactBand": 10,
-    "impactOther": 11,
-    "inkjetAqueous": 12,
-    "inkjetSolid": 13,
-    "inkjetOther": 14,
-    "pen": 15,
-    "thermalTransfer": 16,
-    "thermalSensitive": 17,
-    "thermalDiffusion": 18,
-    "thermalOther": 19,
-    "electroerosion": 20,
-    "electrostatic": 21,
-    "photographicMicrofiche": 22,
-    "photographicImagesetter": 23,
-    "photographicOther": 24,
-    "ionDeposition": 25,
-    "eBeam": 26,
-    "typesetter": 27,
-}
+PRT_MARKER_MARK_TECH: dict[str, int] = ps.PRT_MARK_TECH
 
 #: PrtMarkerCounterUnitTC, also PrtMediaUnitTC / PrtMarkerAddressabilityUnitTC subsets.
-PRT_MARKER_COUNTER_UNIT: dict[str, int] = {
-    "tenThousandthsOfInches": 3,
-    "micrometers": 4,
-    "characters": 5,
-    "lines": 6,
-    "impressions": 7,
-    "sheets": 8,
-    "dotRow": 9,
-    "hours": 11,
-    "feet": 16,
-    "meters": 17,
-}
+PRT_MARKER_COUNTER_UNIT: dict[str, int] = ps.PRT_COUNTER_UNIT
 
-PRT_MARKER_SUPPLIES_TYPE: dict[str, int] = {
-    "other": 1,
-    "unknown": 2,
-    "toner": 3,
-    "wasteToner": 4,
-    "ink": 5,
-    "inkCartridge": 6,
-    "inkRibbon": 7,
-    "wasteInk": 8,
-    "opc": 9,
-    "developer": 10,
-    "fuserOil": 11,
-    "solidWax": 12,
-    "ribbonWax": 13,
-    "wasteWax": 14,
-    "fuser": 15,
-    "coronaWire": 16,
-    "fuserOilWick": 17,
-    "cleanerUnit": 18,
-    "fuserCleaningPad": 19,
-    "transferUnit": 20,
-    "tonerCartridge": 21,
-    "fuserOiler": 22,
-    "water": 23,
-    "wasteWater": 24,
-    "glueWaterAdditive": 25,
-    "wastePaper": 26,
-    "bindingSupply": 27,
-    "bandingSupply": 28,
-    "stitchingWire": 29,
-    "shrinkWrap": 30,
-    "paperWrap": 31,
-    "staples": 32,
-    "inserts": 33,
-    "covers": 34,
-    "matteToner": 35,
-    "matteInk": 36,
-}
+PRT_MARKER_SUPPLIES_TYPE: dict[str, int] = ps.PRT_SUPPLY_TYPE
 
 PRT_MARKER_SUPPLIES_CLASS: dict[str, int] = {
     "other": 1,
@@ -164,159 +75,19 @@ PRT_MARKER_SUPPLIES_CLASS: dict[str, int] = {
     "receptacleThatIsFilled": 4,
 }
 
-PRT_MARKER_SUPPLIES_SUPPLY_UNIT: dict[str, int] = {
-    "other": 1,
-    "unknown": 2,
-    "tenThousandthsOfInches": 3,
-    "micrometers": 4,
-    "impressions": 7,
-    "sheets": 8,
-    "hours": 11,
-    "thousandthsOfOunces": 12,
-    "tenthsOfGrams": 13,
-    "hundrethsOfFluidOunces": 14,
-    "tenthsOfMilliliters": 15,
-    "feet": 16,
-    "meters": 17,
-    "items": 18,
-    "percent": 19,
-}
+PRT_MARKER_SUPPLIES_SUPPLY_UNIT: dict[str, int] = ps.PRT_SUPPLY_UNIT
 
 PRT_MARKER_COLORANT_ROLE: dict[str, int] = {"other": 1, "process": 3, "spot": 4}
 
-PRT_MEDIA_PATH_TYPE: dict[str, int] = {
-    "other": 1,
-    "unknown": 2,
-    "longEdgeBindingDuplex": 3,
-    "shortEdgeBindingDuplex": 4,
-    "simplex": 5,
-}
+PRT_MEDIA_PATH_TYPE: dict[str, int] = ps.PRT_MEDIA_PATH_TYPE
 
-PRT_CHANNEL_TYPE: dict[str, int] = {
-    "other": 1,
-    "unknown": 2,
-    "chSerialPort": 3,
-    "chParallelPort": 4,
-    "chIEEE1284Port": 5,
-    "chSCSIPort": 6,
-    "chAppleTalkPAP": 7,
-    "chLPDServer": 8,
-    "chNetwareRPrinter": 9,
-    "chNetwarePServer": 10,
-    "chPort9100": 11,
-    "chAppSocket": 12,
-    "chFTP": 13,
-    "chTFTP": 14,
-    "chServerMessageBlock": 27,
-    "chUSB": 34,
-    "chPortTCP": 37,
-    "chBidirPortTCP": 38,
-    "chIPP": 44,
-    "chWSPrint": 46,
-}
+PRT_CHANNEL_TYPE: dict[str, int] = ps.PRT_CHANNEL_TYPE
 
-PRT_INTERPRETER_LANG_FAMILY: dict[str, int] = {
-    "other": 1,
-    "unknown": 2,
-    "langPCL": 3,
-    "langHPGL": 4,
-    "langPJL": 5,
-    "langPS": 6,
-    "langIPDS": 7,
-    "langPPDS": 8,
-    "langEscapeP": 9,
-    "langEpson": 10,
-    "langDDIF": 11,
-    "langInterpress": 12,
-    "langISO6429": 13,
-    "langLineData": 14,
-    "langMODCA": 15,
-    "langREGIS": 16,
-    "langSCS": 17,
-    "langSPDL": 18,
-    "langTEK4014": 19,
-    "langPDS": 20,
-    "langIGP": 21,
-    "langCodeV": 22,
-    "langDSCDSE": 23,
-    "langWPS": 24,
-    "langLN03": 25,
-    "langCCITT": 26,
-    "langQUIC": 27,
-    "langCPAP": 28,
-    "langDecPPL": 29,
-    "langSimpleText": 30,
-    "langNPAP": 31,
-    "langDOC": 32,
-    "langimPress": 33,
-    "langPinwriter": 34,
-    "langNPDL": 35,
-    "langNEC201PL": 36,
-    "langAutomatic": 37,
-    "langPages": 38,
-    "langLIPS": 39,
-    "langTIFF": 40,
-    "langDiagnostic": 41,
-    "langPSPrinter": 42,
-    "langCaPSL": 43,
-    "langEXCL": 44,
-    "langLCDS": 45,
-    "langXES": 46,
-    "langPCLXL": 47,
-    "langART": 48,
-    "langTIPSI": 49,
-    "langPrescribe": 50,
-    "langLinePrinter": 51,
-    "langIDP": 52,
-    "langXJCL": 53,
-    "langPDF": 54,
-    "langRPDL": 55,
-    "langIntermecIPL": 56,
-    "langUBIFingerprint": 57,
-    "langUBIDirectProtocol": 58,
-    "langFujitsu": 59,
-    "langCGM": 60,
-    "langJPEG": 61,
-    "langCALS1": 62,
-    "langCALS2": 63,
-    "langNIRS": 64,
-    "langC4": 65,
-    "langXPS": 66,
-    "langOpenXPS": 67,
-    "langJDF": 68,
-    "langJMF": 69,
-    "langPPML": 70,
-    "langXHTMLPrint": 71,
-    "langPDFis": 72,
-    "langPDF13": 73,
-    "langPDF14": 74,
-    "langPDF15": 75,
-    "langPDF16": 76,
-    "langPDF17": 77,
-    "langPS2": 78,
-    "langPS3": 79,
-    "langPCL3": 80,
-    "langPCL3GUI": 81,
-    "langPCL5e": 82,
-    "langPCL5c": 83,
-    "langPWGRaster": 84,
-    "langAppleRaster": 85,
-}
+PRT_INTERPRETER_LANG_FAMILY: dict[str, int] = ps.PRT_LANG_FAMILY
 
 PRT_PRINT_ORIENTATION: dict[str, int] = {"other": 1, "portrait": 3, "landscape": 4}
 
-PRT_CONSOLE_COLOR: dict[str, int] = {
-    "other": 1,
-    "unknown": 2,
-    "white": 3,
-    "red": 4,
-    "green": 5,
-    "blue": 6,
-    "cyan": 7,
-    "magenta": 8,
-    "yellow": 9,
-    "orange": 10,
-}
+PRT_CONSOLE_COLOR: dict[str, int] = ps.PRT_CONSOLE_COLOR
 
 PRT_CONSOLE_DISABLE: dict[str, int] = {"enabled": 3, "disabled": 4}
 
