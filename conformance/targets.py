@@ -474,16 +474,16 @@ class BuiltinTarget(Target):
         the next scenario needs connection requests at once; waiting the 10 s window out
         on every device cost a fifth of the whole run. The proxy's clients live on the
         proxy's own loop, so theirs is cleared there."""
-        times = getattr(device.cwmp_client(), "_cr_times", None)
-        if times is None or not callable(getattr(times, "clear", None)):
+        forget = getattr(device.cwmp_client(), "forget_connection_requests", None)
+        if forget is None:
             return False
         loop = getattr(self.proxy, "loop", None) if device.via == "proxy" else None
         if loop is None:
-            times.clear()
+            forget()
             return True
 
         async def clear() -> None:
-            times.clear()
+            forget()
 
         await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(clear(), loop))
         return True

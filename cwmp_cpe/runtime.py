@@ -277,6 +277,12 @@ class Cpe:
     # connection requests (called by ConnectionRequestServer)
     # =========================================================================================
 
+    def forget_connection_requests(self) -> None:
+        """Clear the rate limiter's memory of accepted connection requests, as if its window
+        had passed. For test benches that must not wait the window out between scenarios;
+        a real CPE never calls it. Call it on the loop that runs this CPE."""
+        self._cr_times.clear()
+
     def connection_request(
         self, method: str, uri: str, authorization: str | None
     ) -> tuple[int, dict[str, str]]:

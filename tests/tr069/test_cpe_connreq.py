@@ -122,3 +122,16 @@ async def test_cpe_connreq_during_session_runs_after_it(acs, fake_time: FakeTime
     finally:
         await cpe.stop()
         await server.stop()
+
+
+async def test_cpe_forget_connection_requests_reopens_the_rate_limit(acs, fake_time) -> None:
+    """The bench's hook between scenarios: the limiter forgets, as if the window passed."""
+    cpe, server, url = await _cpe_with_server(acs, fake_time, cr_rate_limit=2, cr_rate_window=60)
+    good = Credentials("cruser", "crpass")
+    try:
+        assert [await send_connection_request(url, good) for _ in range(3)] == [200, 200, 503]
+        cpe.forget_connection_requests()
+        assert await send_connection_request(url, good) == 200
+    finally:
+        await cpe.stop()
+        await server.stop()
