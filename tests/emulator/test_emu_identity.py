@@ -75,3 +75,18 @@ def test_two_models_with_seed_zero_differ():
     a = build_printer("color-laser-mfp", seed=0, clock=FakeClock())
     b = build_printer("inkjet-office", seed=0, clock=FakeClock())
     assert a.description.location != b.description.location
+
+
+def test_identity_does_not_depend_on_build_order() -> None:
+    """Faker is shared per locale and re-seeded per device: the order printers are built in
+    (a fleet's workers, a conformance target) must not change who they are."""
+    from emulator.identity import make_identity
+
+    args = dict(
+        model_key="m", manufacturer="HP", model="X", oui="3CD92B",
+        serial_format="CNB#######", host="127.1.0.1",
+    )  # fmt: skip
+    forward = [make_identity(**args, seed=s) for s in range(20)]
+    backward = [make_identity(**args, seed=s) for s in reversed(range(20))][::-1]
+    assert forward == backward
+    assert len({i.serial_number for i in forward}) == 20
