@@ -332,6 +332,7 @@ class DataModel:
         self._params: dict[str, ParamDef] = {}
         self._tables: dict[str, TableDef] = {}
         self._notify_defs: list[ParamDef] | None = None
+        self._forced_defs: list[ParamDef] | None = None  # every Inform reads it
 
     # -- building ---------------------------------------------------------------------------
 
@@ -441,6 +442,7 @@ class DataModel:
         parent.children[seg] = pd
         self._params[path] = pd
         self._notify_defs = None
+        self._forced_defs = None
         return pd
 
     def _parent(self, dotted: str) -> tuple[ObjectDef, str]:
@@ -483,7 +485,11 @@ class DataModel:
         return list(self._params.values())
 
     def forced_inform_defs(self) -> list[ParamDef]:
-        return [p for p in self._params.values() if p.forced_inform]
+        """forcedInform parameters; cached (a scan of ~2,000 definitions was a quarter of a
+        fleet worker's time per Inform) and dropped when a parameter is declared."""
+        if self._forced_defs is None:
+            self._forced_defs = [p for p in self._params.values() if p.forced_inform]
+        return self._forced_defs
 
     def notify_by_default_defs(self) -> list[ParamDef]:
         """Parameters whose notification is on unless the ACS turns it off (forced ones)."""
