@@ -713,6 +713,12 @@ _CPE_REQUESTS = (
 @step("release", value="none", needs=fs("acs"))
 async def release(ctx: Context, st: Step) -> None:
     """End a hold: the next ACS message carries no HoldRequests (a GetRPCMethods)."""
+    # The held GetParameterNames keep_held queued ahead are only filler that kept the queue
+    # from running dry; those not sent yet are dropped so the release goes out next instead
+    # of after them (the one in flight, if any, is answered first, still held).
+    for item in ctx.vars.pop("held_ahead", []):
+        if item.sent_in_session is None:
+            item.abort("hold released")
     _response, fault = await _rpc(ctx, "GetRPCMethods", {}, hold=False)
     if fault is not None:
         raise StepFailed(f"GetRPCMethods: fault {fault_json(fault)['code']}")
