@@ -11,7 +11,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from acs_stub.httpauth import MODES, AuthPolicy
+from printbench.acs_stub.httpauth import MODES, AuthPolicy
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,8 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
-    from acs_stub.control import AcsControl
-    from acs_stub.server import AcsConfig
+    from printbench.common import standards
+
+    standards.require(standards.JUDGE_FILES)  # the judge needs them: fail before listening
+    from printbench.acs_stub.control import AcsControl
+    from printbench.acs_stub.server import AcsConfig
 
     if bool(args.cert) != bool(args.key):
         print("printbench acs: --cert and --key go together", file=sys.stderr)

@@ -19,15 +19,14 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-
-from acs_stub.files import FileStoreError, ServedFile, UploadedFile
-from acs_stub.journal import render_session_html
-from acs_stub.registry import Credentials, Device
-from acs_stub.rpc_queue import QueuedRpc, RpcFault
-from acs_stub.server import AcsConfig, AcsServer
-from acs_stub.verdicts import RULES, Violation
-from cwmp import messages as m
-from emulator.clock import Clock
+from printbench.acs_stub.files import FileStoreError, ServedFile, UploadedFile
+from printbench.acs_stub.journal import render_session_html
+from printbench.acs_stub.registry import Credentials, Device
+from printbench.acs_stub.rpc_queue import QueuedRpc, RpcFault
+from printbench.acs_stub.server import AcsConfig, AcsServer
+from printbench.acs_stub.verdicts import RULES, Violation
+from printbench.common.clock import Clock
+from printbench.cwmp import messages as m
 
 
 class ControlError(ValueError):
@@ -197,7 +196,7 @@ class AcsControl:
         self, device_id: str, mode: str | None, username: str = "", password: str = ""
     ) -> None:
         """CPE→ACS authentication for one device (None: the server's global setting)."""
-        from acs_stub.httpauth import MODES
+        from printbench.acs_stub.httpauth import MODES
 
         if mode is not None and mode not in MODES:
             raise ControlError(f"auth mode {mode!r} is not one of {', '.join(MODES)}")
@@ -366,7 +365,7 @@ async def send_connection_request(
     url: str, credentials: Credentials | None, *, timeout: float = 10.0
 ) -> int:
     """HTTP GET to a ConnectionRequestURL, answering a Digest (or Basic) challenge."""
-    from acs_stub.httpauth import authorization_for
+    from printbench.acs_stub.httpauth import authorization_for
 
     client_timeout = aiohttp.ClientTimeout(total=timeout)
     try:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
-from acs_stub.rpc_queue import RpcQueue
+from printbench.acs_stub.rpc_queue import RpcQueue
 
 CR_URL_PARAMS = (
     "Device.ManagementServer.ConnectionRequestURL",

@@ -27,17 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-
-from acs_stub.files import FileStore
-from acs_stub.httpauth import AuthPolicy, HttpAuthenticator
-from acs_stub.journal import Journal, body_text, pick_headers
-from acs_stub.registry import Device, Registry
-from acs_stub.rpc_queue import QueuedRpc
-from acs_stub.verdicts import Judge, SessionView, attempt_key
-from cwmp import messages as m
-from cwmp import soap
-from cwmp.errors import CwmpDecodeError, CwmpEncodeError, CwmpError
-from cwmp.session import (
+from printbench.acs_stub.files import FileStore
+from printbench.acs_stub.httpauth import AuthPolicy, HttpAuthenticator
+from printbench.acs_stub.journal import Journal, body_text, pick_headers
+from printbench.acs_stub.registry import Device, Registry
+from printbench.acs_stub.rpc_queue import QueuedRpc
+from printbench.acs_stub.verdicts import Judge, SessionView, attempt_key
+from printbench.common.clock import Clock, SystemClock
+from printbench.cwmp import messages as m
+from printbench.cwmp import soap
+from printbench.cwmp.errors import CwmpDecodeError, CwmpEncodeError, CwmpError
+from printbench.cwmp.session import (
     AcsSession,
     AcsState,
     BadRequestReceived,
@@ -50,7 +50,6 @@ from cwmp.session import (
     highest_common_version,
     implied_version,
 )
-from emulator.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +84,7 @@ class AcsConfig:
     auth: AuthPolicy = field(default_factory=AuthPolicy)
     #: GenieACS's ``cwmp.cookiesPath``: add ``Path=<value>`` to the session cookie.
     cookie_path: str | None = None
-    journal_dir: Path | None = None  # None: printbench.settings.reports_dir()
+    journal_dir: Path | None = None  # None: printbench.common.settings.reports_dir()
     journal_file: bool = True
     xsd_checks: bool = True
     verdicts: bool = True
@@ -144,7 +143,7 @@ class AcsServer:
         self.registry = Registry()
         journal_path = None
         if self.config.journal_file:
-            from printbench.settings import reports_dir
+            from printbench.common.settings import reports_dir
 
             folder = self.config.journal_dir or reports_dir()
             stamp = self.clock.now().strftime("%Y%m%dT%H%M%S")

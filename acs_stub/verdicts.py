@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
-
-from acs_stub.registry import Device
-from cwmp.faults import transfer_complete_code_allowed
+from printbench.acs_stub.registry import Device
+from printbench.cwmp.faults import transfer_complete_code_allowed
 
 
 @dataclass(frozen=True)
@@ -249,7 +248,7 @@ class ForcedParam:
 def forced_inform_parameters(xml_path: Path | None = None) -> tuple[ForcedParam, ...]:
     """Parameters with ``forcedInform="true"`` in the TR-181 full XML, with their version."""
     if xml_path is None:
-        from printbench.settings import bbf_dir
+        from printbench.common.standards import bbf_dir
 
         xml_path = bbf_dir() / "tr-181-2-17-0-cwmp-full.xml"
     found: list[ForcedParam] = []
@@ -504,7 +503,7 @@ class Judge:
 
     # -- pieces -----------------------------------------------------------------------------
     def _check_xsd(self, view: SessionView, root: Any, env: Any, ref: int | None) -> None:
-        from cwmp.schema import SchemaError, schema_for, validation_errors_tree
+        from printbench.cwmp.schema import SchemaError, schema_for, validation_errors_tree
 
         if root is None:
             self.add(view, "xsd-valid", "the envelope is not well-formed XML", ref)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cwmp import messages as m
+from printbench.cwmp import messages as m
 
 
 def _inform(serial: str) -> m.Inform:
@@ -50,8 +50,7 @@ def _inform(serial: str) -> m.Inform:
 
 async def _cpe_loop(url: str, serial: str, deadline: float, latencies: list[float]) -> int:
     import aiohttp
-
-    from cwmp.session import CpeSession, RequestReceived, SessionEnded
+    from printbench.cwmp.session import CpeSession, RequestReceived, SessionEnded
 
     done = 0
     inform = _inform(serial)
@@ -95,8 +94,8 @@ def _cpe_process(url: str, cpes: int, duration: float, out: mp.Queue) -> None:
 
 
 async def run(cpes: int, duration: float, lean: bool) -> None:
-    from acs_stub.control import AcsControl
-    from acs_stub.server import AcsConfig
+    from printbench.acs_stub.control import AcsControl
+    from printbench.acs_stub.server import AcsConfig
 
     journal_dir = Path(tempfile.mkdtemp(prefix="acs-bench-"))
     config = AcsConfig(

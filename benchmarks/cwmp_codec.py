@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cwmp import messages as m
-from cwmp import soap
+from printbench.cwmp import messages as m
+from printbench.cwmp import soap
 
 
 def inform_20() -> m.Envelope:

@@ -21,11 +21,10 @@ import tracemalloc
 sys.path.insert(0, "tests/tr069")
 
 from conftest import OUI, small_tree
-
-from acs_stub.control import AcsControl
-from acs_stub.server import AcsConfig
-from cwmp import messages as m
-from cwmp_cpe import Cpe, CpeConfig, MemoryStore
+from printbench.acs_stub.control import AcsControl
+from printbench.acs_stub.server import AcsConfig
+from printbench.cwmp import messages as m
+from printbench.cwmp_cpe import Cpe, CpeConfig, MemoryStore
 
 
 async def main(n: int) -> None:

@@ -11,8 +11,15 @@ import time
 import tracemalloc
 from dataclasses import dataclass, field
 
-from cwmp import types as T
-from cwmp.params import AttributeChange, DataModel, MappingTable, ParameterTree, attr, set_attr
+from printbench.cwmp import types as T
+from printbench.cwmp.params import (
+    AttributeChange,
+    DataModel,
+    MappingTable,
+    ParameterTree,
+    attr,
+    set_attr,
+)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from emulator.device import Ports
+from printbench.emulator.device import Ports
 
 # Wildcard listeners take a port on every address: keep clear of the default ports that other
 # tests may bind on their own addresses while this runs.
@@ -77,10 +77,10 @@ async def _check_faces(rec: dict) -> list[str]:
 
 
 async def run(devices: int, workers: int, settle: float) -> dict:
-    from emulator.fleet.loadrun import StubAcsProcess
-    from emulator.fleet.plan import Layout, parse_mix
-    from emulator.fleet.workers import Supervisor, SupervisorConfig
-    from emulator.profiles import list_profiles
+    from printbench.emulator.fleet.plan import Layout, parse_mix
+    from printbench.emulator.fleet.workers import Supervisor, SupervisorConfig
+    from printbench.emulator.profiles import list_profiles
+    from printbench.loadtest.loadrun import StubAcsProcess
 
     acs = StubAcsProcess()
     url = await acs.start()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from emulator.device import Ports
+from printbench.emulator.device import Ports
 
 BENCH_PORTS = Ports(snmp=1161, ipp=28631, ews=28080, control=28081, cwmp=27547)
 
@@ -54,10 +54,10 @@ def _loadavg() -> str:
 
 
 async def run(devices: int, workers: int, rate: float, duration: float, storm: bool) -> None:
-    from emulator.fleet.loadrun import Recorder, StubAcsProcess, storm_drain
-    from emulator.fleet.plan import Layout, parse_mix
-    from emulator.fleet.workers import Supervisor, SupervisorConfig
-    from emulator.profiles import list_profiles
+    from printbench.emulator.fleet.plan import Layout, parse_mix
+    from printbench.emulator.fleet.workers import Supervisor, SupervisorConfig
+    from printbench.emulator.profiles import list_profiles
+    from printbench.loadtest.loadrun import Recorder, StubAcsProcess, storm_drain
 
     acs = StubAcsProcess()
     url = await acs.start()

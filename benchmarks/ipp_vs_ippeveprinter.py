@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from emulator.ipp.codec import Group, Message, Tag, encode
+from printbench.ipp.codec import Group, Message, Tag, encode
 
 OUR_HOST = "127.30.1.1"
 DBUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -70,11 +70,10 @@ def pin(cpu: int, pid: int = 0) -> None:
 def _serve_ours(host: str, ready: mp.Queue, adapter: str = "asyncio") -> None:
     pin(0)
     from aiohttp import web
-
-    from emulator.behaviour import PrinterEngine
-    from emulator.clock import SystemClock
-    from emulator.ipp.server import create_ipp_app, start_ipp_listener
-    from emulator.profiles import build_printer
+    from printbench.common.clock import SystemClock
+    from printbench.emulator.behaviour import PrinterEngine
+    from printbench.emulator.ipp.server import create_ipp_app, start_ipp_listener
+    from printbench.emulator.profiles import build_printer
 
     class Device:
         def __init__(self) -> None:

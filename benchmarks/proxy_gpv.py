@@ -19,13 +19,12 @@ import statistics
 import time
 
 import aiohttp
-
-from cwmp import messages as m
-from cwmp_proxy.inventory import PrinterEntry
-from cwmp_proxy.model import Identity, ModelConfig, build_model
-from cwmp_proxy.virtual_device import PrinterDevice
-from emulator.clock import FakeClock
-from emulator.device import Ports, VirtualPrinter
+from printbench.common.clock import FakeClock
+from printbench.cwmp import messages as m
+from printbench.cwmp_proxy.inventory import PrinterEntry
+from printbench.cwmp_proxy.model import Identity, ModelConfig, build_model
+from printbench.cwmp_proxy.virtual_device import PrinterDevice
+from printbench.emulator.device import Ports, VirtualPrinter
 
 PS = "Device.Services.PrintService."
 

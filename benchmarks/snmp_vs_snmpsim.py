@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from emulator.snmp import ber
+from printbench.snmp import ber
 
 HOST_OURS = "127.20.250.1"
 HOST_SIM = "127.20.250.2"
@@ -46,9 +46,9 @@ SNMPREC_TAGS = {
 
 
 def make_device():
-    from emulator.behaviour import PrinterEngine
-    from emulator.clock import FakeClock
-    from emulator.profiles import build_printer
+    from printbench.common.clock import FakeClock
+    from printbench.emulator.behaviour import PrinterEngine
+    from printbench.emulator.profiles import build_printer
 
     class Device:
         pass
@@ -61,7 +61,7 @@ def make_device():
 
 
 def view_entries() -> list[tuple[tuple[int, ...], ber.Value]]:
-    from emulator.snmp.mib import MibDevice
+    from printbench.emulator.snmp.mib import MibDevice
 
     d = make_device()
     return MibDevice(d.state, d.clock, d.engine).walk()
@@ -82,7 +82,7 @@ def write_snmprec(path: Path, entries: list[tuple[tuple[int, ...], ber.Value]]) 
 
 
 def serve_ours(ready: mp.Event, stop: mp.Event) -> None:  # type: ignore[valid-type]
-    from emulator.snmp.agent import SnmpAgent
+    from printbench.emulator.snmp.agent import SnmpAgent
 
     async def main() -> None:
         agent = SnmpAgent()

@@ -26,7 +26,20 @@ def register(subparsers: Any) -> None:
         help="run the conformance scenarios (the main job)",
         description="Run conformance scenarios against a target and write reports.",
     )
-    p.add_argument("--target", type=Path, help="target file (default: the built-in target)")
+    p.add_argument(
+        "--target",
+        type=Path,
+        help="target file, or the name of a built-in target such as plugfest-acs "
+        "(default: the built-in fleet, proxy and ACS)",
+    )
+    p.add_argument(
+        "--scenarios-dir",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder of your own scenarios, searched before the built-in ones: a scenario "
+        "with a built-in scenario's id replaces it (repeatable)",
+    )
     p.add_argument("--report-dir", type=Path, help="where reports go (default: reports/)")
     p.add_argument(
         "-k", dest="select", help="only scenarios whose id, title or area contains this text"
@@ -38,16 +51,21 @@ def register(subparsers: Any) -> None:
 
 
 async def run_command(args: argparse.Namespace) -> int:
-    from conformance.engine import Engine
-    from conformance.report import write_reports
-    from conformance.scenario import ScenarioError, default_dir, load_all
-    from conformance.targets import TargetError, load_target
-    from printbench.settings import reports_dir
+    from printbench.common import standards
+    from printbench.common.settings import reports_dir
+    from printbench.conformance.engine import Engine
+    from printbench.conformance.report import write_reports
+    from printbench.conformance.scenario import ScenarioError, default_dir, load_all, load_searched
+    from printbench.conformance.targets import TargetError, load_target
 
+    standards.require(standards.JUDGE_FILES)  # the stub ACS judges every envelope
     console = Console(stderr=False)
     report_dir = args.report_dir or reports_dir()
     try:
-        scenarios = load_all(args.scenarios or [default_dir()])
+        if args.scenarios:
+            scenarios = load_all(args.scenarios)
+        else:
+            scenarios = load_searched([*args.scenarios_dir, default_dir()])
     except ScenarioError as exc:
         print(f"printbench run: {exc}", file=sys.stderr)
         return 2
@@ -113,7 +131,7 @@ async def run_command(args: argparse.Namespace) -> int:
 
 
 def _summary(console: Console, run: Any, paths: dict[str, Path]) -> None:
-    from conformance.scenario import AREAS
+    from printbench.conformance.scenario import AREAS
 
     table = Table(title=f"printbench run: {run.target} ({run.seconds:.1f} s)")
     for col in ("area", "passed", "failed", "error", "n/a"):

@@ -35,7 +35,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from cwmp import types as tr106
+from printbench.cwmp import types as tr106
 
 MATCHER_KEYS = frozenset(
     {

@@ -13,7 +13,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from conformance.engine import Context
+    from printbench.conformance.engine import Context
 
 PS_TEMPLATE = "Device.Services.PrintService.{i}."
 PS = "Device.Services.PrintService.1."
@@ -21,7 +21,7 @@ PS = "Device.Services.PrintService.1."
 
 @cache
 def _mapping_rows() -> tuple[tuple[str, bool], ...]:
-    from datamodel.mapping import load_mapping
+    from printbench.datamodel.mapping import load_mapping
 
     mapping = load_mapping()
     return tuple((row.path, row.writable) for row in mapping.rows)
@@ -57,7 +57,7 @@ def _natural(name: str) -> list[Any]:
 async def loop_items(ctx: Context, what: str) -> list[str]:
     """Concrete parameter names for ``for_each``: one instance per mapping row or per DM
     parameter the device reports under the PrintService object."""
-    from conformance.steps import StepFailed, _rpc, values_of
+    from printbench.conformance.steps import StepFailed, _rpc, values_of
 
     response, fault = await _rpc(ctx, "GetParameterValues", {"parameter_names": [PS]})
     if fault is not None:

@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conformance.scenario import AREAS, Scenario, ScenarioError, load_file
+from printbench.conformance.scenario import AREAS, Scenario, ScenarioError, load_file
 
 _STATE_KEY = pytest.StashKey[dict]()
 
@@ -36,7 +35,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from emulator.profiles import list_profiles
+    from printbench.emulator.profiles import list_profiles
 
     names = [*AREAS, "embedded", "proxy", "mandatory", "optional", *list_profiles()]
     for name in names:
@@ -52,8 +51,8 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
 
 def _device_names(config: pytest.Config) -> list[tuple[str, str | None, str]]:
     """(name, profile, via) of the devices the target will have, known before it starts."""
-    from conformance.targets import load_target
-    from emulator.profiles import list_profiles
+    from printbench.conformance.targets import load_target
+    from printbench.emulator.profiles import list_profiles
 
     target = load_target(config.getoption("--pb-target"))
     s = target.settings
@@ -97,7 +96,7 @@ class ScenarioFile(pytest.File):
 
 
 def _target_kind(config: pytest.Config) -> str:
-    from conformance.targets import load_target
+    from printbench.conformance.targets import load_target
 
     return load_target(config.getoption("--pb-target")).kind
 
@@ -112,8 +111,8 @@ class _Session:
     """The target and its event loop, shared by every item of the pytest session."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from conformance.engine import Engine
-        from conformance.targets import load_target
+        from printbench.conformance.engine import Engine
+        from printbench.conformance.targets import load_target
 
         report = config.getoption("--pb-report-dir")
         self.report_dir = Path(report) if report else None
@@ -138,8 +137,8 @@ class _Session:
     def close(self) -> None:
         try:
             if self.report_dir is not None and self.results:
-                from conformance.engine import RunResult
-                from conformance.report import write_reports
+                from printbench.conformance.engine import RunResult
+                from printbench.conformance.report import write_reports
 
                 run = RunResult(
                     self.target.name,

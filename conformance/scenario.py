@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from conformance.matchers import MatcherError
+from printbench.conformance.matchers import MatcherError
 
 #: The areas of the suite, in report order.
 AREAS: tuple[str, ...] = (
@@ -179,7 +178,7 @@ def _str_list(value: Any, file: str, line: int, key: str) -> tuple[str, ...]:
 
 def parse_steps(node: yaml.Node, file: str, prefix: str = "") -> list[Step]:
     """Parse a ``steps:`` sequence, validating each step against its action's schema."""
-    from conformance.steps import STEPS, StepSchemaError
+    from printbench.conformance.steps import STEPS, StepSchemaError
 
     if not isinstance(node, yaml.SequenceNode):
         raise ScenarioError(file, _line(node), "steps must be a list")
@@ -384,7 +383,18 @@ def load_all(paths: list[Path | str]) -> list[Scenario]:
     return out
 
 
-def default_dir() -> Path:
-    from printbench.settings import REPO_ROOT
+def load_searched(folders: list[Path | str]) -> list[Scenario]:
+    """The scenarios of ``folders`` searched in order: an id found in an earlier folder hides
+    the same id in a later one (the user's folders come before the built-in one); within one
+    folder a repeated id is still an error."""
+    out: dict[str, Scenario] = {}
+    for folder in folders:
+        for sc in load_all([folder]):
+            out.setdefault(sc.id, sc)
+    return list(out.values())
 
-    return REPO_ROOT / "scenarios"
+
+def default_dir() -> Path:
+    from printbench.common.settings import package_dir
+
+    return package_dir("printbench.scenarios")

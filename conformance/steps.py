@@ -18,11 +18,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from conformance.matchers import check_matcher, match
+from printbench.conformance.matchers import check_matcher, match
 
 if TYPE_CHECKING:
-    from conformance.engine import Context
-    from conformance.scenario import Step
+    from printbench.conformance.engine import Context
+    from printbench.conformance.scenario import Step
 
 PS = "Device.Services.PrintService.1."
 #: Longest real wait a step may ask for (a scenario is a test, not a soak run).
@@ -137,7 +137,7 @@ def values_of(response: Any) -> dict[str, str]:
 
 
 def fault_json(fault: Any) -> dict[str, Any]:
-    from acs_stub.control import to_json
+    from printbench.acs_stub.control import to_json
 
     data = to_json(fault)
     data["code"] = data.get("fault_code")
@@ -148,7 +148,7 @@ def fault_json(fault: Any) -> dict[str, Any]:
 
 
 def response_json(response: Any) -> dict[str, Any]:
-    from acs_stub.control import to_json
+    from printbench.acs_stub.control import to_json
 
     data = to_json(response)
     if hasattr(response, "parameter_list"):
@@ -179,8 +179,8 @@ async def _rpc(
     timeout: float = 15.0,
 ) -> tuple[Any, Any]:
     """Send an RPC; returns (response, fault) with exactly one set."""
-    from acs_stub.control import message_from_json
-    from acs_stub.rpc_queue import RpcFault
+    from printbench.acs_stub.control import message_from_json
+    from printbench.acs_stub.rpc_queue import RpcFault
 
     acs = ctx.need_acs()
     try:
@@ -235,7 +235,7 @@ async def rpc(ctx: Context, st: Step) -> None:
     method = st.args["_"]
     args = ctx.subst(st.args.get("args") or {})
     if st.args.get("wait", True) is False:
-        from acs_stub.control import message_from_json
+        from printbench.acs_stub.control import message_from_json
 
         acs = ctx.need_acs()
         try:
@@ -300,7 +300,7 @@ def _undo_notifications(ctx: Context, args: dict[str, Any]) -> None:
 )
 async def await_rpc(ctx: Context, st: Step) -> None:
     """Await the answer to an RPC queued earlier with ``wait: false``."""
-    from acs_stub.rpc_queue import RpcFault
+    from printbench.acs_stub.rpc_queue import RpcFault
 
     item = ctx.vars.get(st.args["_"])
     if item is None or not hasattr(item, "result"):
@@ -365,7 +365,7 @@ def _same_value(a: str, b: str) -> bool:
     if low <= {"true", "1"} or low <= {"false", "0"}:
         return True
     if "T" in a and "T" in b:
-        from cwmp.types import parse_datetime
+        from printbench.cwmp.types import parse_datetime
 
         try:
             return abs((parse_datetime(a) - parse_datetime(b)).total_seconds()) <= 1.0
@@ -494,7 +494,7 @@ async def journal_count(ctx: Context, st: Step) -> None:
 
 
 def inform_json(inform: Any) -> dict[str, Any]:
-    from acs_stub.control import to_json
+    from printbench.acs_stub.control import to_json
 
     data = to_json(inform)
     data["events"] = [e.event_code for e in inform.event]
@@ -626,7 +626,7 @@ async def keep_held(ctx: Context, st: Step) -> None:
     and the session is requested in the background: if the CPE opens one by itself (a due
     TransferComplete) while the connection request is refused with 503, it is served too.
     The N seconds count from the first held answer, i.e. from when the session is held."""
-    from acs_stub.control import message_from_json
+    from printbench.acs_stub.control import message_from_json
 
     acs = ctx.need_acs()
     seconds = min(float(st.args["_"]), MAX_REAL_WAIT)
@@ -745,7 +745,7 @@ async def connection_request(ctx: Context, st: Step) -> None:
     """HTTP GET to the device's ConnectionRequestURL with ``credentials`` (``default``,
     ``wrong``, ``none``); ``expect_status`` is a matcher on the final HTTP status,
     ``session: true`` also awaits the session it starts (with 6 CONNECTION REQUEST)."""
-    from conformance.targets import raw_connection_request
+    from printbench.conformance.targets import raw_connection_request
 
     dev = ctx.device
     if not dev.cr_url:
@@ -791,7 +791,7 @@ async def connection_request(ctx: Context, st: Step) -> None:
 async def burst_connection_requests(ctx: Context, st: Step) -> None:
     """N authenticated connection requests at once; ``expect`` applies to the list of HTTP
     statuses (rate limiting: some 503, and never a session per request)."""
-    from conformance.targets import raw_connection_request
+    from printbench.conformance.targets import raw_connection_request
 
     dev = ctx.device
     if not dev.cr_url:
@@ -993,7 +993,7 @@ async def check_parameters(ctx: Context, st: Step) -> None:
     """Read every mapped parameter (``select: mapping``, default) of the device through the
     ACS in one GetParameterValues and compare each with the printer's own TR-069 view.
     Each parameter becomes a cell of the report's parameter × device matrix."""
-    from conformance.params import mapped_names
+    from printbench.conformance.params import mapped_names
 
     await ctx.ensure_session()
     before = await ctx.oracle([PS])
@@ -1052,7 +1052,7 @@ async def write_parameters(ctx: Context, st: Step) -> None:
     step reads the printer's view or picks the next candidates. Why: each new session
     costs a connection request, and with SNMP switched off on the printer a proxy's
     connection request waits for its printer reads to time out (seconds per session)."""
-    from acs_stub.control import message_from_json
+    from printbench.acs_stub.control import message_from_json
 
     acs = ctx.need_acs()
     spacer = message_from_json("GetRPCMethods", {})
@@ -1072,9 +1072,9 @@ async def write_parameters(ctx: Context, st: Step) -> None:
 
 
 async def _write_parameters(ctx: Context, st: Step, acs: Any) -> None:
-    from acs_stub.control import message_from_json
-    from acs_stub.rpc_queue import RpcFault
-    from conformance.params import ACCESS, COUPLED, LAST, candidates, mapped_names
+    from printbench.acs_stub.control import message_from_json
+    from printbench.acs_stub.rpc_queue import RpcFault
+    from printbench.conformance.params import ACCESS, COUPLED, LAST, candidates, mapped_names
 
     response, fault = await _rpc(
         ctx, "GetParameterValues", {"parameter_names": [PS]}, timeout=_timeout(ctx, st, 30.0)
@@ -1218,7 +1218,7 @@ async def _write_parameters(ctx: Context, st: Step, acs: Any) -> None:
 async def for_each(ctx: Context, st: Step) -> None:
     """Run the nested steps once per item: a list, or ``mapping`` / ``mapping-writable`` /
     ``datamodel`` (the device's mapped or data-model parameters, one instance each)."""
-    from conformance.params import loop_items
+    from printbench.conformance.params import loop_items
 
     items = st.args["_"]
     if isinstance(items, str):
@@ -1330,4 +1330,4 @@ class Substituter:
 
 
 # Steps of other modules register in STEPS when this one is imported.
-import conformance.steps_cpe  # noqa: E402, F401
+import printbench.conformance.steps_cpe  # noqa: E402, F401

@@ -111,7 +111,7 @@ class Target:
         return self.capabilities | device.capabilities
 
     def clock_for(self, acs_id: str) -> Any:
-        from emulator.clock import SystemClock
+        from printbench.common.clock import SystemClock
 
         for d in self.devices:
             if d.acs_id == acs_id and d.clock is not None:
@@ -157,8 +157,8 @@ class Target:
         await self.stop()
 
     async def _start_acs(self, report_dir: Path | None) -> None:
-        from acs_stub.control import AcsControl
-        from acs_stub.server import AcsConfig
+        from printbench.acs_stub.control import AcsControl
+        from printbench.acs_stub.server import AcsConfig
 
         acs = self.settings.get("acs") or {}
         config = AcsConfig(
@@ -169,7 +169,7 @@ class Target:
             session_timeout=float(acs.get("session_timeout", 30.0)),
         )
         self.acs = await AcsControl.start(config)
-        from conformance.engine import InformTap
+        from printbench.conformance.engine import InformTap
 
         # Subscribed before any device starts, so first-contact Informs are seen too.
         self.inform_tap = InformTap(self.acs, self.clock_for)
@@ -239,7 +239,7 @@ class PrinterFleet:
     async def start(self) -> None:
         import secrets
 
-        from emulator.device import FACES, Ports, VirtualPrinter
+        from printbench.emulator.device import FACES, Ports, VirtualPrinter
 
         ports = Ports.ephemeral() if self.ports == "ephemeral" else Ports()
         for i, (profile, host) in enumerate(zip(self.profiles, self.hosts, strict=True)):
@@ -267,7 +267,7 @@ class PrinterFleet:
 def printer_oracle(printer: Any) -> Callable[[list[str]], Awaitable[dict[str, str]]] | None:
     """The printer's own TR-069 view (emulator/tr069/view.py) as ``names -> {name: value}``."""
     try:
-        from emulator.tr069.view import printer_tree
+        from printbench.emulator.tr069.view import printer_tree
     except ImportError:
         return None
     # Its own tree over the same state: independent of the client's and the proxy's trees.
@@ -292,8 +292,8 @@ async def start_proxy(printers: list[Any], acs_url: str, host: str = "127.0.0.1"
 
     Connection requests to its virtual devices need digest credentials, as on a real CPE."""
     try:
-        from cwmp_proxy.inventory import PrinterEntry
-        from cwmp_proxy.proxy import Proxy, ProxyConfig
+        from printbench.cwmp_proxy.inventory import PrinterEntry
+        from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig
     except ImportError:
         return None
     import secrets
@@ -366,7 +366,7 @@ class ProxyThread:
 
 
 def acs_id_of(printer: Any) -> str:
-    from acs_stub.registry import device_key
+    from printbench.acs_stub.registry import device_key
 
     ident = printer.state.identity
     return device_key(ident.oui, ident.product_class, ident.serial_number)
@@ -392,7 +392,7 @@ class BuiltinTarget(Target):
         self.capabilities = {"acs", "emulator"}
 
     async def start(self) -> None:
-        from emulator.profiles import list_profiles
+        from printbench.emulator.profiles import list_profiles
 
         profiles = self.settings.get("profiles", "all")
         names = list_profiles() if profiles == "all" else list(profiles)
@@ -432,7 +432,7 @@ class BuiltinTarget(Target):
                 if self.proxy is None:
                     self.notes.append("CWMP proxy not available: proxied devices left out")
                 else:
-                    from acs_stub.registry import device_key
+                    from printbench.acs_stub.registry import device_key
 
                     limit = int(self.settings.get("cr_rate_limit", 40))
                     for printer in self.fleet.printers:
@@ -526,7 +526,7 @@ class ExternalCpeTarget(Target):
         self.capabilities = {"acs"}
 
     async def start(self) -> None:
-        from acs_stub.registry import device_key
+        from printbench.acs_stub.registry import device_key
 
         await self._start_acs(self.report_dir)
         for i, dev in enumerate(self.settings.get("devices") or []):
@@ -560,7 +560,7 @@ class ExternalProxyTarget(BuiltinTarget):
     kind = "proxy"
 
     async def start(self) -> None:
-        from emulator.profiles import list_profiles
+        from printbench.emulator.profiles import list_profiles
 
         profiles = self.settings.get("profiles", "all")
         names = list_profiles() if profiles == "all" else list(profiles)
@@ -618,7 +618,7 @@ class ExternalAcsTarget(BuiltinTarget):
     kind = "acs"
 
     async def start(self) -> None:
-        from emulator.profiles import list_profiles
+        from printbench.emulator.profiles import list_profiles
 
         acs_url = self.settings.get("acs_url")
         if not acs_url:
@@ -679,13 +679,28 @@ _KEYS = {
 }
 
 
+def resolve_target_path(path: Path | str) -> Path:
+    """A target file as given, or a built-in target by name (``plugfest-acs``).
+
+    A path that exists (or names a folder) is used as it is, so the user's own files win over
+    the built-in ``printbench.targets`` package data of the same name.
+    """
+    given = Path(path)
+    if given.exists() or given.suffix in (".yaml", ".yml") or len(given.parts) > 1:
+        return given
+    from printbench.common.settings import package_dir
+
+    builtin = package_dir("printbench.targets") / f"{given.name}.yaml"
+    return builtin if builtin.is_file() else given
+
+
 def load_target(
     path: Path | str | None, report_dir: Path | None = None, overrides: dict[str, Any] | None = None
 ) -> Target:
     """A target from a YAML file (None: the built-in target with default settings)."""
     settings: dict[str, Any] = {"kind": "builtin", "name": "builtin"}
     if path is not None:
-        path = Path(path)
+        path = resolve_target_path(path)
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
@@ -733,8 +748,7 @@ async def raw_connection_request(
 
     Returns the final HTTP status and the first challenge header (to check it is Digest)."""
     import aiohttp
-
-    from acs_stub.httpauth import authorization_for
+    from printbench.acs_stub.httpauth import authorization_for
 
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
@@ -750,6 +764,6 @@ async def raw_connection_request(
                 await resp.read()
                 return resp.status, challenge
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        from conformance.steps import StepFailed
+        from printbench.conformance.steps import StepFailed
 
         raise StepFailed(f"connection request to {url}: {exc}") from None

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cwmp import faults
-from cwmp.faults import Role
+from printbench.cwmp import faults
+from printbench.cwmp.faults import Role
 
 
 class CwmpError(Exception):

@@ -333,14 +333,14 @@ class Fault(Message):
 
     def __post_init__(self) -> None:
         if self.soap_fault_code is None:
-            from cwmp.faults import soap_fault_code
+            from printbench.cwmp.faults import soap_fault_code
 
             object.__setattr__(self, "soap_fault_code", soap_fault_code(self.fault_code))
 
     @classmethod
     def of(cls, code: int, text: str | None = None, **kw: Any) -> Fault:
         """A fault with the standard FaultString unless ``text`` is given."""
-        from cwmp.faults import fault_string
+        from printbench.cwmp.faults import fault_string
 
         return cls(code, fault_string(code) if text is None else text, **kw)
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-from cwmp import types as t
-from cwmp.faults import fault_string
+from printbench.cwmp import types as t
+from printbench.cwmp.faults import fault_string
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,8 @@ class ParameterFault(Exception):
         ``detailed`` puts our precise message into FaultString (naming the parameter and
         the rule); otherwise the standard string of the code is sent.
         """
-        from cwmp.messages import Fault
-        from cwmp.messages import SetParameterValuesFault as SPVF
+        from printbench.cwmp.messages import Fault
+        from printbench.cwmp.messages import SetParameterValuesFault as SPVF
 
         return Fault(
             self.code,

@@ -2,7 +2,7 @@
 
 The BBF schemas (``cwmp-1-0.xsd`` ... ``cwmp-1-4.xsd``) import the SOAP envelope and encoding
 schemas by URL, and 1-3/1-4 include their predecessors by URL. We load the BBF files
-unmodified from ``printbench.settings.bbf_dir()`` (they are public standards we read, not
+unmodified from ``printbench.common.standards.bbf_dir()`` (they are public standards we read, not
 copy) and give lxml a resolver that maps those URLs to local files: the BBF files for the
 ``broadband-forum.org`` URLs and our own minimal stand-ins (``cwmp/schemas/``) for the two
 SOAP namespaces. Any other URL is refused, so validation can never touch the network.
@@ -17,9 +17,8 @@ from functools import cache
 from pathlib import Path
 
 from lxml import etree
-
-from cwmp import messages as m
-from cwmp.errors import CwmpError
+from printbench.cwmp import messages as m
+from printbench.cwmp.errors import CwmpError
 
 STANDIN_DIR = Path(__file__).resolve().parent / "schemas"
 
@@ -45,7 +44,7 @@ class SchemaError(CwmpError):
 
 
 def _bbf_dir() -> Path:
-    from printbench.settings import bbf_dir
+    from printbench.common.standards import bbf_dir
 
     return bbf_dir()
 

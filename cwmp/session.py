@@ -55,10 +55,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from cwmp import faults, soap
-from cwmp import messages as m
-from cwmp.errors import CwmpDecodeError, CwmpError, LocalProtocolError, RemoteProtocolError
-from cwmp.faults import Role
+from printbench.cwmp import faults, soap
+from printbench.cwmp import messages as m
+from printbench.cwmp.errors import (
+    CwmpDecodeError,
+    CwmpError,
+    LocalProtocolError,
+    RemoteProtocolError,
+)
+from printbench.cwmp.faults import Role
 
 DEFAULT_TIMEOUT = 30.0  # seconds without traffic before a session is abandoned (GenieACS: 30)
 DEFAULT_MAX_8005_RETRIES = 5  # icwmp retries five times

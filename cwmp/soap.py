@@ -34,11 +34,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from lxml import etree
-
-from cwmp import faults
-from cwmp import messages as m
-from cwmp.errors import CwmpDecodeError, CwmpEncodeError, CwmpError
-from cwmp.faults import Role
+from printbench.cwmp import faults
+from printbench.cwmp import messages as m
+from printbench.cwmp.errors import CwmpDecodeError, CwmpEncodeError, CwmpError
+from printbench.cwmp.faults import Role
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP_ENC = "http://schemas.xmlsoap.org/soap/encoding/"

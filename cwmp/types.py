@@ -4,7 +4,7 @@ Every parameter value travels as a string on the wire; this module decides wheth
 a valid value of a parameter's type and what its canonical spelling is. The base types follow
 TR-106 section 3.2 (which borrows XML Schema's lexical spaces); the named types (MACAddress,
 IPv4Address, UUID, StatsCounter64, ...) are read from the Broadband Forum's own
-``tr-106-types.xml`` (found via ``printbench.settings.bbf_dir()``) rather than typed in by hand,
+``tr-106-types.xml`` (found via ``printbench.common.standards.bbf_dir()``) rather than typed in by hand,
 so a newer file brings newer types.
 
 Errors carry the TR-069 fault code an SPV would answer with: 9006 (invalid parameter type) when
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -91,6 +92,14 @@ class ParamTypeError(TypeError):
         self.message = message
         self.value = value
         self.rule = rule
+
+    def reworded(self, message: str, *, value: str | None = None) -> ParamTypeError:
+        """The same error (class, fault, rule) with another message and value."""
+        new = copy.copy(self)
+        new.args = (message,)
+        new.message = message
+        new.value = value
+        return new
 
 
 class InvalidType(ParamTypeError):
@@ -263,10 +272,8 @@ class ParamType:
             try:
                 canon_items.append(self._validate_item(item))
             except ParamTypeError as exc:
-                raise type(exc)(
-                    f"list item {i} of {_short(lexical)}: {exc.message}",
-                    value=lexical,
-                    rule=exc.rule,
+                raise exc.reworded(
+                    f"list item {i} of {_short(lexical)}: {exc.message}", value=lexical
                 ) from None
         canonical = ",".join(canon_items)
         n = len(canon_items)
@@ -840,7 +847,7 @@ _list_facet = list_facet
 @cache
 def named_types() -> dict[str, ParamType]:
     """The named data types of tr-106-types.xml, loaded once per process."""
-    from printbench.settings import bbf_dir
+    from printbench.common.standards import bbf_dir
 
     return load_named_types(bbf_dir() / "tr-106-types.xml")
 

@@ -5,12 +5,12 @@ proxy (one per proxied printer); it depends only on ``cwmp`` and aiohttp. Start 
 :class:`cwmp_cpe.runtime.Cpe`; docs/tr069-client.md explains the pieces.
 """
 
-from cwmp_cpe.config import QUIRKS, CpeConfig
-from cwmp_cpe.connreq import ConnectionRequestServer
-from cwmp_cpe.runtime import Cpe
-from cwmp_cpe.store import JsonFileStore, MemoryStore
-from cwmp_cpe.timing import FakeTime, SystemTime
-from cwmp_cpe.transfers import DeviceHooks, TransferError, TransferJob, TransferOutcome
+from printbench.cwmp_cpe.config import QUIRKS, CpeConfig
+from printbench.cwmp_cpe.connreq import ConnectionRequestServer
+from printbench.cwmp_cpe.runtime import Cpe
+from printbench.cwmp_cpe.store import JsonFileStore, MemoryStore
+from printbench.cwmp_cpe.timing import FakeTime, SystemTime
+from printbench.cwmp_cpe.transfers import DeviceHooks, TransferError, TransferJob, TransferOutcome
 
 __all__ = [
     "QUIRKS",

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cwmp import messages as m
+from printbench.cwmp import messages as m
 
 #: Deliberate misbehaviours a profile can switch on (all off by default); docs/tr069-client.md.
 QUIRKS: dict[str, str] = {

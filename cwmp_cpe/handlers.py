@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cwmp import messages as m
-from cwmp import params as P
+from printbench.cwmp import messages as m
+from printbench.cwmp import params as P
 
 Handler = Callable[[m.Message], m.Message]
 

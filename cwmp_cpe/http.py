@@ -29,8 +29,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
-
-from cwmp import digest, soap
+from printbench.cwmp import digest, soap
 
 log = logging.getLogger(__name__)
 

@@ -37,13 +37,13 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cwmp import digest, faults, soap
-from cwmp import events as E
-from cwmp import messages as m
-from cwmp import params as P
-from cwmp.errors import CwmpError
-from cwmp.retry import RetryState
-from cwmp.session import (
+from printbench.cwmp import digest, faults, soap
+from printbench.cwmp import events as E
+from printbench.cwmp import messages as m
+from printbench.cwmp import params as P
+from printbench.cwmp.errors import CwmpError
+from printbench.cwmp.retry import RetryState
+from printbench.cwmp.session import (
     BadRequestReceived,
     CpeSession,
     EmptyResponseReceived,
@@ -54,9 +54,9 @@ from cwmp.session import (
     RetryRequested,
     SessionEnded,
 )
-from cwmp_cpe import handlers as H
-from cwmp_cpe.config import CpeConfig, lower_version, version_plan
-from cwmp_cpe.http import (
+from printbench.cwmp_cpe import handlers as H
+from printbench.cwmp_cpe.config import CpeConfig, lower_version, version_plan
+from printbench.cwmp_cpe.http import (
     AcsConnection,
     AcsConnectionPool,
     AcsHttpError,
@@ -65,10 +65,16 @@ from cwmp_cpe.http import (
     send,
     ssl_context,
 )
-from cwmp_cpe.settings import Settings, read_settings
-from cwmp_cpe.store import MemoryStore, StateStore
-from cwmp_cpe.timing import Clock, Sleep, SystemTime
-from cwmp_cpe.transfers import COMPLETED, IN_PROGRESS, NOT_STARTED, TransferJob, TransferOutcome
+from printbench.cwmp_cpe.settings import Settings, read_settings
+from printbench.cwmp_cpe.store import MemoryStore, StateStore
+from printbench.cwmp_cpe.timing import Clock, Sleep, SystemTime
+from printbench.cwmp_cpe.transfers import (
+    COMPLETED,
+    IN_PROGRESS,
+    NOT_STARTED,
+    TransferJob,
+    TransferOutcome,
+)
 
 log = logging.getLogger(__name__)
 

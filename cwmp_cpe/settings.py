@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cwmp import params as P
-from cwmp import retry as R
-from cwmp import soap
+from printbench.cwmp import params as P
+from printbench.cwmp import retry as R
+from printbench.cwmp import soap
 
 MS = "ManagementServer."
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from cwmp_cpe.http import TransferError
+from printbench.cwmp_cpe.http import TransferError
 
 __all__ = ["DeviceHooks", "TransferError", "TransferJob", "TransferOutcome"]
 

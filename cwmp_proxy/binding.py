@@ -25,11 +25,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cwmp import params as P
-from cwmp_proxy.errors import ProxyError
-from cwmp_proxy.ipp_client import member
-from datamodel import conversions
-from datamodel.mapping import Mapping, MappingRow, Source
+from printbench.cwmp import params as P
+from printbench.cwmp_proxy.errors import ProxyError
+from printbench.cwmp_proxy.ipp_client import member
+from printbench.datamodel import conversions
+from printbench.datamodel.mapping import Mapping, MappingRow, Source
 
 PS = "Device.Services.PrintService.{i}."
 _NUM = re.compile(r"(?<=\.)\d+(?=\.|$)")
@@ -384,13 +384,13 @@ class PrinterView:
 
 
 def _is_collection(v: Any) -> bool:
-    from emulator.ipp.codec import Attribute
+    from printbench.ipp.codec import Attribute
 
     return isinstance(v, list) and bool(v) and isinstance(v[0], Attribute)
 
 
 def _with_oid(name: str) -> str:
-    from datamodel import oids
+    from printbench.datamodel import oids
 
     return oids.OIDS[name][0]
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from cwmp_proxy.errors import InventoryError
+from printbench.cwmp_proxy.errors import InventoryError
 
 
 def register(subparsers: Any) -> None:
@@ -35,8 +35,8 @@ def register(subparsers: Any) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
-    from cwmp_proxy.inventory import discover, load_printers
-    from cwmp_proxy.proxy import Proxy, ProxyConfig, run_forever
+    from printbench.cwmp_proxy.inventory import discover, load_printers
+    from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig, run_forever
 
     if not args.printers and not args.discover:
         print("printbench proxy: give --printers FILE or --discover RANGE", file=sys.stderr)

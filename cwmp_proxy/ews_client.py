@@ -16,8 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import aiohttp
-
-from cwmp_proxy.errors import AuthFailed, NotWritable, Rejected, Unreachable
+from printbench.cwmp_proxy.errors import AuthFailed, NotWritable, Rejected, Unreachable
 
 
 class EwsClient:

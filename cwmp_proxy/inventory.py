@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from cwmp_proxy.errors import InventoryError, ProxyError
+from printbench.cwmp_proxy.errors import InventoryError, ProxyError
 
 PROTOCOLS = ("snmp", "ipp", "ews")
 
@@ -199,8 +198,8 @@ def address_range(spec: str) -> list[str]:
 
 async def probe(entry: PrinterEntry, session: Any, timeout: float = 0.5) -> PrinterEntry | None:
     """The entry narrowed to the protocols that answered as a printer, or None."""
-    from cwmp_proxy.ipp_client import IppClient
-    from cwmp_proxy.snmp_client import SnmpClient, SnmpCredentials
+    from printbench.cwmp_proxy.ipp_client import IppClient
+    from printbench.cwmp_proxy.snmp_client import SnmpClient, SnmpCredentials
 
     found: list[str] = []
     snmp = SnmpClient(

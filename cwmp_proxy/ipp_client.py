@@ -14,9 +14,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import aiohttp
-
-from cwmp_proxy.errors import NotWritable, Rejected, Unreachable
-from emulator.ipp.codec import (
+from printbench.cwmp_proxy.errors import NotWritable, Rejected, Unreachable
+from printbench.ipp.codec import (
     Attribute,
     GroupTag,
     IppDecodeError,

@@ -15,10 +15,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cwmp import params as P
-from cwmp_proxy.binding import PS, Bindings, PrinterView, PrintServiceRows, TableRows, render
-from datamodel.loader import Binding, ModelSpec, ObjectSpec, ParamSpec, build_data_model, load_spec
-from datamodel.mapping import Mapping, load_mapping
+from printbench.cwmp import params as P
+from printbench.cwmp_proxy.binding import (
+    PS,
+    Bindings,
+    PrinterView,
+    PrintServiceRows,
+    TableRows,
+    render,
+)
+from printbench.datamodel.loader import (
+    Binding,
+    ModelSpec,
+    ObjectSpec,
+    ParamSpec,
+    build_data_model,
+    load_spec,
+)
+from printbench.datamodel.mapping import Mapping, load_mapping
 
 #: TR-106 §3.3 allows vendor-extensible enumerations; SNMP, IPP and HTTP are not in TR-181's
 #: ProxyProtocol list, so the proxy names them with the X_ prefix.

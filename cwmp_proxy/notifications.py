@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from emulator.snmp import ber
+from printbench.snmp import ber
 
 log = logging.getLogger(__name__)
 

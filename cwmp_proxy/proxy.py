@@ -19,13 +19,12 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-
-from cwmp import params as P
-from cwmp_cpe import Cpe, CpeConfig
-from cwmp_proxy.inventory import PrinterEntry
-from cwmp_proxy.model import Identity, ModelConfig, ProxyRoot, build_model
-from cwmp_proxy.notifications import Notifier
-from cwmp_proxy.virtual_device import PrinterDevice
+from printbench.cwmp import params as P
+from printbench.cwmp_cpe import Cpe, CpeConfig
+from printbench.cwmp_proxy.inventory import PrinterEntry
+from printbench.cwmp_proxy.model import Identity, ModelConfig, ProxyRoot, build_model
+from printbench.cwmp_proxy.notifications import Notifier
+from printbench.cwmp_proxy.virtual_device import PrinterDevice
 
 log = logging.getLogger(__name__)
 

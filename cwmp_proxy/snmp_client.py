@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from printbench.cwmp_proxy.errors import AuthFailed, NotWritable, Rejected, Unreachable
 from pyasn1.type import univ
 from pysnmp.hlapi.v3arch.asyncio import (
     CommunityData,
@@ -38,8 +39,6 @@ from pysnmp.hlapi.v3arch.asyncio import (
     usmNoPrivProtocol,
 )
 from pysnmp.proto import rfc1902, rfc1905
-
-from cwmp_proxy.errors import AuthFailed, NotWritable, Rejected, Unreachable
 
 log = logging.getLogger(__name__)
 

@@ -19,18 +19,17 @@ import time
 from typing import Any
 
 import aiohttp
-
-from cwmp import messages as m
-from cwmp import params as P
-from cwmp_cpe import Cpe, CpeConfig
-from cwmp_proxy.binding import PS, Bindings, FetchPlan, PrinterView, Snapshot
-from cwmp_proxy.errors import ProxyError, Unreachable
-from cwmp_proxy.ews_client import EwsClient
-from cwmp_proxy.inventory import PrinterEntry
-from cwmp_proxy.ipp_client import IppClient, parse_key_values
-from cwmp_proxy.model import PROXY_PROTOCOL, Identity
-from cwmp_proxy.snmp_client import SnmpClient, SnmpCredentials
-from cwmp_proxy.writes import Staged, Writer, execute
+from printbench.cwmp import messages as m
+from printbench.cwmp import params as P
+from printbench.cwmp_cpe import Cpe, CpeConfig
+from printbench.cwmp_proxy.binding import PS, Bindings, FetchPlan, PrinterView, Snapshot
+from printbench.cwmp_proxy.errors import ProxyError, Unreachable
+from printbench.cwmp_proxy.ews_client import EwsClient
+from printbench.cwmp_proxy.inventory import PrinterEntry
+from printbench.cwmp_proxy.ipp_client import IppClient, parse_key_values
+from printbench.cwmp_proxy.model import PROXY_PROTOCOL, Identity
+from printbench.cwmp_proxy.snmp_client import SnmpClient, SnmpCredentials
+from printbench.cwmp_proxy.writes import Staged, Writer, execute
 
 log = logging.getLogger(__name__)
 
@@ -266,8 +265,8 @@ class TransferHooks:
         self.device = device
 
     async def accept_download(self, job: Any, data: bytes) -> Any:
-        from cwmp_cpe import TransferError, TransferOutcome
-        from emulator.tr069.transfers import parse_config
+        from printbench.cwmp_cpe import TransferError, TransferOutcome
+        from printbench.cwmp_cpe.file_formats import parse_config
 
         ews = self.device.conn.ews
         if job.file_type != CONFIG_DOWN or ews is None:
@@ -315,7 +314,7 @@ class PrinterHooks(TransferHooks):
         super().__init__(device)
 
     def _action(self, name: str) -> None:
-        from cwmp_proxy.binding import ACTIONS
+        from printbench.cwmp_proxy.binding import ACTIONS
 
         async def run() -> None:
             d = self.device

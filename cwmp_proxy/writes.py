@@ -28,12 +28,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cwmp import params as P
-from cwmp_proxy.binding import PrinterView, _fill, render
-from cwmp_proxy.errors import NotWritable, ProxyError, Rejected, Unreachable
-from datamodel import conversions, oids
-from datamodel.mapping import MappingRow, Source
-from emulator.ipp.codec import Resolution
+from printbench.cwmp import params as P
+from printbench.cwmp_proxy.binding import PrinterView, _fill, render
+from printbench.cwmp_proxy.errors import NotWritable, ProxyError, Rejected, Unreachable
+from printbench.datamodel import conversions, oids
+from printbench.datamodel.mapping import MappingRow, Source
+from printbench.ipp.codec import Resolution
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from datamodel.render import render_model_markdown
-from datamodel.translator import (
+from printbench.common import standards
+from printbench.common.settings import checkout_root
+from printbench.datamodel.render import render_model_markdown
+from printbench.datamodel.translator import (
     FILE_NAME,
     ROOT_FILE_NAME,
     BbfSource,
@@ -14,18 +16,20 @@ from datamodel.translator import (
     render_model,
     render_root,
 )
-from printbench import settings
 
 GENERATED_DIR = Path(__file__).resolve().parent / "generated"
 MARKDOWN_NAME = "printservice.md"
-README = settings.REPO_ROOT / "README.md"
+_ROOT = checkout_root()
+README = _ROOT / "README.md" if _ROOT else None  # re-rendered only in a source checkout
 MAPPING_BEGIN, MAPPING_END = "<!-- mapping:begin -->\n", "\n<!-- mapping:end -->"
 
 
 def readme_with_mapping(text: str) -> str:
     """``text`` (the README) with the block between the mapping markers re-rendered from
     datamodel/mapping.yaml; unchanged when the markers are absent."""
-    from datamodel.mapping import render_markdown  # the mapping loads the model: only now
+    from printbench.datamodel.mapping import (
+        render_markdown,  # the mapping loads the model: only now
+    )
 
     start, end = text.find(MAPPING_BEGIN), text.find(MAPPING_END)
     if start < 0 or end < start:
@@ -34,9 +38,9 @@ def readme_with_mapping(text: str) -> str:
     return text[: start + len(MAPPING_BEGIN)] + table + text[end:]
 
 
-def refresh_readme(readme: Path = README) -> bool:
+def refresh_readme(readme: Path | None = README) -> bool:
     """Re-render the README's mapping table; True when the file changed."""
-    if not readme.is_file():
+    if readme is None or not readme.is_file():
         return False
     old = readme.read_text(encoding="utf-8")
     new = readme_with_mapping(old)
@@ -55,8 +59,8 @@ class BuildResult:
 
 def generate(sm_dir: Path | None = None, bbf_dir: Path | None = None) -> dict[str, bytes]:
     """File name → content of every generated file (pure: nothing is written)."""
-    model = load_model(Path(sm_dir) if sm_dir else settings.pwg_sm_dir())
-    src = BbfSource(Path(bbf_dir) if bbf_dir else settings.bbf_dir())
+    model = load_model(Path(sm_dir) if sm_dir else standards.pwg_sm_dir())
+    src = BbfSource(Path(bbf_dir) if bbf_dir else standards.bbf_dir())
     return {
         FILE_NAME: render_model(model, src),
         ROOT_FILE_NAME: render_root(src),
@@ -79,5 +83,5 @@ def build(
         else:
             path.write_bytes(content)
             written.append(path)
-    model = load_model(Path(sm_dir) if sm_dir else settings.pwg_sm_dir())
+    model = load_model(Path(sm_dir) if sm_dir else standards.pwg_sm_dir())
     return BuildResult(written, unchanged, len(model.objects), len(model.parameters()))

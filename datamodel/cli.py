@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from datamodel.build import (
+from printbench.datamodel.build import (
     GENERATED_DIR,
     README,
     build,
@@ -14,8 +14,8 @@ from datamodel.build import (
     readme_with_mapping,
     refresh_readme,
 )
-from datamodel.translator import TranslationError
-from datamodel.xsd import XsdError
+from printbench.datamodel.translator import TranslationError
+from printbench.datamodel.xsd import XsdError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

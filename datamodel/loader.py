@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lxml import etree
-
-from cwmp import params as P
-from cwmp import types as T
-from datamodel.translator import FILE_NAME, ROOT_FILE_NAME
-from datamodel.xsd import safe_parser
+from printbench.cwmp import params as P
+from printbench.cwmp import types as T
+from printbench.datamodel.translator import FILE_NAME, ROOT_FILE_NAME
+from printbench.datamodel.xsd import safe_parser
 
 GENERATED_DIR = Path(__file__).resolve().parent / "generated"
 SERVICE_MOUNT = "Device.Services."
@@ -127,10 +126,27 @@ def _syntax_type(syntax: etree._Element, where: str, named: dict[str, T.ParamTyp
     return pt
 
 
+class _StandardTypesFallback(dict[str, T.ParamType]):
+    """Named data types: the documents' own copies first, tr-106-types.xml only when asked.
+
+    The generated documents carry a copy of every named type they use, so a printer or the
+    proxy loads its model without the public standard files; a document that uses a type it
+    does not define still gets it from tr-106-types.xml (or a one-line StandardsMissing).
+    """
+
+    def __missing__(self, name: str) -> T.ParamType:
+        return T.named_types()[name]
+
+    def __contains__(self, name: object) -> bool:
+        if dict.__contains__(self, name):
+            return True
+        return isinstance(name, str) and name in T.named_types()
+
+
 def load_spec(files: Iterable[tuple[Path, str]] | None = None) -> ModelSpec:
     """Read the DM documents; ``files`` pairs each path with its mount prefix."""
     spec = ModelSpec()
-    named = dict(T.named_types())
+    named: dict[str, T.ParamType] = _StandardTypesFallback()
     for path, mount in files if files is not None else default_files():
         try:
             root = etree.parse(str(path), safe_parser()).getroot()

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from datamodel import conversions, oids
-from datamodel.extensions import OBJECT_NAME
-from datamodel.loader import ModelSpec, load_spec
+from printbench.datamodel import conversions, oids
+from printbench.datamodel.extensions import OBJECT_NAME
+from printbench.datamodel.loader import ModelSpec, load_spec
 
 MAPPING_FILE = Path(__file__).resolve().parent / "mapping.yaml"
 PREFIXES = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datamodel.translator import DmModel, Syntax
+from printbench.datamodel.translator import DmModel, Syntax
 
 
 def syntax_text(s: Syntax) -> str:

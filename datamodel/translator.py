@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
-
-from datamodel import extensions, rules
-from datamodel.xsd import UNBOUNDED, SimpleInfo, SmNode, load_print_service, safe_parser
+from printbench.datamodel import extensions, rules
+from printbench.datamodel.xsd import UNBOUNDED, SimpleInfo, SmNode, load_print_service, safe_parser
 
 DM_NS = "urn:broadband-forum-org:cwmp:datamodel-1-15"
 DMR_NS = "urn:broadband-forum-org:cwmp:datamodel-report-1-0"

@@ -26,8 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from emulator import state as st
-from emulator.clock import Clock
+from printbench.common.clock import Clock
+from printbench.emulator import state as st
 
 log = logging.getLogger(__name__)
 
@@ -1105,7 +1105,9 @@ class PrinterEngine:
     def _fresh_state(self) -> st.PrinterState:
         if self._factory is not None:
             return self._factory()
-        from emulator.profiles import build_printer  # late: profiles builds states, not engines
+        from printbench.emulator.profiles import (
+            build_printer,  # late: profiles builds states, not engines
+        )
 
         host = self.state.interfaces[0].ipv4_address if self.state.interfaces else "127.1.0.1"
         return build_printer(self.state.profile, seed=self.seed, clock=self.clock, host=host)

@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from emulator.profile_schema import ProfileError
+from printbench.emulator.profile_schema import ProfileError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _profiles(args: argparse.Namespace) -> int:
-    from emulator.profiles import list_profiles
+    from printbench.emulator.profiles import list_profiles
 
     for name in list_profiles():
         print(name)
@@ -55,7 +55,7 @@ def _profiles(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from emulator.profile_import import import_walk
+    from printbench.emulator.profile_import import import_walk
 
     name = args.name
     if name is None and args.output:
@@ -74,7 +74,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 async def _printer(args: argparse.Namespace) -> int:
-    from emulator.device import Ports, VirtualPrinter
+    from printbench.emulator.device import Ports, VirtualPrinter
 
     try:
         printer = VirtualPrinter(

@@ -37,9 +37,8 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-
-from emulator import state as st
-from emulator.behaviour import FAULTS, EngineError, EngineInvalid, EngineNotFound
+from printbench.emulator import state as st
+from printbench.emulator.behaviour import FAULTS, EngineError, EngineInvalid, EngineNotFound
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-
-from emulator.behaviour import PrinterEngine
-from emulator.clock import Clock, SystemClock
-from emulator.control import PrinterControl, create_control_app
-from emulator.profiles import Profile, build_printer, load_profile
+from printbench.common.clock import Clock, SystemClock
+from printbench.emulator.behaviour import PrinterEngine
+from printbench.emulator.control import PrinterControl, create_control_app
+from printbench.emulator.profiles import Profile, build_printer, load_profile
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +106,13 @@ class VirtualPrinter:
             )
         try:
             if "snmp" in faces:
-                from emulator.snmp.agent import SnmpAgent
+                from printbench.emulator.snmp.agent import SnmpAgent
 
                 self._snmp_agent = SnmpAgent()
                 host, port = await self._snmp_agent.add_device(self, self.host, self.ports.snmp)
                 self.endpoints["snmp"] = f"udp://{host}:{port}"
             if "ipp" in faces:
-                from emulator.ipp.server import start_ipp_listener
+                from printbench.emulator.ipp.server import start_ipp_listener
 
                 # The IPP face's own HTTP/1.1 layer, about 3x aiohttp's rate (docs/ipp.md).
                 server = await start_ipp_listener(
@@ -123,7 +122,7 @@ class VirtualPrinter:
                 port = int(server.sockets[0].getsockname()[1])
                 self.endpoints["ipp"] = f"ipp://{self.host}:{port}/ipp/print"
             if "ews" in faces:
-                from emulator.ews.app import create_ews_app
+                from printbench.emulator.ews.app import create_ews_app
 
                 port = await self._serve(create_ews_app(self.lookup), self.ports.ews)
                 self.ews_port_bound = self.state.network.http_port = port
@@ -132,8 +131,8 @@ class VirtualPrinter:
                 port = await self._serve(create_control_app(self.lookup), self.ports.control)
                 self.endpoints["control"] = f"http://{self.host}:{port}/api/"
             if "tr069" in faces:
-                from cwmp_cpe import MemoryStore
-                from emulator.tr069.client import EmbeddedClient
+                from printbench.cwmp_cpe import MemoryStore
+                from printbench.emulator.tr069.client import EmbeddedClient
 
                 if self.tr069_store is None:
                     self.tr069_store = MemoryStore()

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from emulator import profile_schema as ps
-from emulator.profiles import ProfileError, parse_profile
+from printbench.emulator import profile_schema as ps
+from printbench.emulator.profiles import ProfileError, parse_profile
 
 # enterprise number → vendor name, for walks whose descriptions do not name the vendor
 ENTERPRISES = {

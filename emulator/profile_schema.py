@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-
-from emulator import state as st
+from printbench.emulator import state as st
 
 
 class ProfileError(ValueError):

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emulator import state as st
-from emulator.clock import Clock, SystemClock
-from emulator.identity import make_identity
-from emulator.profile_schema import ProfileError, validate_text
-from printbench.settings import REPO_ROOT
+from printbench.common.clock import Clock, SystemClock
+from printbench.common.settings import data_dirs, display_path
+from printbench.emulator import state as st
+from printbench.emulator.identity import make_identity
+from printbench.emulator.profile_schema import ProfileError, validate_text
 
 __all__ = [
     "Profile",
@@ -31,10 +31,24 @@ __all__ = [
 ]
 
 
+def profile_dirs() -> list[Path]:
+    """Where named profiles are looked for, first match wins: the folders of
+    ``PRINTBENCH_PROFILES`` (``printbench --profiles-dir`` sets it, so fleet workers inherit
+    it), then the built-in ``printbench.profiles`` package data."""
+    return data_dirs("printbench.profiles", "PRINTBENCH_PROFILES")
+
+
 def profiles_dir() -> Path:
-    """Where named profiles live (``PRINTBENCH_PROFILES`` overrides ``<repo>/profiles``)."""
-    configured = os.environ.get("PRINTBENCH_PROFILES")
-    return Path(configured) if configured else REPO_ROOT / "profiles"
+    """The first folder profiles are looked for in (the user's, when one is set)."""
+    return profile_dirs()[0]
+
+
+def _profile_file(name: str) -> Path | None:
+    for folder in profile_dirs():
+        candidate = folder / f"{name}.yaml"
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 @dataclass
@@ -65,7 +79,7 @@ class Profile:
 
 def list_profiles() -> list[str]:
     """The names of the profiles shipped (file stems), sorted."""
-    return sorted(p.stem for p in profiles_dir().glob("*.yaml"))
+    return sorted({p.stem for folder in profile_dirs() for p in folder.glob("*.yaml")})
 
 
 def load_profile(name_or_path: str | os.PathLike[str]) -> Profile:
@@ -73,10 +87,11 @@ def load_profile(name_or_path: str | os.PathLike[str]) -> Profile:
     text_name = os.fspath(name_or_path)
     path = Path(text_name)
     if not (path.suffix in (".yaml", ".yml") or os.sep in text_name or "/" in text_name):
-        path = profiles_dir() / f"{text_name}.yaml"
-        if not path.is_file():
+        found = _profile_file(text_name)
+        if found is None:
             known = ", ".join(list_profiles()) or "none"
             raise ProfileError(f"no profile named {text_name!r} (profiles: {known})")
+        path = found
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -99,11 +114,7 @@ def parse_profile(text: str, *, source: str = "<profile>", name: str = "") -> Pr
     return profile
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
+_display = display_path
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,13 +14,25 @@ import asyncio
 import importlib
 import inspect
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from printbench import __version__
+from printbench.common.standards import StandardsError
 
 #: Modules with a ``register(subparsers)`` function, in the order their commands are listed.
-COMMAND_MODULES: tuple[str, ...] = ("datamodel.cli", "acs_stub.cli", "emulator.cli", "conformance.cli", "cwmp_proxy.cli", "emulator.fleet.cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "printbench.datamodel.cli",
+    "printbench.acs_stub.cli",
+    "printbench.emulator.cli",
+    "printbench.conformance.cli",
+    "printbench.cwmp_proxy.cli",
+    "printbench.emulator.fleet.cli",
+    "printbench.loadtest.cli",
+    "printbench.standards_cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"printbench {__version__}")
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
+    )
+    parser.add_argument(
+        "--profiles-dir",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder of your own printer profiles, searched before the built-in ones "
+        "(repeatable; also $PRINTBENCH_PROFILES)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -45,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.profiles_dir:  # the environment carries it to fleet workers and child processes
+        extra = [str(p) for p in args.profiles_dir]
+        old = os.environ.get("PRINTBENCH_PROFILES")
+        os.environ["PRINTBENCH_PROFILES"] = os.pathsep.join([*extra, *([old] if old else [])])
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()
@@ -55,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = asyncio.run(result)
     except KeyboardInterrupt:
         return 130
+    except StandardsError as exc:  # one line: which file, and the command that gets it
+        print(f"printbench {args.command}: {exc}", file=sys.stderr)
+        return 2
     return int(result or 0)
 
 

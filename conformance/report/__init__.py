@@ -8,7 +8,7 @@ or attached to a plugfest report as one file.
 
 from __future__ import annotations
 
-from conformance.report.writers import (
+from printbench.conformance.report.writers import (
     SCHEMA_VERSION,
     junit_xml,
     render_html,

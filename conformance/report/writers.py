@@ -10,9 +10,8 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-
-from conformance.engine import RunResult
-from conformance.scenario import AREAS
+from printbench.conformance.engine import RunResult
+from printbench.conformance.scenario import AREAS
 
 SCHEMA_VERSION = 1
 _RANK = {"fail": 3, "pass": 1, "n/a": 0}
@@ -112,7 +111,7 @@ def _detail(r: Any) -> str:
 
 def render_html(run: RunResult) -> str:
     env = Environment(
-        loader=PackageLoader("conformance.report", "templates"),
+        loader=PackageLoader("printbench.conformance.report", "templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,

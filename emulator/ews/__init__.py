@@ -1,5 +1,5 @@
 """The printer's embedded web server: status and configuration pages, and their JSON twin."""
 
-from emulator.ews.app import create_ews_app
+from printbench.emulator.ews.app import create_ews_app
 
 __all__ = ["create_ews_app"]

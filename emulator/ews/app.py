@@ -27,10 +27,9 @@ from urllib.parse import quote
 import jinja2
 from aiohttp import web
 from multidict import MultiDictProxy
-
-from emulator.clock import Clock
-from emulator.ews import pages
-from emulator.ews.auth import (
+from printbench.common.clock import Clock
+from printbench.emulator.ews import pages
+from printbench.emulator.ews.auth import (
     COOKIE_NAME,
     CSRF_FIELD,
     CSRF_HEADER,
@@ -40,8 +39,8 @@ from emulator.ews.auth import (
     csrf_ok,
     parse_basic,
 )
-from emulator.ews.fields import time_zones
-from emulator.state import PrinterState
+from printbench.emulator.ews.fields import time_zones
+from printbench.emulator.state import PrinterState
 
 log = logging.getLogger(__name__)
 

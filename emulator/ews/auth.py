@@ -19,7 +19,7 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from emulator.state import PrinterState
+from printbench.emulator.state import PrinterState
 
 COOKIE_NAME = "ews_session"
 CSRF_FIELD = "_csrf"

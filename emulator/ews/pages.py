@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.ews.fields import Field, FieldError, from_form, from_json, time_zones
-from emulator.state import PrinterState, uptime_ticks
+from printbench.emulator.ews.fields import Field, FieldError, from_form, from_json, time_zones
+from printbench.emulator.state import PrinterState, uptime_ticks
 
 Values = dict[str, Any]
 Errors = dict[str, str]

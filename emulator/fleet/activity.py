@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
-from emulator.behaviour import EngineError
+from printbench.emulator.behaviour import EngineError
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""``printbench fleet`` (many printers, all faces live) and ``printbench load`` (measured run).
+"""``printbench fleet``: many printers, all faces live (``printbench load`` is in printbench.loadtest).
 
 ``fleet`` prints its endpoint lines, then ``ready`` (DESIGN §8), shows a live status while it
 runs and stops cleanly on Ctrl-C or SIGTERM: every worker stops its TR-069 clients and writes
@@ -13,11 +13,10 @@ import contextlib
 import logging
 import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from emulator.device import Ports
+from printbench.emulator.device import Ports
 
 
 def _ports(text: str | None) -> Ports:
@@ -35,7 +34,7 @@ def _ports(text: str | None) -> Ports:
     return Ports(**{**Ports().__dict__, **values})
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def add_fleet_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--devices", type=int, required=True, help="number of printers")
     p.add_argument(
         "--profiles",
@@ -107,7 +106,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("fleet", help="run many virtual printers (all faces) until Ctrl-C")
-    _common(p)
+    add_fleet_options(p)
     p.add_argument("--acs-url", default=None, help="ACS URL for every printer's TR-069 client")
     p.add_argument(
         "--activity",
@@ -118,36 +117,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=_fleet)
 
-    p = subparsers.add_parser("load", help="a fleet against an ACS, measured (reports/)")
-    _common(p)
-    p.add_argument("--duration", type=float, required=True, help="seconds to measure")
-    p.add_argument(
-        "--acs-url",
-        default=None,
-        help="ACS under test (default: start the built-in stub ACS, lean)",
-    )
-    p.add_argument(
-        "--cr-rate",
-        type=float,
-        default=2.0,
-        help="connection requests per second sent to random printers (default 2)",
-    )
-    p.add_argument(
-        "--reboot-storm",
-        type=float,
-        default=None,
-        metavar="T",
-        help="reboot every printer at once T seconds into the run",
-    )
-    p.add_argument("--report-dir", type=Path, default=None, help="default: reports/")
-    p.set_defaults(func=_load, api_port=-1)
 
-
-def _supervisor_config(args: argparse.Namespace, acs_url: str | None) -> Any:
-    from emulator.fleet.plan import Layout, PlanError, parse_mix
-    from emulator.fleet.workers import SupervisorConfig
-    from emulator.profiles import list_profiles
-    from printbench.settings import reports_dir
+def supervisor_config(args: argparse.Namespace, acs_url: str | None) -> Any:
+    from printbench.common.settings import reports_dir
+    from printbench.emulator.fleet.plan import Layout, PlanError, parse_mix
+    from printbench.emulator.fleet.workers import SupervisorConfig
+    from printbench.emulator.profiles import list_profiles
 
     try:
         layout = Layout(args.base_address, _ports(args.ports), args.port_blocks)
@@ -165,7 +140,7 @@ def _supervisor_config(args: argparse.Namespace, acs_url: str | None) -> Any:
     )  # fmt: skip
 
 
-async def _start(sup: Any, console: Any) -> None:
+async def start_fleet(sup: Any, console: Any) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     with Progress("starting printers", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -176,7 +151,7 @@ async def _start(sup: Any, console: Any) -> None:
         sup.on_progress = None
 
 
-def _stop_signals(stop: asyncio.Event) -> None:
+def stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
@@ -184,20 +159,19 @@ def _stop_signals(stop: asyncio.Event) -> None:
 
 
 async def _fleet(args: argparse.Namespace) -> int:
+    from printbench.emulator.fleet.fleet import FleetError
+    from printbench.emulator.fleet.inventory import write_inventory
+    from printbench.emulator.fleet.workers import Supervisor
     from rich.console import Console
     from rich.live import Live
     from rich.table import Table
 
-    from emulator.fleet.fleet import FleetError
-    from emulator.fleet.inventory import write_inventory
-    from emulator.fleet.workers import Supervisor
-
     console = Console(stderr=True)
-    sup = Supervisor(_supervisor_config(args, args.acs_url))
+    sup = Supervisor(supervisor_config(args, args.acs_url))
     stop = asyncio.Event()
-    _stop_signals(stop)
+    stop_on_signals(stop)
     try:
-        await _start(sup, console)
+        await start_fleet(sup, console)
     except FleetError as exc:
         print(f"printbench fleet: {exc}", file=sys.stderr)
         return 1
@@ -258,135 +232,4 @@ async def _fleet(args: argparse.Namespace) -> int:
     print("stopping (persisting TR-069 state)", file=sys.stderr)
     await sup.stop()
     print(f"stopped; state in {sup.config.state_dir}", file=sys.stderr)
-    return 0
-
-
-async def _load(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from emulator.fleet.fleet import FleetError
-    from emulator.fleet.loadrun import (
-        Recorder,
-        StubAcsProcess,
-        cr_driver,
-        plot,
-        storm_drain,
-        write_results,
-    )  # fmt: skip
-    from emulator.fleet.workers import Supervisor
-    from printbench.settings import reports_dir
-
-    console = Console(stderr=True)
-    acs = None
-    acs_url = args.acs_url
-    if not acs_url:
-        acs = StubAcsProcess()
-        acs_url = await acs.start()
-        print(f"acs {acs_url} (built-in stub, lean)")
-    sup = Supervisor(_supervisor_config(args, acs_url))
-    rec = Recorder()
-    sup.on_samples = rec.add
-    stop = asyncio.Event()
-    _stop_signals(stop)
-    marks: dict[str, float] = {}
-    try:
-        try:
-            await _start(sup, console)
-        except FleetError as exc:
-            print(f"printbench load: {exc}", file=sys.stderr)
-            return 1
-        t_ready = time.time()
-        marks["ready"] = t_ready
-        print(f"fleet {args.devices} printers ready in {sup.t_ready - sup.t_start:.1f} s "
-              f"({sup.listen_mode})")  # fmt: skip
-        print("ready", flush=True)
-        cr_stop = asyncio.Event()
-        cr_task = asyncio.create_task(cr_driver(rec, sup.inventory(), args.cr_rate, cr_stop))
-        t_storm = None
-        deadline = time.monotonic() + args.duration
-        while not stop.is_set() and time.monotonic() < deadline:
-            if args.reboot_storm is not None and t_storm is None and \
-                    time.time() - t_ready >= args.reboot_storm:  # fmt: skip
-                t_storm = time.time()
-                marks["reboot storm"] = t_storm
-                await sup.command("reboot-storm")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 0.5)
-            if console.is_terminal:
-                win = rec.window(time.time() - 5, time.time())
-                ok = sum(1 for s in win if s[3])
-                console.print(
-                    f"{time.time() - t_ready:6.0f} s  {ok / 5:7.1f} sessions/s  "
-                    f"total {len(rec.samples)}",
-                    end="\r",
-                )
-        console.print()
-        cr_stop.set()
-        await cr_task
-        t_end = time.time()
-        totals = sup.totals()
-    finally:
-        await sup.stop()
-        if acs is not None:
-            await acs.stop()
-    whole = rec.summary(t_ready, t_end)
-    steady = rec.summary(t_ready, t_end, skip_boot=True)
-    boot = rec.summary(sup.t_start - (time.monotonic() - time.time()), t_end)
-    drain = storm_drain(rec, t_storm, args.devices) if t_storm is not None else None
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    out_dir = args.report_dir or reports_dir()
-    base = out_dir / f"load-{stamp}"
-    result = {
-        "command": " ".join(sys.argv),
-        "devices": args.devices,
-        "workers": len(sup.workers),
-        "acs_url": acs_url,
-        "built_in_acs": acs is not None,
-        "startup_s": round(sup.t_ready - sup.t_start, 2),
-        "listen": sup.listen_mode,
-        "measured": whole,
-        "periodic_only": steady,
-        "including_start": boot,
-        "reboot_storm": None if t_storm is None else {
-            "at_s": round(t_storm - t_ready, 1),
-            "drained_s": None if drain is None else round(drain, 1),
-        },
-        "connection_requests": rec.cr_summary(),
-        "polling_load": {"face_requests": totals["face_requests"],
-                         "snmp_requests": totals["snmp_requests"]},
-        "worker_rss_mb": round(totals["rss_kb"] / 1024, 1),
-    }  # fmt: skip
-    json_path = write_results(base.with_suffix(".json"), result)
-    pngs = plot(rec, base, f"printbench load: {args.devices} printers", marks)
-    tb = Table(title=f"printbench load: {args.devices} printers, {len(sup.workers)} workers")
-    tb.add_column("figure")
-    tb.add_column("value", justify="right")
-    tb.add_row("start-up", f"{result['startup_s']} s")
-    tb.add_row("sessions (measured window)", f"{whole['sessions']} ok, {whole['failed']} failed")
-    tb.add_row("sessions/s", f"{whole['sessions_per_s']}")
-    tb.add_row(
-        "session p50 / p99", f"{whole['session_ms']['p50']} / {whole['session_ms']['p99']} ms"
-    )
-    tb.add_row(
-        "Inform→InformResponse p50 / p99",
-        f"{whole['inform_ms']['p50']} / {whole['inform_ms']['p99']} ms",
-    )
-    tb.add_row(
-        "retried sessions (RetryCount>0)", f"{whole['retried']} (max {whole['max_retry_count']})"
-    )
-    cr = result["connection_requests"]
-    tb.add_row(
-        "connection requests",
-        f"{cr['accepted']}/{cr['sent']} accepted, HTTP p50 "
-        f"{cr['http_ms']['p50']} ms, CR→session end p50 {cr['round_trip_ms']['p50']} ms",
-    )
-    if t_storm is not None:
-        tb.add_row("reboot storm drained", "not drained" if drain is None else f"{drain:.1f} s")
-    tb.add_row("fleet face requests", str(result["polling_load"]["face_requests"]))
-    tb.add_row("worker memory", f"{result['worker_rss_mb']} MB")  # fmt: skip
-    Console().print(tb)
-    print(f"results {json_path}")
-    for png in pngs:
-        print(f"plot {png}")
     return 0

@@ -42,14 +42,13 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-
-from emulator import state as st
-from emulator.behaviour import ACTIVE_JOB_STATES, PrinterEngine
-from emulator.clock import Clock, SystemClock
-from emulator.device import Ports
-from emulator.fleet import limits
-from emulator.fleet.plan import Layout, profile_for
-from emulator.profiles import Profile, build_printer, load_profile
+from printbench.common.clock import Clock, SystemClock
+from printbench.emulator import state as st
+from printbench.emulator.behaviour import ACTIVE_JOB_STATES, PrinterEngine
+from printbench.emulator.device import Ports
+from printbench.emulator.fleet import limits
+from printbench.emulator.fleet.plan import Layout, profile_for
+from printbench.emulator.profiles import Profile, build_printer, load_profile
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +250,7 @@ class Metrics:
 
 def _metered_cpe_class() -> type:
     """``cwmp_cpe.Cpe`` timing each session and its Inform→InformResponse (built lazily)."""
-    from cwmp_cpe import Cpe
+    from printbench.cwmp_cpe import Cpe
 
     class MeteredCpe(Cpe):
         metrics: Metrics | None = None
@@ -494,7 +493,7 @@ class Fleet:
         try:
             await self._open_faces()
             if "cwmp" in c.faces:
-                from cwmp_cpe.http import AcsConnectionPool
+                from printbench.cwmp_cpe.http import AcsConnectionPool
 
                 self._cpe_class = _metered_cpe_class()
                 self._http_pool = AcsConnectionPool()
@@ -511,15 +510,15 @@ class Fleet:
         c = self.config
         apps: dict[str, Callable[[], web.Application]] = {}
         if "ipp" in c.faces:
-            from emulator.ipp.server import create_ipp_app
+            from printbench.emulator.ipp.server import create_ipp_app
 
             apps["ipp"] = lambda: create_ipp_app(self.lookup, ews_port=self.layout.ports.ews)
         if "ews" in c.faces:
-            from emulator.ews.app import create_ews_app
+            from printbench.emulator.ews.app import create_ews_app
 
             apps["ews"] = lambda: create_ews_app(self.lookup)
         if "control" in c.faces:
-            from emulator.control import create_control_app
+            from printbench.emulator.control import create_control_app
 
             apps["control"] = lambda: create_control_app(self.lookup)
         if "cwmp" in c.faces:
@@ -539,7 +538,7 @@ class Fleet:
                 port = await face.serve(sock)
                 self.endpoints[name] = f"{c.bind_host}:{port}"
         if "snmp" in c.faces:
-            from emulator.snmp.agent import SnmpAgent
+            from printbench.emulator.snmp.agent import SnmpAgent
 
             self._snmp = SnmpAgent()
 
@@ -585,7 +584,7 @@ class Fleet:
     async def _attach(self, device: FleetDevice) -> None:
         c = self.config
         if self._snmp is not None:
-            from emulator.snmp.agent import SnmpAgentError
+            from printbench.emulator.snmp.agent import SnmpAgentError
 
             try:
                 await self._snmp.add_device(device, device.host, device.ports.snmp)
@@ -603,7 +602,7 @@ class Fleet:
                 await device.tr069.start()
 
     def _attach_cpe(self, device: FleetDevice) -> None:
-        from emulator.tr069.client import EmbeddedClient
+        from printbench.emulator.tr069.client import EmbeddedClient
 
         assert self._cpe_class is not None
         device.cr_path = cr_path(device.serial, self.config.seed)

@@ -15,7 +15,7 @@ import bisect
 import ipaddress
 from dataclasses import dataclass, field
 
-from emulator.device import Ports
+from printbench.emulator.device import Ports
 
 PORT_BLOCK = 5  # snmp, ipp, ews, control, cwmp
 _GOLDEN = 0.6180339887498949

@@ -37,10 +37,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emulator.device import Ports
-from emulator.fleet import limits
-from emulator.fleet.fleet import TCP_FACES, Fleet, FleetConfig, FleetError, listening_socket
-from emulator.fleet.plan import Layout, nth_address, split
+from printbench.emulator.device import Ports
+from printbench.emulator.fleet import limits
+from printbench.emulator.fleet.fleet import (
+    TCP_FACES,
+    Fleet,
+    FleetConfig,
+    FleetError,
+    listening_socket,
+)
+from printbench.emulator.fleet.plan import Layout, nth_address, split
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +284,7 @@ class Supervisor:
         w.ready = asyncio.Event()
         w.stopped = asyncio.Event()
         w.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "emulator.fleet.workers", json.dumps(w.spec),
+            sys.executable, "-m", "printbench.emulator.fleet.workers", json.dumps(w.spec),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             pass_fds=fds, limit=64 * 1024 * 1024,
         )  # fmt: skip
@@ -503,8 +509,8 @@ def _rss_kb() -> int:
 
 
 async def _worker_main(spec: dict[str, Any]) -> int:
-    from emulator.fleet.activity import Activity, ActivityConfig
-    from emulator.fleet.inventory import device_record
+    from printbench.emulator.fleet.activity import Activity, ActivityConfig
+    from printbench.emulator.fleet.inventory import device_record
 
     config = _config_from_spec(spec)
     sockets = {face: [socket.socket(fileno=fd)] for face, fd in (spec.get("fds") or {}).items()}
@@ -595,7 +601,7 @@ def main() -> None:
     )
     if spec.get("log_level", logging.WARNING) >= logging.WARNING:
         # A refusing ACS makes every device log each failed session: keep the log readable.
-        logging.getLogger("cwmp_cpe.runtime").setLevel(logging.ERROR)
+        logging.getLogger("printbench.cwmp_cpe.runtime").setLevel(logging.ERROR)
     sys.exit(asyncio.run(_worker_main(spec)))
 
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from emulator.ipp.codec import Attribute, DateTime, Range, Resolution, Tag
-from emulator.state import Job, PrinterState, uptime_ticks
+from printbench.emulator.state import Job, PrinterState, uptime_ticks
+from printbench.ipp.codec import Attribute, DateTime, Range, Resolution, Tag
 
 # -- keyword ⇄ enum tables -----------------------------------------------------------------
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.ipp import attributes as A
-from emulator.ipp.codec import encode_attribute
+from printbench.emulator.ipp import attributes as A
+from printbench.ipp.codec import encode_attribute
 
 MAX_URIS = 64  # printer-uris (Host headers) remembered per printer
 MAX_MEMO = 32  # whole responses remembered per printer

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from emulator.ipp import attributes as A
-from emulator.ipp.codec import (
+from printbench.emulator.ipp import attributes as A
+from printbench.emulator.ipp.documents import DocumentError, count_pages, decompress, sniff_format
+from printbench.ipp.codec import (
     Attribute,
     Group,
     GroupTag,
@@ -28,7 +29,6 @@ from emulator.ipp.codec import (
     StringWithLanguage,
     Tag,
 )
-from emulator.ipp.documents import DocumentError, count_pages, decompress, sniff_format
 
 log = logging.getLogger(__name__)
 
@@ -595,7 +595,7 @@ def _job_response(ctx: Context, job: Any, status: int, unsupported: list[Attribu
 
 
 def _engine_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    from emulator.behaviour import EngineError
+    from printbench.emulator.behaviour import EngineError
 
     try:
         return fn(*args, **kwargs)

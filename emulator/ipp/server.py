@@ -29,11 +29,16 @@ from email.utils import formatdate
 from typing import Any
 
 from aiohttp import web
-
-from emulator.ipp.cache import AttributeCache
-from emulator.ipp.codec import IppDecodeError, decode, encode
-from emulator.ipp.http import REASONS, Head, HttpError, RequestParser
-from emulator.ipp.operations import BAD_REQUEST, INTERNAL_ERROR, Context, build_response, respond
+from printbench.emulator.ipp.cache import AttributeCache
+from printbench.emulator.ipp.operations import (
+    BAD_REQUEST,
+    INTERNAL_ERROR,
+    Context,
+    build_response,
+    respond,
+)
+from printbench.ipp.codec import IppDecodeError, decode, encode
+from printbench.ipp.http import REASONS, Head, HttpError, RequestParser
 
 log = logging.getLogger(__name__)
 

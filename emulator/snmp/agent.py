@@ -32,11 +32,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from emulator import state as st
-from emulator.snmp import ber
-from emulator.snmp.mib import AUTHORIZATION_ERROR, GEN_ERR, MibDevice
-from emulator.snmp.responder import MAX_RESPONSE_SIZE, Counters, handle_datagram, respond
-from emulator.snmp.traps import TrapDestinationError, encode_alert_trap, parse_destination
+from printbench.emulator import state as st
+from printbench.emulator.snmp.mib import AUTHORIZATION_ERROR, GEN_ERR, MibDevice
+from printbench.emulator.snmp.responder import MAX_RESPONSE_SIZE, Counters, handle_datagram, respond
+from printbench.emulator.snmp.traps import (
+    TrapDestinationError,
+    encode_alert_trap,
+    parse_destination,
+)
+from printbench.snmp import ber
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 # The IANA-PRINTER-MIB textual conventions are defined once, with the profile schema that
 # validates keywords against them; the agent maps the same keywords to numbers.
-from emulator import profile_schema as ps
+from printbench.emulator import profile_schema as ps
 
 
 class UnknownKeyword(KeyError):

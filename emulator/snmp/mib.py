@@ -27,12 +27,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pysnmp.proto import rfc1905
-
-from emulator import state as st
-from emulator.snmp import ber
-from emulator.snmp import enums as en
-from emulator.snmp.ber import (
+from printbench.emulator import state as st
+from printbench.emulator.snmp import enums as en
+from printbench.snmp import ber
+from printbench.snmp.ber import (
     COUNTER32,
     GAUGE32,
     INTEGER,
@@ -41,6 +39,7 @@ from emulator.snmp.ber import (
     TIMETICKS,
     Value,
 )
+from pysnmp.proto import rfc1905
 
 OID = tuple[int, ...]
 

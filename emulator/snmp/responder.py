@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from emulator.snmp import ber
-from emulator.snmp.ber import END_OF_MIB_VIEW, NO_SUCH_INSTANCE, NO_SUCH_OBJECT, Value
-from emulator.snmp.mib import (
+from printbench.emulator.snmp.mib import (
     GEN_ERR,
     NO_SUCH_NAME,
     TOO_BIG,
     V2_TO_V1_ERROR,
     MibDevice,
 )
+from printbench.snmp import ber
+from printbench.snmp.ber import END_OF_MIB_VIEW, NO_SUCH_INSTANCE, NO_SUCH_OBJECT, Value
 
 OID = tuple[int, ...]
 
@@ -237,6 +237,6 @@ def handle_datagram(
 
 
 def ber_error_name(status: int) -> str:
-    from emulator.snmp.mib import ERROR_NAMES
+    from printbench.emulator.snmp.mib import ERROR_NAMES
 
     return ERROR_NAMES.get(status, str(status))

@@ -8,16 +8,16 @@ lists for the notification), each instance-qualified by hrDeviceIndex.prtAlertIn
 
 from __future__ import annotations
 
-from emulator import state as st
-from emulator.snmp import ber
-from emulator.snmp import enums as en
-from emulator.snmp.mib import (
+from printbench.emulator import state as st
+from printbench.emulator.snmp import enums as en
+from printbench.emulator.snmp.mib import (
     PRINTER_DEVICE_INDEX,
     PRINTER_V2_ALERT_TRAP,
     PRT_ALERT_ENTRY,
     SNMP_TRAP_OID_0,
     SYS_UPTIME_0,
 )
+from printbench.snmp import ber
 
 DEFAULT_TRAP_PORT = 162
 

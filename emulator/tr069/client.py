@@ -20,10 +20,10 @@ import logging
 from collections import deque
 from typing import Any
 
-from cwmp_cpe import ConnectionRequestServer, Cpe, CpeConfig, MemoryStore
-from cwmp_cpe.config import QUIRKS
-from emulator.tr069.transfers import PrinterHooks
-from emulator.tr069.view import printer_tree
+from printbench.cwmp_cpe import ConnectionRequestServer, Cpe, CpeConfig, MemoryStore
+from printbench.cwmp_cpe.config import QUIRKS
+from printbench.emulator.tr069.transfers import PrinterHooks
+from printbench.emulator.tr069.view import printer_tree
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def _sleep_for(clock: Any):
     sleep = getattr(clock, "sleep", None)
     if sleep is not None:
         return sleep
-    from cwmp_cpe import SystemTime
+    from printbench.cwmp_cpe import SystemTime
 
     return SystemTime().sleep
 

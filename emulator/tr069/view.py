@@ -25,9 +25,9 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from cwmp import params as P
-from cwmp import types as T
-from datamodel import loader as L
+from printbench.cwmp import params as P
+from printbench.cwmp import types as T
+from printbench.datamodel import loader as L
 
 PS = "Device.Services.PrintService.{i}."
 X = PS + "X_PRINTBENCH-ORG_Settings."

@@ -13,12 +13,11 @@ from datetime import UTC, datetime
 
 import aiohttp
 import pytest
-
-from acs_stub.control import AcsControl
-from acs_stub.server import AcsConfig
-from cwmp import messages as m
-from cwmp import soap
-from cwmp.session import (
+from printbench.acs_stub.control import AcsControl
+from printbench.acs_stub.server import AcsConfig
+from printbench.cwmp import messages as m
+from printbench.cwmp import soap
+from printbench.cwmp.session import (
     BadRequestReceived,
     CpeSession,
     EmptyResponseReceived,

@@ -9,11 +9,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from acs_stub.control import AcsControl
-from acs_stub.server import AcsConfig
-from cwmp import messages as m
-from cwmp import soap
+from printbench.acs_stub.control import AcsControl
+from printbench.acs_stub.server import AcsConfig
+from printbench.cwmp import messages as m
+from printbench.cwmp import soap
 
 FIXTURE = Path(__file__).parent / "data" / "inform-curl.xml"
 ALLOWED = {200, 204, 400, 401, 405, 408, 413}

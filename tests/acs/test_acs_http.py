@@ -10,12 +10,11 @@ import ssl
 import aiohttp
 import pytest
 from aiohttp import web
-
-from acs_stub.control import AcsControl, ConnectionRequestError
-from acs_stub.httpauth import AuthPolicy
-from acs_stub.server import AcsConfig
-from cwmp import digest, soap
-from cwmp import messages as m
+from printbench.acs_stub.control import AcsControl, ConnectionRequestError
+from printbench.acs_stub.httpauth import AuthPolicy
+from printbench.acs_stub.server import AcsConfig
+from printbench.cwmp import digest, soap
+from printbench.cwmp import messages as m
 
 
 @pytest.fixture

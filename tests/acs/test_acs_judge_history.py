@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cwmp import messages as m
+from printbench.cwmp import messages as m
 
 from .conftest import forced_params
 

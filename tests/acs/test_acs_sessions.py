@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
-from acs_stub.rpc_queue import RpcFault
-from cwmp import messages as m
-from cwmp.session import InformAccepted, SessionEnded
+from printbench.acs_stub.rpc_queue import RpcFault
+from printbench.cwmp import messages as m
+from printbench.cwmp.session import InformAccepted, SessionEnded
 
 
 async def test_periodic_session_with_gpv_correct_cpe_has_no_violations(acs, make_cpe):
@@ -192,8 +191,8 @@ async def test_session_continues_by_cookie_on_new_connections(acs, make_cpe):
 
 
 async def test_cookie_path_quirk(tmp_path, make_cpe):
-    from acs_stub.control import AcsControl
-    from acs_stub.server import AcsConfig
+    from printbench.acs_stub.control import AcsControl
+    from printbench.acs_stub.server import AcsConfig
 
     async with await AcsControl.start(
         AcsConfig(port=0, control_port=0, cookie_path="/", journal_dir=tmp_path)
@@ -202,7 +201,7 @@ async def test_cookie_path_quirk(tmp_path, make_cpe):
 
         async with ClientSession() as http:
             cpe = make_cpe()
-            from cwmp import soap
+            from printbench.cwmp import soap
 
             body = soap.encode(m.Envelope(cpe.inform(), id="1"))
             async with http.post(acs2.server.cwmp_url, data=body) as resp:
@@ -211,9 +210,9 @@ async def test_cookie_path_quirk(tmp_path, make_cpe):
 
 
 async def test_session_timeout_with_fake_clock(tmp_path, make_cpe):
-    from acs_stub.control import AcsControl
-    from acs_stub.server import AcsConfig
-    from emulator.clock import FakeClock
+    from printbench.acs_stub.control import AcsControl
+    from printbench.acs_stub.server import AcsConfig
+    from printbench.common.clock import FakeClock
 
     clock = FakeClock()
     async with await AcsControl.start(
@@ -239,8 +238,7 @@ async def test_session_timeout_with_fake_clock(tmp_path, make_cpe):
 async def test_two_devices_on_one_pooled_connection(acs, make_cpe):
     """A proxy multiplexing virtual devices over one keep-alive connection."""
     import aiohttp
-
-    from cwmp import soap
+    from printbench.cwmp import soap
 
     a, b = make_cpe(), make_cpe()
     async with aiohttp.ClientSession(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
-from cwmp import messages as m
-from cwmp import soap
+from printbench.cwmp import messages as m
+from printbench.cwmp import soap
 
 
 def rules(acs, cpe) -> list[str]:

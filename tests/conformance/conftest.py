@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
-from conformance.targets import BuiltinTarget, load_target
+from printbench.conformance.targets import BuiltinTarget, load_target
 
 _BLOCKS = itertools.count(1)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conformance.engine import Engine
-from conformance.scenario import parse_scenarios
+from printbench.conformance.engine import Engine
+from printbench.conformance.scenario import parse_scenarios
 
 PASSING = """\
 id: E-PASS

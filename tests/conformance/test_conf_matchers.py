@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from conformance.matchers import MatcherError, check_matcher, match
+from printbench.conformance.matchers import MatcherError, check_matcher, match
 
 
 @pytest.mark.parametrize(

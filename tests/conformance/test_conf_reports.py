@@ -9,10 +9,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
-from conformance.engine import Engine
-from conformance.report import write_reports
-from conformance.scenario import parse_scenarios
+from printbench.conformance.engine import Engine
+from printbench.conformance.report import write_reports
+from printbench.conformance.scenario import parse_scenarios
 
 SCENARIOS = """\
 id: R-PASS

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
-from conformance.scenario import AREAS, ScenarioError, default_dir, load_all, parse_scenarios
+from printbench.conformance.scenario import (
+    AREAS,
+    ScenarioError,
+    default_dir,
+    load_all,
+    parse_scenarios,
+)
 
 GOOD = """\
 id: T-1

@@ -8,12 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 from lxml import etree
-
-from cwmp import messages as m
-from cwmp import schema, soap
-from cwmp import session as s
-from cwmp import types as T
-from cwmp.errors import RemoteProtocolError
+from printbench.cwmp import messages as m
+from printbench.cwmp import schema, soap
+from printbench.cwmp import session as s
+from printbench.cwmp import types as T
+from printbench.cwmp.errors import RemoteProtocolError
 
 NOW = 1000.0
 

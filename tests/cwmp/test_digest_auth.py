@@ -7,8 +7,7 @@ import itertools
 import aiohttp
 import pytest
 from aiohttp import web
-
-from cwmp.digest import (
+from printbench.cwmp.digest import (
     AuthError,
     DigestChallenger,
     DigestClient,

@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from cwmp import types as T
-from cwmp.params import (
+from printbench.cwmp import types as T
+from printbench.cwmp.params import (
     STATUS_PENDING,
     AttributeChange,
     DataModel,
@@ -692,7 +691,7 @@ def test_many_devices_share_one_model():
 
 
 def test_fault_converts_to_a_codec_message(tree):
-    from cwmp.messages import Fault
+    from printbench.cwmp.messages import Fault
 
     with pytest.raises(ParameterFault) as ei:
         tree.set_parameter_values([("Device.Nope", "1"), ("Device.DeviceInfo.SerialNumber", "x")])
@@ -706,7 +705,7 @@ def test_fault_converts_to_a_codec_message(tree):
 
 
 def test_accepts_codec_structs(tree, dev):
-    from cwmp.messages import ParameterValueStruct, SetParameterAttributesStruct
+    from printbench.cwmp.messages import ParameterValueStruct, SetParameterAttributesStruct
 
     tree.set_parameter_values(
         [

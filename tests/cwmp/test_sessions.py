@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
-from cwmp import messages as m
-from cwmp import session as s
-from cwmp import soap
-from cwmp.errors import LocalProtocolError, RemoteProtocolError
+from printbench.cwmp import messages as m
+from printbench.cwmp import session as s
+from printbench.cwmp import soap
+from printbench.cwmp.errors import LocalProtocolError, RemoteProtocolError
 
 
 class FakeClock:

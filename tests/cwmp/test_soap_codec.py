@@ -6,11 +6,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
-from cwmp import messages as m
-from cwmp import soap
-from cwmp.errors import CwmpDecodeError, CwmpEncodeError
-from cwmp.faults import Role
+from printbench.cwmp import messages as m
+from printbench.cwmp import soap
+from printbench.cwmp.errors import CwmpDecodeError, CwmpEncodeError
+from printbench.cwmp.faults import Role
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

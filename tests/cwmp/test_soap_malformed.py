@@ -12,10 +12,9 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-
-from cwmp import messages as m
-from cwmp import soap
-from cwmp.errors import CwmpDecodeError
+from printbench.cwmp import messages as m
+from printbench.cwmp import soap
+from printbench.cwmp.errors import CwmpDecodeError
 
 SEED = 20240501
 

@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from cwmp import types as T
+from printbench.cwmp import types as T
 
 
 def error(t: T.ParamType, v: str) -> T.ParamTypeError:

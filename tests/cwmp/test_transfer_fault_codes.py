@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
-from cwmp import messages as m
-from cwmp import schema, soap
-from cwmp.faults import transfer_complete_code_allowed, transfer_complete_fault
+from printbench.cwmp import messages as m
+from printbench.cwmp import schema, soap
+from printbench.cwmp.faults import transfer_complete_code_allowed, transfer_complete_fault
 
 NAMESPACES = [m.CWMP_1_0, m.CWMP_1_1, m.CWMP_1_2]
 CODES = [0, 9001, 9002, 9003, *range(9010, 9022), 9033, 9799, 9800, 9899]

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from datamodel import conversions as C
+from printbench.datamodel import conversions as C
 
 # (converter, source value, DM value): to_dm(source) == dm and from_dm(dm) == source
 ROUND_TRIPS = [

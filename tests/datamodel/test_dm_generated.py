@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 import xmlschema
-
-from datamodel.build import GENERATED_DIR, MARKDOWN_NAME, generate
-from datamodel.loader import load_spec
-from datamodel.translator import FILE_NAME, ROOT_FILE_NAME
-from printbench.settings import bbf_dir
+from printbench.common.standards import bbf_dir
+from printbench.datamodel.build import GENERATED_DIR, MARKDOWN_NAME, generate
+from printbench.datamodel.loader import load_spec
+from printbench.datamodel.translator import FILE_NAME, ROOT_FILE_NAME
 
 PS = "Device.Services.PrintService.{i}."
 
@@ -151,8 +150,7 @@ def test_model_size_and_scope():
 
 def test_root_definitions_are_copied_verbatim_from_tr181():
     from lxml import etree
-
-    from datamodel.xsd import safe_parser
+    from printbench.datamodel.xsd import safe_parser
 
     ours = etree.parse(str(GENERATED_DIR / ROOT_FILE_NAME), safe_parser()).getroot()
     tr181 = etree.parse(str(bbf_dir() / "tr-181-2-17-0-cwmp-full.xml"), safe_parser()).getroot()

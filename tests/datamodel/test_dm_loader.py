@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from cwmp import params as P
-from datamodel.loader import Binding, NullBinder, build_data_model, load_spec
+from printbench.cwmp import params as P
+from printbench.datamodel.loader import Binding, NullBinder, build_data_model, load_spec
 
 PS = "Device.Services.PrintService.{i}."
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
-from datamodel import oids
-from datamodel.loader import load_spec
-from datamodel.mapping import (
+from printbench.datamodel import oids
+from printbench.datamodel.loader import load_spec
+from printbench.datamodel.mapping import (
     MappingError,
     load_mapping,
     parse_mapping,
@@ -150,7 +149,7 @@ def test_every_snmp_row_agrees_with_the_oid_table_and_rw_rows_are_writable(mappi
 
 
 def test_ews_fields_exist_in_the_emulator_state(mapping):
-    state = pytest.importorskip("emulator.state")
+    state = pytest.importorskip("printbench.emulator.state")
     classes = {
         "identity": state.Identity,
         "description": state.Description,

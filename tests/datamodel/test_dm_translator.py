@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from datamodel.translator import (
+from printbench.datamodel.translator import (
     TranslationError,
     bbf_name,
     portable_pattern,
@@ -14,7 +13,7 @@ from datamodel.translator import (
     syntax_for,
     translate,
 )
-from datamodel.xsd import SchemaSet, XsdError
+from printbench.datamodel.xsd import SchemaSet, XsdError
 
 HEAD = (
     '<?xml version="1.0"?>\n<xs:schema xmlns="urn:t" xmlns:xs="http://www.w3.org/2001/XMLSchema" '
@@ -199,7 +198,7 @@ def test_portable_pattern():
 
 
 def test_syntax_for_int_and_list():
-    from datamodel.xsd import SimpleInfo
+    from printbench.datamodel.xsd import SimpleInfo
 
     assert syntax_for(SimpleInfo(base="int"), False).type == "int"
     assert syntax_for(SimpleInfo(base="nonNegativeInteger"), True).is_list

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from datamodel.mapping import render_markdown
-from printbench.settings import REPO_ROOT
+from printbench.datamodel.mapping import render_markdown
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 README = REPO_ROOT / "README.md"
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from emulator.behaviour import EngineError, EngineInvalid, EngineNotFound, PrinterEngine
-from emulator.clock import FakeClock
-from emulator.profiles import build_printer
+from printbench.common.clock import FakeClock
+from printbench.emulator.behaviour import EngineError, EngineInvalid, EngineNotFound, PrinterEngine
+from printbench.emulator.profiles import build_printer
 
 
 @pytest.fixture

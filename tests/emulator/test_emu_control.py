@@ -10,10 +10,9 @@ import sys
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestClient, TestServer
-
-from emulator.clock import FakeClock
-from emulator.control import PrinterControl, create_control_app
-from emulator.device import Ports, VirtualPrinter
+from printbench.common.clock import FakeClock
+from printbench.emulator.control import PrinterControl, create_control_app
+from printbench.emulator.device import Ports, VirtualPrinter
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import uuid
 
-from emulator.clock import FakeClock
-from emulator.identity import format_serial, make_identity
-from emulator.profiles import build_printer
+from printbench.common.clock import FakeClock
+from printbench.emulator.identity import format_serial, make_identity
+from printbench.emulator.profiles import build_printer
 
 
 def _ident(seed: int):
@@ -80,7 +80,7 @@ def test_two_models_with_seed_zero_differ():
 def test_identity_does_not_depend_on_build_order() -> None:
     """Faker is shared per locale and re-seeded per device: the order printers are built in
     (a fleet's workers, a conformance target) must not change who they are."""
-    from emulator.identity import make_identity
+    from printbench.emulator.identity import make_identity
 
     args = dict(
         model_key="m", manufacturer="HP", model="X", oui="3CD92B",

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from emulator.clock import FakeClock
-from emulator.profiles import (
+from printbench.common.clock import FakeClock
+from printbench.emulator.profiles import (
     ProfileError,
     build_printer,
     list_profiles,

@@ -12,12 +12,11 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
-
-from emulator.behaviour import PrinterEngine
-from emulator.clock import FakeClock
-from emulator.ews import create_ews_app
-from emulator.profiles import build_printer
-from emulator.state import PrinterState
+from printbench.common.clock import FakeClock
+from printbench.emulator.behaviour import PrinterEngine
+from printbench.emulator.ews import create_ews_app
+from printbench.emulator.profiles import build_printer
+from printbench.emulator.state import PrinterState
 
 _hosts = itertools.count(1)
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from printbench.emulator.ews.auth import COOKIE_NAME
 from yarl import URL
-
-from emulator.ews.auth import COOKIE_NAME
 
 
 async def test_public_pages_and_login_redirect(ews: Any, ews_kit: Any) -> None:
@@ -226,8 +225,7 @@ async def test_unknown_address_and_pages(ews: Any, ews_kit: Any, basic: dict[str
         assert r.status == 404
     # One listener on two addresses, but lookup knows only the first printer.
     from aiohttp import web
-
-    from emulator.ews import create_ews_app
+    from printbench.emulator.ews import create_ews_app
 
     known, unknown = ews_kit.fresh_hosts(2)
     device = ews_kit.make_device(known)

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-
-from emulator.ews import pages
+from printbench.emulator.ews import pages
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [

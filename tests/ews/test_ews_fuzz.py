@@ -11,9 +11,8 @@ from collections import Counter
 from typing import Any
 
 import aiohttp
-
-from emulator.ews import pages
-from emulator.ews.fields import Field
+from printbench.emulator.ews import pages
+from printbench.emulator.ews.fields import Field
 
 CASES = 1200
 
@@ -101,7 +100,7 @@ class Case:
 
 
 def make_cases(state: Any, csrf: str, rnd: random.Random) -> list[Case]:
-    from emulator.ews.fields import KINDS
+    from printbench.emulator.ews.fields import KINDS
 
     all_pages = list(pages.config_pages(state).values())
     cases: list[Case] = []

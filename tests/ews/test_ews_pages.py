@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
-from emulator.clock import FakeClock
-from emulator.ews import pages
-from emulator.ews.fields import Field, FieldError, from_form, from_json, validate
-from emulator.profiles import build_printer
-from emulator.state import ChangeEvent, PrinterState
+from printbench.common.clock import FakeClock
+from printbench.emulator.ews import pages
+from printbench.emulator.ews.fields import Field, FieldError, from_form, from_json, validate
+from printbench.emulator.profiles import build_printer
+from printbench.emulator.state import ChangeEvent, PrinterState
 
 
 @pytest.fixture
@@ -198,7 +197,7 @@ def test_secrets_are_write_only(state: PrinterState) -> None:
 
 
 def test_status_model_follows_the_engine(state: PrinterState) -> None:
-    from emulator.behaviour import PrinterEngine
+    from printbench.emulator.behaviour import PrinterEngine
 
     clock = FakeClock()
     engine = PrinterEngine(state, clock)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-
-from acs_stub.control import AcsControl
-from acs_stub.server import AcsConfig
+from printbench.acs_stub.control import AcsControl
+from printbench.acs_stub.server import AcsConfig
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from acs_stub.control import AcsControl
+from printbench.acs_stub.control import AcsControl
 
 
 async def test_fleet_cli_ready_and_clean_sigterm(acs: AcsControl, tmp_path: Path) -> None:

@@ -7,9 +7,8 @@ import struct
 from collections import Counter
 
 import pytest
-
-from emulator.fleet import limits
-from emulator.fleet.plan import (
+from printbench.emulator.fleet import limits
+from printbench.emulator.fleet.plan import (
     Layout,
     PlanError,
     address_index,
@@ -18,7 +17,7 @@ from emulator.fleet.plan import (
     profile_for,
     split,
 )
-from emulator.fleet.workers import SKF_NET_OFF, steering_program
+from printbench.emulator.fleet.workers import SKF_NET_OFF, steering_program
 
 
 def test_fleet_addresses_skip_zero_and_broadcast_and_invert() -> None:

@@ -11,13 +11,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from acs_stub.control import AcsControl
-from acs_stub.server import AcsConfig
-from cwmp import messages as m
-from cwmp_cpe import FakeTime
-from emulator.fleet.fleet import Fleet, FleetConfig
-from emulator.fleet.plan import Layout, parse_mix
-from emulator.profiles import list_profiles
+from printbench.acs_stub.control import AcsControl
+from printbench.acs_stub.server import AcsConfig
+from printbench.cwmp import messages as m
+from printbench.cwmp_cpe import FakeTime
+from printbench.emulator.fleet.fleet import Fleet, FleetConfig
+from printbench.emulator.fleet.plan import Layout, parse_mix
+from printbench.emulator.profiles import list_profiles
 
 N = 20
 

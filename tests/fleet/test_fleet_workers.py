@@ -9,13 +9,12 @@ import json
 from pathlib import Path
 
 import aiohttp
-
-from acs_stub.control import AcsControl
-from cwmp_proxy.inventory import load_printers
-from emulator.fleet.inventory import read_inventory, write_inventory
-from emulator.fleet.plan import Layout, parse_mix
-from emulator.fleet.workers import Supervisor, SupervisorConfig
-from emulator.profiles import list_profiles
+from printbench.acs_stub.control import AcsControl
+from printbench.cwmp_proxy.inventory import load_printers
+from printbench.emulator.fleet.inventory import read_inventory, write_inventory
+from printbench.emulator.fleet.plan import Layout, parse_mix
+from printbench.emulator.fleet.workers import Supervisor, SupervisorConfig
+from printbench.emulator.profiles import list_profiles
 
 N = 50
 

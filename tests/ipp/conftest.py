@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-
-from emulator.behaviour import PrinterEngine
-from emulator.clock import SystemClock
-from emulator.profiles import build_printer
-from emulator.state import PrinterState
+from printbench.common.clock import SystemClock
+from printbench.emulator.behaviour import PrinterEngine
+from printbench.emulator.profiles import build_printer
+from printbench.emulator.state import PrinterState
 
 IPPTOOL_DIR = Path("/usr/share/cups/ipptool")
 IPP_HOSTS = ("127.30.0.1", "127.30.0.2")
@@ -144,7 +143,7 @@ async def serve(
 
     By default the asyncio listener (:func:`start_ipp_listener`); ``aiohttp_app`` serves the
     same devices through :func:`create_ipp_app` instead."""
-    from emulator.ipp.server import create_ipp_app, create_ipp_server
+    from printbench.emulator.ipp.server import create_ipp_app, create_ipp_server
 
     hosts = list(devices)
     closers = []
@@ -206,7 +205,7 @@ def _ipp_request(
     op: int, uri: str, *attrs: tuple[str, int, object], request_id: int = 1, data: bytes = b""
 ):
     """A request with charset, natural language, printer-uri and ``attrs`` (name, tag, value|list)."""
-    from emulator.ipp.codec import Attribute, Group, Message, Tag
+    from printbench.ipp.codec import Attribute, Group, Message, Tag
 
     group = Group(0x01)
     group.add("attributes-charset", Tag.CHARSET, "utf-8")
@@ -228,8 +227,7 @@ def _ipp_request(
 def ipp_call():
     """``await ipp_call(server, msg, host=...)`` → decoded response (HTTP status must be 200)."""
     import aiohttp
-
-    from emulator.ipp.codec import decode, encode
+    from printbench.ipp.codec import decode, encode
 
     async def call(server: IppServer, msg, host: str = IPP_HOSTS[0]):
         async with (

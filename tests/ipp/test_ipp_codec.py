@@ -7,8 +7,7 @@ import struct
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from emulator.ipp.codec import (
+from printbench.ipp.codec import (
     Attribute,
     DateTime,
     Group,

@@ -7,8 +7,7 @@ import struct
 import zlib
 
 import pytest
-
-from emulator.ipp.documents import DocumentError, count_pages, decompress, sniff_format
+from printbench.emulator.ipp.documents import DocumentError, count_pages, decompress, sniff_format
 
 
 def _pdf(pages: int) -> bytes:

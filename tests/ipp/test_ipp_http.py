@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import random
 
-from emulator.clock import FakeClock
-from emulator.ipp.codec import Tag, decode, encode
-from emulator.ipp.server import create_ipp_server
+from printbench.common.clock import FakeClock
+from printbench.emulator.ipp.server import create_ipp_server
+from printbench.ipp.codec import Tag, decode, encode
 
 HOST = "127.30.0.11"
 ALLOWED = {200, 400, 404, 405, 413, 417, 431, 501, 505}

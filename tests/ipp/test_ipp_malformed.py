@@ -13,8 +13,7 @@ import random
 import struct
 
 import aiohttp
-
-from emulator.ipp.codec import IppDecodeError, Tag, decode, encode
+from printbench.ipp.codec import IppDecodeError, Tag, decode, encode
 
 SETTINGS_PREFIXES = ("description.", "defaults.", "status.config_changes")
 

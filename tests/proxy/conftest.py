@@ -10,12 +10,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-
-from cwmp_proxy.inventory import PrinterEntry
-from cwmp_proxy.model import Identity, ModelConfig, build_model
-from cwmp_proxy.virtual_device import PrinterDevice
-from emulator.clock import FakeClock
-from emulator.device import Ports, VirtualPrinter
+from printbench.common.clock import FakeClock
+from printbench.cwmp_proxy.inventory import PrinterEntry
+from printbench.cwmp_proxy.model import Identity, ModelConfig, build_model
+from printbench.cwmp_proxy.virtual_device import PrinterDevice
+from printbench.emulator.device import Ports, VirtualPrinter
 
 _HOSTS = itertools.count(1)
 PROFILES = sorted(p.removesuffix(".yaml") for p in os.listdir("profiles") if p.endswith(".yaml"))

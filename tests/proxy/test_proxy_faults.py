@@ -4,7 +4,7 @@ device stays and recovers, and other printers keep being served."""
 
 from __future__ import annotations
 
-from cwmp import messages as m
+from printbench.cwmp import messages as m
 
 PS = "Device.Services.PrintService.1."
 STATE = PS + "Status.State"  # IPP primary
@@ -110,7 +110,7 @@ async def test_proxy_ipp_errors(printers, make_device) -> None:
 async def test_proxy_reboot_and_factory_reset_through_snmp(printers, make_device) -> None:
     import asyncio
 
-    from cwmp_proxy.virtual_device import PrinterHooks
+    from printbench.cwmp_proxy.virtual_device import PrinterHooks
 
     p = await printers("color-laser-mfp")
     d = await make_device(p)

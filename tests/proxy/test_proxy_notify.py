@@ -8,12 +8,12 @@ import asyncio
 import re
 
 import pytest
+from printbench.acs_stub.rpc_queue import RpcFault
+from printbench.cwmp import messages as m
+from printbench.cwmp_proxy.errors import InventoryError
+from printbench.cwmp_proxy.inventory import address_range, parse_printers
+from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig
 
-from acs_stub.rpc_queue import RpcFault
-from cwmp import messages as m
-from cwmp_proxy.errors import InventoryError
-from cwmp_proxy.inventory import address_range, parse_printers
-from cwmp_proxy.proxy import Proxy, ProxyConfig
 from tests.proxy.conftest import entry_for
 from tests.proxy.test_proxy_session import acs  # noqa: F401  (fixture)
 
@@ -103,7 +103,7 @@ def test_proxy_printers_file_formats(tmp_path) -> None:
 
 
 async def test_proxy_discovery(printers) -> None:
-    from cwmp_proxy.inventory import PrinterEntry, discover
+    from printbench.cwmp_proxy.inventory import PrinterEntry, discover
 
     p = await printers("mono-desktop-laser")
     e = entry_for(p)

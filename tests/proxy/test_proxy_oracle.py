@@ -8,9 +8,9 @@ mapping. Agreement for every profile proves the mapping, the clients and the con
 from __future__ import annotations
 
 import pytest
+from printbench.cwmp import messages as m
+from printbench.emulator.tr069.view import printer_tree
 
-from cwmp import messages as m
-from emulator.tr069.view import printer_tree
 from tests.proxy.conftest import PROFILES
 
 PS = "Device.Services.PrintService."
@@ -35,7 +35,7 @@ async def test_proxy_gpv_equals_oracle(profile, printers, make_device, model) ->
     assert got, "the proxy returned nothing"
     checked = 0
     mismatches = []
-    from cwmp_proxy.binding import template_of
+    from printbench.cwmp_proxy.binding import template_of
 
     for name, value in got.items():
         if template_of(name) not in mapped:

@@ -8,10 +8,9 @@ import asyncio
 import json
 
 import aiohttp
-
-from cwmp import messages as m
-from cwmp_proxy.binding import template_of
-from emulator.tr069.view import printer_tree
+from printbench.cwmp import messages as m
+from printbench.cwmp_proxy.binding import template_of
+from printbench.emulator.tr069.view import printer_tree
 
 PS = "Device.Services.PrintService.1."
 
@@ -118,7 +117,7 @@ async def native_shows(device, printer, name: str, row, src, value) -> None:
     """The value is visible on the printer's own protocol (third-party clients)."""
     inner = tuple(int(x) for x in name.split(".") if x.isdigit())[1:]
     if src.kind == "snmp":
-        from cwmp_proxy.binding import _fill
+        from printbench.cwmp_proxy.binding import _fill
 
         inst = _fill(src.instance.replace("{dev}", "1"), inner)
         port = printer.endpoints["snmp"].rsplit(":", 1)[1]

@@ -9,12 +9,12 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.behaviour import PrinterEngine
-from emulator.clock import FakeClock
-from emulator.profiles import build_printer
-from emulator.snmp import ber
-from emulator.snmp.agent import SnmpAgent
-from emulator.snmp.mib import MibDevice
+from printbench.common.clock import FakeClock
+from printbench.emulator.behaviour import PrinterEngine
+from printbench.emulator.profiles import build_printer
+from printbench.emulator.snmp.agent import SnmpAgent
+from printbench.emulator.snmp.mib import MibDevice
+from printbench.snmp import ber
 
 _HOSTS = itertools.count(1)
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as hs
+from printbench.emulator.profiles import load_profile
+from printbench.emulator.snmp import enums as en
+from printbench.snmp import ber
 from pyasn1.codec.ber import decoder as pyasn1_decoder
 from pysnmp.proto.api import v2c
-
-from emulator.profiles import load_profile
-from emulator.snmp import ber
-from emulator.snmp import enums as en
 
 oids = hs.lists(hs.integers(0, 2**32 - 1), min_size=1, max_size=30).map(lambda t: (1, 3, *t))
 values = hs.one_of(
@@ -108,7 +107,7 @@ def test_known_enumeration_values() -> None:
     ],
 )
 def test_every_profile_keyword_has_a_number(section: str, key: str, table: dict) -> None:
-    from emulator.profiles import list_profiles
+    from printbench.emulator.profiles import list_profiles
 
     for name in list_profiles():
         for row in load_profile(name).data.get(section, []):

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from emulator.snmp import ber
-from emulator.snmp import enums as en
-from emulator.snmp.mib import (
+from printbench.emulator.snmp import enums as en
+from printbench.emulator.snmp.mib import (
     INCONSISTENT_VALUE,
     NO_ACCESS,
     NO_CREATION,
@@ -19,6 +17,8 @@ from emulator.snmp.mib import (
     device_status,
     printer_status,
 )
+from printbench.snmp import ber
+
 from tests.snmp.snmp_support import Device
 
 SYS_LOCATION = (1, 3, 6, 1, 2, 1, 1, 6, 0)

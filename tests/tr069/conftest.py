@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-
-from acs_stub.control import AcsControl
-from acs_stub.server import AcsConfig
-from cwmp import params as P
-from cwmp import schema, soap
-from cwmp_cpe import Cpe, CpeConfig, FakeTime, MemoryStore
+from printbench.acs_stub.control import AcsControl
+from printbench.acs_stub.server import AcsConfig
+from printbench.cwmp import params as P
+from printbench.cwmp import schema, soap
+from printbench.cwmp_cpe import Cpe, CpeConfig, FakeTime, MemoryStore
 
 OUI = "0011AA"
 
@@ -150,7 +149,7 @@ def printer_id(state) -> str:
 async def start_printer(acs, t: FakeTime, host: str, *, profile="color-laser-mfp", faces=("tr069",),
                         quirks=(), store=None, **mgmt):  # fmt: skip
     """A VirtualPrinter on fake time with its embedded client pointed at the stub ACS."""
-    from emulator.device import Ports, VirtualPrinter
+    from printbench.emulator.device import Ports, VirtualPrinter
 
     vp = VirtualPrinter(profile, host=host, clock=t, acs_url=acs.server.cwmp_url,
                         ports=Ports.ephemeral())  # fmt: skip

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import aiohttp
 from aiohttp import DigestAuthMiddleware
-
-from acs_stub.control import send_connection_request
-from acs_stub.registry import Credentials
-from cwmp_cpe import ConnectionRequestServer, FakeTime
+from printbench.acs_stub.control import send_connection_request
+from printbench.acs_stub.registry import Credentials
+from printbench.cwmp_cpe import ConnectionRequestServer, FakeTime
 
 from .conftest import assert_valid, make_cpe
 
@@ -64,7 +63,7 @@ async def test_cpe_connreq_wrong_credentials_and_method(acs, fake_time: FakeTime
 async def test_cpe_connreq_coalesce_and_rate_limit(acs, fake_time: FakeTime) -> None:
     cpe, server, url = await _cpe_with_server(acs, fake_time, cr_rate_limit=3, cr_rate_window=60)
     good = Credentials("cruser", "crpass")
-    from cwmp import messages as m
+    from printbench.cwmp import messages as m
 
     from .conftest import device_id
 
@@ -98,7 +97,7 @@ async def test_cpe_connreq_coalesce_and_rate_limit(acs, fake_time: FakeTime) -> 
 async def test_cpe_connreq_during_session_runs_after_it(acs, fake_time: FakeTime) -> None:
     cpe, server, url = await _cpe_with_server(acs, fake_time)
     good = Credentials("cruser", "crpass")
-    from cwmp import messages as m
+    from printbench.cwmp import messages as m
 
     from .conftest import device_id
 

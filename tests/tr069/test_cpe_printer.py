@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cwmp import messages as m
-from cwmp_cpe import FakeTime, MemoryStore
-from emulator.tr069.transfers import make_config, make_firmware
+from printbench.cwmp import messages as m
+from printbench.cwmp_cpe import FakeTime, MemoryStore
+from printbench.emulator.tr069.transfers import make_config, make_firmware
 
 from .conftest import assert_printer_valid, printer_id, start_printer
 
@@ -164,7 +164,7 @@ async def test_cpe_printer_download_failures(acs, fake_time: FakeTime) -> None:
         for e in acs.journal(device=dev):
             if e.get("method") == "TransferComplete":
                 env = m.Envelope  # noqa: F841
-                from cwmp import soap
+                from printbench.cwmp import soap
 
                 tc = soap.decode(e["body"].encode()).body
                 tcs[tc.command_key] = tc.fault_struct.fault_code
@@ -217,7 +217,7 @@ async def test_cpe_printer_upload_config(acs, fake_time: FakeTime) -> None:
         acs.enqueue(dev, m.Upload("up-1", "1 Vendor Configuration File", url, "up", "pw"))
         await session(acs, vp, fake_time)
         uploaded = await acs.wait_upload("conf.yaml", timeout=5)
-        from emulator.tr069.transfers import parse_config
+        from printbench.cwmp_cpe.file_formats import parse_config
 
         values = parse_config(uploaded.content, vp.state)
         assert values["description.location"] == vp.state.description.location

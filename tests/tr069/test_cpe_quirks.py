@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from cwmp import messages as m
-from cwmp_cpe import Cpe, CpeConfig, FakeTime
-from cwmp_cpe.config import ConfigError
+from printbench.cwmp import messages as m
+from printbench.cwmp_cpe import Cpe, CpeConfig, FakeTime
+from printbench.cwmp_cpe.config import ConfigError
 
 from .conftest import assert_valid, device_id, make_cpe
 

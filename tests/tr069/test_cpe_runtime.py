@@ -5,10 +5,9 @@ from __future__ import annotations
 import itertools
 
 import pytest
-
-from cwmp import messages as m
-from cwmp.retry import retry_wait_range
-from cwmp_cpe import FakeTime, MemoryStore
+from printbench.cwmp import messages as m
+from printbench.cwmp.retry import retry_wait_range
+from printbench.cwmp_cpe import FakeTime, MemoryStore
 
 from .conftest import assert_valid, device_id, make_cpe
 

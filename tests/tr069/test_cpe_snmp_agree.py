@@ -7,9 +7,8 @@ import asyncio
 import shutil
 
 import pytest
-
-from cwmp import messages as m
-from cwmp_cpe import FakeTime
+from printbench.cwmp import messages as m
+from printbench.cwmp_cpe import FakeTime
 
 from .conftest import assert_printer_valid, printer_id, start_printer
 

@@ -7,10 +7,10 @@ code and names the specific fault in FaultString; a 1.1 printer keeps the specif
 
 from __future__ import annotations
 
-from cwmp import messages as m
-from cwmp import soap
-from cwmp_cpe import FakeTime
-from emulator.tr069.transfers import make_firmware
+from printbench.cwmp import messages as m
+from printbench.cwmp import soap
+from printbench.cwmp_cpe import FakeTime
+from printbench.emulator.tr069.transfers import make_firmware
 
 from .conftest import assert_printer_valid, printer_id, start_printer
 

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from cwmp import params as P
-from cwmp_cpe import FakeTime
-from emulator.profiles import build_printer, load_profile
-from emulator.tr069 import view as V
+from printbench.cwmp import params as P
+from printbench.cwmp_cpe import FakeTime
+from printbench.emulator.profiles import build_printer, load_profile
+from printbench.emulator.tr069 import view as V
 
 PROFILES = sorted(p.stem for p in (Path(__file__).parents[2] / "profiles").glob("*.yaml"))
 PS = "Device.Services.PrintService.1."

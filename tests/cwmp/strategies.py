@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import strategies as st
-
-from cwmp import faults
-from cwmp import messages as m
-from cwmp.soap import format_datetime
+from printbench.cwmp import faults
+from printbench.cwmp import messages as m
+from printbench.cwmp.soap import format_datetime
 
 # Characters XML 1.0 can carry (no surrogates, no C0 controls except tab/newline/CR, and
 # not the noncharacters U+FFFE/U+FFFF, which the Char production leaves out).

@@ -201,8 +201,8 @@ def _acs_process(q: Any, host: str, lean: bool, journal_dir: str | None,
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     async def main() -> None:
-        from acs_stub.control import AcsControl
-        from acs_stub.server import AcsConfig
+        from printbench.acs_stub.control import AcsControl
+        from printbench.acs_stub.server import AcsConfig
 
         config = AcsConfig(
             host=host, port=0, control_port=0, journal_file=not lean,
@@ -255,8 +255,8 @@ class StubAcsProcess:
 async def cr_driver(rec: Recorder, inventory: list[dict[str, Any]], rate: float,
                     stop: asyncio.Event) -> None:  # fmt: skip
     """Send ``rate`` Connection Requests per second to random devices (digest auth)."""
-    from acs_stub.control import ConnectionRequestError, send_connection_request
-    from acs_stub.registry import Credentials
+    from printbench.acs_stub.control import ConnectionRequestError, send_connection_request
+    from printbench.acs_stub.registry import Credentials
 
     targets = [r for r in inventory if r.get("cr_url")]
     if rate <= 0 or not targets:

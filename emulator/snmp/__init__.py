@@ -1,0 +1,1 @@
+"""The printer's SNMP face: agent, MIB view, responder, traps."""

@@ -1,0 +1,1 @@
+"""Package data: the built-in profiles (YAML), read with importlib.resources."""

@@ -1,0 +1,1 @@
+"""Package data: the built-in scenarios (YAML), read with importlib.resources."""
