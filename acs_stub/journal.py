@@ -9,6 +9,7 @@ verdicts use to point at the offending envelope.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterable
@@ -101,6 +102,7 @@ class Journal:
         self._dropped = 0
         self.path = path
         self._file: IO[str] | None = None
+        self._appended: asyncio.Event | None = None  # set (and replaced) on each new entry
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = path.open("a", encoding="utf-8")
@@ -134,7 +136,29 @@ class Journal:
                 self._file.flush()
             except OSError as exc:  # a full disk must not break the ACS
                 log.warning("journal %s: %s", self.path, exc)
+        self._wake()
         return entry
+
+    def _wake(self) -> None:
+        event, self._appended = self._appended, None
+        if event is not None:
+            event.set()
+
+    async def changed(self, timeout: float) -> bool:
+        """Wait for the next entry: True once one is recorded, False after ``timeout`` seconds.
+
+        This is the journal's subscription: the conformance engine awaits it instead of
+        polling (every request, response, session start and end is an entry, so whatever a
+        scenario waits for at the ACS wakes it at once).
+        """
+        if self._appended is None:
+            self._appended = asyncio.Event()
+        event = self._appended
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     def get(self, ref: int) -> JournalEntry | None:
         index = ref - self._dropped - 1

@@ -329,15 +329,23 @@ class Context:
             left = end - loop.time()
             if left <= 0:
                 return None
-            await asyncio.sleep(min(left, 0.02))
+            await self.need_acs().server.journal.changed(left)
 
     async def until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Wait until ``predicate()`` holds: re-checked on every new ACS journal entry (the
+        states scenarios wait for change with one), and at least every 0.1 s for the rest."""
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
+        acs = getattr(self.target, "acs", None)
+        journal = acs.server.journal if acs is not None else None
         while not predicate():
-            if loop.time() >= end:
+            left = end - loop.time()
+            if left <= 0:
                 return False
-            await asyncio.sleep(0.02)
+            if journal is not None:
+                await journal.changed(min(left, 0.1))
+            else:
+                await asyncio.sleep(min(left, 0.1))
         return True
 
     async def learn_cr_url(self) -> None:

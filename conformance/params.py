@@ -57,9 +57,9 @@ def _natural(name: str) -> list[Any]:
 async def loop_items(ctx: Context, what: str) -> list[str]:
     """Concrete parameter names for ``for_each``: one instance per mapping row or per DM
     parameter the device reports under the PrintService object."""
-    from printbench.conformance.steps import StepFailed, _rpc, values_of
+    from printbench.conformance.steps import StepFailed, rpc_call, values_of
 
-    response, fault = await _rpc(ctx, "GetParameterValues", {"parameter_names": [PS]})
+    response, fault = await rpc_call(ctx, "GetParameterValues", {"parameter_names": [PS]})
     if fault is not None:
         raise StepFailed(f"GetParameterValues {PS}: fault {fault.fault_code}")
     names = set(values_of(response))

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from printbench.conformance.matchers import match
-from printbench.conformance.steps import StepFailed, StepSkipped, check, fs, step
+from printbench.conformance.steps.base import StepFailed, StepSkipped, check, fs, step
 
 if TYPE_CHECKING:
     from printbench.conformance.engine import Context
