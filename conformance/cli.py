@@ -11,6 +11,8 @@ scenario or target file error, which names file:line).
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -53,8 +55,6 @@ def register(subparsers: Any) -> None:
 async def run_command(args: argparse.Namespace) -> int:
     from printbench.common import standards
     from printbench.common.settings import reports_dir
-    from printbench.conformance.engine import Engine
-    from printbench.conformance.report import write_reports
     from printbench.conformance.scenario import ScenarioError, default_dir, load_all, load_searched
     from printbench.conformance.targets import TargetError, load_target
 
@@ -80,6 +80,21 @@ async def run_command(args: argparse.Namespace) -> int:
     except TargetError as exc:
         print(f"printbench run: {exc}", file=sys.stderr)
         return 2
+
+    quiet = _QuietProtocolLog(report_dir / "run-log.jsonl", verbose=args.verbose)
+    quiet.install()
+    try:
+        return await _run_target(console, target, scenarios, report_dir, quiet)
+    finally:
+        quiet.remove()
+
+
+async def _run_target(
+    console: Console, target: Any, scenarios: list[Any], report_dir: Path, quiet: _QuietProtocolLog
+) -> int:
+    from printbench.conformance.engine import Engine
+    from printbench.conformance.report import write_reports
+    from printbench.conformance.targets import TargetError
 
     with console.status(f"starting target {target.name} …"):
         try:
@@ -127,7 +142,57 @@ async def run_command(args: argparse.Namespace) -> int:
 
     paths = write_reports(run, report_dir)
     _summary(console, run, paths)
+    if quiet.counts:
+        what = ", ".join(f"{n} {level.lower()}" for level, n in sorted(quiet.counts.items()))
+        console.print(f"protocol log of the run ({what}): {quiet.path}")
     return 0 if run.ok else 1
+
+
+class _QuietProtocolLog(logging.Handler):
+    """Keeps the terminal for the progress bar and the summary during a run.
+
+    Scenarios provoke protocol warnings on purpose (401s in an auth scenario, a printer away
+    and back, retried sessions); a passing run used to print about 40 such lines. While a run
+    lasts, records of ``printbench.*`` loggers below ERROR go to ``run-log.jsonl`` in the
+    report folder instead of the terminal (``-v`` keeps them on the terminal as before);
+    errors still show. The stub ACS's journal keeps the envelopes themselves.
+    """
+
+    def __init__(self, path: Path, *, verbose: int = 0) -> None:
+        super().__init__(level=logging.INFO)
+        self.path = path
+        self.verbose = verbose
+        self.counts: dict[str, int] = {}
+        self._file: Any = None
+        self._filtered: list[logging.Handler] = []
+
+    def install(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("w", encoding="utf-8")
+        logging.getLogger("printbench").addHandler(self)
+        if not self.verbose:
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(self._keep_on_terminal)
+                self._filtered.append(handler)
+
+    def remove(self) -> None:
+        logging.getLogger("printbench").removeHandler(self)
+        for handler in self._filtered:
+            handler.removeFilter(self._keep_on_terminal)
+        if self._file is not None:
+            self._file.close()
+
+    @staticmethod
+    def _keep_on_terminal(record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR or not record.name.startswith("printbench")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno < logging.WARNING or self._file is None:
+            return
+        self.counts[record.levelname] = self.counts.get(record.levelname, 0) + 1
+        line = {"ts": record.created, "level": record.levelname, "logger": record.name}
+        line["message"] = record.getMessage()
+        self._file.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 def _summary(console: Console, run: Any, paths: dict[str, Path]) -> None:

@@ -106,3 +106,18 @@ def test_type_check_is_clean(layout: Path) -> None:
     )  # fmt: skip
     out = proc.stdout.replace(f"{layout}/", "")
     assert proc.returncode == 0, out[-8000:] + proc.stderr[-2000:]
+
+
+def test_readme_layer_table_states_the_contracts() -> None:
+    """The README's layer table is the layers contract, row for row."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    (layers,) = [c for c in data["tool"]["importlinter"]["contracts"] if c["type"] == "layers"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- layers:begin -->\n", 1)[1].split("\n<!-- layers:end -->", 1)[0]
+    rows = [line for line in block.splitlines()[2:] if line.startswith("|")]
+    stated = [
+        [name.strip(" `") for name in row.split("|", 2)[2].rstrip("| ").split("\\|")]
+        for row in rows
+    ]
+    expected = [[name.strip() for name in layer.split("|")] for layer in layers["layers"]]
+    assert stated == expected
