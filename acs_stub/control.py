@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+
 from printbench.acs_stub.files import FileStoreError, ServedFile, UploadedFile
 from printbench.acs_stub.journal import render_session_html
 from printbench.acs_stub.registry import Credentials, Device

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+
 from printbench.acs_stub.httpauth import AuthPolicy, HttpAuthenticator
 
 _NAME = re.compile(r"^[A-Za-z0-9._~-]{1,200}$")

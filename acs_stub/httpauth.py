@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import web
+
 from printbench.cwmp import digest
 
 MODES = ("none", "basic", "digest")

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+
 from printbench.acs_stub.files import FileStore
 from printbench.acs_stub.httpauth import AuthPolicy, HttpAuthenticator
 from printbench.acs_stub.journal import Journal, body_text, pick_headers

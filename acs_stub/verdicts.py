@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
+
 from printbench.acs_stub.registry import Device
 from printbench.cwmp.faults import transfer_complete_code_allowed
 

@@ -50,6 +50,7 @@ def _inform(serial: str) -> m.Inform:
 
 async def _cpe_loop(url: str, serial: str, deadline: float, latencies: list[float]) -> int:
     import aiohttp
+
     from printbench.cwmp.session import CpeSession, RequestReceived, SessionEnded
 
     done = 0

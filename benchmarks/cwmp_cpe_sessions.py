@@ -21,6 +21,7 @@ import tracemalloc
 sys.path.insert(0, "tests/tr069")
 
 from conftest import OUI, small_tree
+
 from printbench.acs_stub.control import AcsControl
 from printbench.acs_stub.server import AcsConfig
 from printbench.cwmp import messages as m

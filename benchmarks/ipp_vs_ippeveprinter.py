@@ -70,6 +70,7 @@ def pin(cpu: int, pid: int = 0) -> None:
 def _serve_ours(host: str, ready: mp.Queue, adapter: str = "asyncio") -> None:
     pin(0)
     from aiohttp import web
+
     from printbench.common.clock import SystemClock
     from printbench.emulator.behaviour import PrinterEngine
     from printbench.emulator.ipp.server import create_ipp_app, start_ipp_listener

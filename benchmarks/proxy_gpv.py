@@ -19,6 +19,7 @@ import statistics
 import time
 
 import aiohttp
+
 from printbench.common.clock import FakeClock
 from printbench.cwmp import messages as m
 from printbench.cwmp_proxy.inventory import PrinterEntry

@@ -30,6 +30,7 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
+
 from printbench.common.settings import checkout_root
 
 FETCH_COMMAND = "printbench standards fetch"

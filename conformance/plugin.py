@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from printbench.conformance.scenario import AREAS, Scenario, ScenarioError, load_file
 
 _STATE_KEY = pytest.StashKey[dict]()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from printbench.conformance.matchers import MatcherError
 
 #: The areas of the suite, in report order.

@@ -748,6 +748,7 @@ async def raw_connection_request(
 
     Returns the final HTTP status and the first challenge header (to check it is Digest)."""
     import aiohttp
+
     from printbench.acs_stub.httpauth import authorization_for
 
     try:

@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from lxml import etree
+
 from printbench.cwmp import messages as m
 from printbench.cwmp.errors import CwmpError
 

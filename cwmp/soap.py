@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from lxml import etree
+
 from printbench.cwmp import faults
 from printbench.cwmp import messages as m
 from printbench.cwmp.errors import CwmpDecodeError, CwmpEncodeError, CwmpError

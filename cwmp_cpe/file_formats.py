@@ -28,6 +28,7 @@ import json
 from typing import Any
 
 import yaml
+
 from printbench.cwmp_cpe.transfers import TransferError
 
 FIRMWARE = "1 Firmware Upgrade Image"

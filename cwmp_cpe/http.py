@@ -29,6 +29,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+
 from printbench.cwmp import digest, soap
 
 log = logging.getLogger(__name__)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import aiohttp
+
 from printbench.cwmp_proxy.errors import AuthFailed, NotWritable, Rejected, Unreachable
 
 

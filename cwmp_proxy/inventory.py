@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from printbench.cwmp_proxy.errors import InventoryError, ProxyError
 
 PROTOCOLS = ("snmp", "ipp", "ews")

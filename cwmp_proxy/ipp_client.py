@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import aiohttp
+
 from printbench.cwmp_proxy.errors import NotWritable, Rejected, Unreachable
 from printbench.ipp.codec import (
     Attribute,

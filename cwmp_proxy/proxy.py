@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+
 from printbench.cwmp import params as P
 from printbench.cwmp_cpe import Cpe, CpeConfig
 from printbench.cwmp_proxy.inventory import PrinterEntry

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from printbench.cwmp_proxy.errors import AuthFailed, NotWritable, Rejected, Unreachable
 from pyasn1.type import univ
 from pysnmp.hlapi.v3arch.asyncio import (
     CommunityData,
@@ -39,6 +38,8 @@ from pysnmp.hlapi.v3arch.asyncio import (
     usmNoPrivProtocol,
 )
 from pysnmp.proto import rfc1902, rfc1905
+
+from printbench.cwmp_proxy.errors import AuthFailed, NotWritable, Rejected, Unreachable
 
 log = logging.getLogger(__name__)
 

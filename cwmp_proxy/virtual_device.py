@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 import aiohttp
+
 from printbench.cwmp import messages as m
 from printbench.cwmp import params as P
 from printbench.cwmp_cpe import Cpe, CpeConfig

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lxml import etree
+
 from printbench.cwmp import params as P
 from printbench.cwmp import types as T
 from printbench.datamodel.translator import FILE_NAME, ROOT_FILE_NAME

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from printbench.datamodel import conversions, oids
 from printbench.datamodel.extensions import OBJECT_NAME
 from printbench.datamodel.loader import ModelSpec, load_spec

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
+
 from printbench.datamodel import extensions, rules
 from printbench.datamodel.xsd import UNBOUNDED, SimpleInfo, SmNode, load_print_service, safe_parser
 

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
+
 from printbench.emulator import state as st
 from printbench.emulator.behaviour import FAULTS, EngineError, EngineInvalid, EngineNotFound
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
 from printbench.common.clock import Clock, SystemClock
 from printbench.emulator.behaviour import PrinterEngine
 from printbench.emulator.control import PrinterControl, create_control_app

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from printbench.emulator import profile_schema as ps
 from printbench.emulator.profiles import ProfileError, parse_profile
 

@@ -49,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 async def _load(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
     from printbench.common.settings import reports_dir
     from printbench.emulator.fleet.fleet import FleetError
     from printbench.emulator.fleet.workers import Supervisor
@@ -60,8 +63,6 @@ async def _load(args: argparse.Namespace) -> int:
         storm_drain,
         write_results,
     )  # fmt: skip
-    from rich.console import Console
-    from rich.table import Table
 
     console = Console(stderr=True)
     acs = None

@@ -10,6 +10,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+
 from printbench.conformance.engine import RunResult
 from printbench.conformance.scenario import AREAS
 

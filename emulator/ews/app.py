@@ -27,6 +27,7 @@ from urllib.parse import quote
 import jinja2
 from aiohttp import web
 from multidict import MultiDictProxy
+
 from printbench.common.clock import Clock
 from printbench.emulator.ews import pages
 from printbench.emulator.ews.auth import (

@@ -159,12 +159,13 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def _fleet(args: argparse.Namespace) -> int:
-    from printbench.emulator.fleet.fleet import FleetError
-    from printbench.emulator.fleet.inventory import write_inventory
-    from printbench.emulator.fleet.workers import Supervisor
     from rich.console import Console
     from rich.live import Live
     from rich.table import Table
+
+    from printbench.emulator.fleet.fleet import FleetError
+    from printbench.emulator.fleet.inventory import write_inventory
+    from printbench.emulator.fleet.workers import Supervisor
 
     console = Console(stderr=True)
     sup = Supervisor(supervisor_config(args, args.acs_url))

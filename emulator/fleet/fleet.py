@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+
 from printbench.common.clock import Clock, SystemClock
 from printbench.emulator import state as st
 from printbench.emulator.behaviour import ACTIVE_JOB_STATES, PrinterEngine

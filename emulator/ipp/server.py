@@ -29,6 +29,7 @@ from email.utils import formatdate
 from typing import Any
 
 from aiohttp import web
+
 from printbench.emulator.ipp.cache import AttributeCache
 from printbench.emulator.ipp.operations import (
     BAD_REQUEST,

@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pysnmp.proto import rfc1905
+
 from printbench.emulator import state as st
 from printbench.emulator.snmp import enums as en
 from printbench.snmp import ber
@@ -39,7 +41,6 @@ from printbench.snmp.ber import (
     TIMETICKS,
     Value,
 )
-from pysnmp.proto import rfc1905
 
 OID = tuple[int, ...]
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import aiohttp
 import pytest
+
 from printbench.acs_stub.control import AcsControl
 from printbench.acs_stub.server import AcsConfig
 from printbench.cwmp import messages as m

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from printbench.acs_stub.control import AcsControl
 from printbench.acs_stub.server import AcsConfig
 from printbench.cwmp import messages as m

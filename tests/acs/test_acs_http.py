@@ -10,6 +10,7 @@ import ssl
 import aiohttp
 import pytest
 from aiohttp import web
+
 from printbench.acs_stub.control import AcsControl, ConnectionRequestError
 from printbench.acs_stub.httpauth import AuthPolicy
 from printbench.acs_stub.server import AcsConfig

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from printbench.acs_stub.rpc_queue import RpcFault
 from printbench.cwmp import messages as m
 from printbench.cwmp.session import InformAccepted, SessionEnded
@@ -238,6 +239,7 @@ async def test_session_timeout_with_fake_clock(tmp_path, make_cpe):
 async def test_two_devices_on_one_pooled_connection(acs, make_cpe):
     """A proxy multiplexing virtual devices over one keep-alive connection."""
     import aiohttp
+
     from printbench.cwmp import soap
 
     a, b = make_cpe(), make_cpe()

@@ -20,8 +20,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from printbench.common import standards
 
+from printbench.common import standards
 from tests.architecture.layout import ROOT
 
 pytestmark = pytest.mark.slow

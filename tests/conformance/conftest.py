@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
 from printbench.conformance.targets import BuiltinTarget, load_target
 
 _BLOCKS = itertools.count(1)

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+
 from printbench.conformance.engine import Engine
 from printbench.conformance.report import write_reports
 from printbench.conformance.scenario import parse_scenarios

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import strategies as st
+
 from printbench.cwmp import faults
 from printbench.cwmp import messages as m
 from printbench.cwmp.soap import format_datetime

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
+
 from printbench.common.standards import bbf_dir
 from printbench.cwmp import faults, soap
 from printbench.cwmp import messages as m
-
 from tests.cwmp.strategies import envelopes, strategy_for
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

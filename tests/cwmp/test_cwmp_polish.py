@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from lxml import etree
+
 from printbench.cwmp import messages as m
 from printbench.cwmp import schema, soap
 from printbench.cwmp import session as s

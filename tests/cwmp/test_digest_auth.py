@@ -7,6 +7,7 @@ import itertools
 import aiohttp
 import pytest
 from aiohttp import web
+
 from printbench.cwmp.digest import (
     AuthError,
     DigestChallenger,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from printbench.cwmp import types as T
 from printbench.cwmp.params import (
     STATUS_PENDING,

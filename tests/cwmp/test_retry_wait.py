@@ -7,6 +7,7 @@ import random
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from printbench.cwmp.retry import RetryState, retry_wait, retry_wait_range
 
 # TR-069 Table 3 with the default m=5, k=2000 (quoted by RDK as the "Session Retry Wait

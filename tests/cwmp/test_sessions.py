@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from printbench.cwmp import messages as m
 from printbench.cwmp import session as s
 from printbench.cwmp import soap

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+
 from printbench.cwmp import messages as m
 from printbench.cwmp import soap
 from printbench.cwmp.errors import CwmpDecodeError, CwmpEncodeError

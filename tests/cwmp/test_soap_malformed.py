@@ -12,6 +12,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+
 from printbench.cwmp import messages as m
 from printbench.cwmp import soap
 from printbench.cwmp.errors import CwmpDecodeError

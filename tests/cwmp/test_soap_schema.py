@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from printbench.cwmp import messages as m
 from printbench.cwmp import schema, soap
-
 from tests.cwmp.strategies import strategy_for
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

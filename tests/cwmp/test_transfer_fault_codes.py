@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from printbench.cwmp import messages as m
 from printbench.cwmp import schema, soap
 from printbench.cwmp.faults import transfer_complete_code_allowed, transfer_complete_fault

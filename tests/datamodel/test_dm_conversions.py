@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from printbench.datamodel import conversions as C
 
 # (converter, source value, DM value): to_dm(source) == dm and from_dm(dm) == source

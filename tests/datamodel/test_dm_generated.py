@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import xmlschema
+
 from printbench.common.standards import bbf_dir
 from printbench.datamodel.build import GENERATED_DIR, MARKDOWN_NAME, generate
 from printbench.datamodel.loader import load_spec
@@ -150,6 +151,7 @@ def test_model_size_and_scope():
 
 def test_root_definitions_are_copied_verbatim_from_tr181():
     from lxml import etree
+
     from printbench.datamodel.xsd import safe_parser
 
     ours = etree.parse(str(GENERATED_DIR / ROOT_FILE_NAME), safe_parser()).getroot()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from printbench.cwmp import params as P
 from printbench.datamodel.loader import Binding, NullBinder, build_data_model, load_spec
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+
 from printbench.datamodel import oids
 from printbench.datamodel.loader import load_spec
 from printbench.datamodel.mapping import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from printbench.common.clock import FakeClock
 from printbench.emulator.behaviour import EngineError, EngineInvalid, EngineNotFound, PrinterEngine
 from printbench.emulator.profiles import build_printer

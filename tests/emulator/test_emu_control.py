@@ -10,6 +10,7 @@ import sys
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestClient, TestServer
+
 from printbench.common.clock import FakeClock
 from printbench.emulator.control import PrinterControl, create_control_app
 from printbench.emulator.device import Ports, VirtualPrinter

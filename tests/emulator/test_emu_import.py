@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+
+from printbench.cli import main
 from printbench.common.clock import FakeClock
 from printbench.emulator.behaviour import PrinterEngine
 from printbench.emulator.profile_import import WalkError, import_walk, read_walk
 from printbench.emulator.profiles import build_printer, parse_profile
-
-from printbench.cli import main
 
 # A colour laser walked with `snmpwalk -v2c -c public -On HOST` (written for this test).
 SNMPWALK = """\

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from printbench.common.clock import FakeClock
 from printbench.emulator.profiles import (
     ProfileError,

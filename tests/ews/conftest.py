@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
+
 from printbench.common.clock import FakeClock
 from printbench.emulator.behaviour import PrinterEngine
 from printbench.emulator.ews import create_ews_app

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from printbench.emulator.ews.auth import COOKIE_NAME
 from yarl import URL
+
+from printbench.emulator.ews.auth import COOKIE_NAME
 
 
 async def test_public_pages_and_login_redirect(ews: Any, ews_kit: Any) -> None:
@@ -225,6 +226,7 @@ async def test_unknown_address_and_pages(ews: Any, ews_kit: Any, basic: dict[str
         assert r.status == 404
     # One listener on two addresses, but lookup knows only the first printer.
     from aiohttp import web
+
     from printbench.emulator.ews import create_ews_app
 
     known, unknown = ews_kit.fresh_hosts(2)

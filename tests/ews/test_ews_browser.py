@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+
 from printbench.emulator.ews import pages
 
 CHROMIUM = "/usr/bin/chromium"

@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 import aiohttp
+
 from printbench.emulator.ews import pages
 from printbench.emulator.ews.fields import Field
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from printbench.common.clock import FakeClock
 from printbench.emulator.ews import pages
 from printbench.emulator.ews.fields import Field, FieldError, from_form, from_json, validate

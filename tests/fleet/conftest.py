@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+
 from printbench.acs_stub.control import AcsControl
 from printbench.acs_stub.server import AcsConfig
 

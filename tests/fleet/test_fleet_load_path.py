@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import aiohttp
+
 from printbench.acs_stub.control import AcsControl
 from printbench.acs_stub.server import AcsConfig
 from printbench.cwmp import messages as m

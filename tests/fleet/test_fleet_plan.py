@@ -7,6 +7,7 @@ import struct
 from collections import Counter
 
 import pytest
+
 from printbench.emulator.fleet import limits
 from printbench.emulator.fleet.plan import (
     Layout,

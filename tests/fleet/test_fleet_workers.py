@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import aiohttp
+
 from printbench.acs_stub.control import AcsControl
 from printbench.cwmp_proxy.inventory import load_printers
 from printbench.emulator.fleet.inventory import read_inventory, write_inventory

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+
 from printbench.common.clock import SystemClock
 from printbench.emulator.behaviour import PrinterEngine
 from printbench.emulator.profiles import build_printer
@@ -227,6 +228,7 @@ def _ipp_request(
 def ipp_call():
     """``await ipp_call(server, msg, host=...)`` → decoded response (HTTP status must be 200)."""
     import aiohttp
+
     from printbench.ipp.codec import decode, encode
 
     async def call(server: IppServer, msg, host: str = IPP_HOSTS[0]):

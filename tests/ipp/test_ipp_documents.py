@@ -7,6 +7,7 @@ import struct
 import zlib
 
 import pytest
+
 from printbench.emulator.ipp.documents import DocumentError, count_pages, decompress, sniff_format
 
 

@@ -13,6 +13,7 @@ import random
 import struct
 
 import aiohttp
+
 from printbench.ipp.codec import IppDecodeError, Tag, decode, encode
 
 SETTINGS_PREFIXES = ("description.", "defaults.", "status.config_changes")

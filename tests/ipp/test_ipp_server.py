@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 
 import aiohttp
+
 from printbench.ipp.codec import Attribute, GroupTag, Tag
 
 GPA, PRINT, VALIDATE, CREATE, SEND, CANCEL, GJA, GJ = 0x0B, 0x02, 0x04, 0x05, 0x06, 0x08, 0x09, 0x0A

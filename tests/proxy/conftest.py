@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+
 from printbench.common.clock import FakeClock
 from printbench.cwmp_proxy.inventory import PrinterEntry
 from printbench.cwmp_proxy.model import Identity, ModelConfig, build_model

@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from printbench.acs_stub.rpc_queue import RpcFault
 from printbench.cwmp import messages as m
 from printbench.cwmp_cpe.file_formats import make_config
 from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig
-
 from tests.proxy.conftest import entry_for
 from tests.proxy.test_proxy_session import acs  # noqa: F401  (fixture)
 

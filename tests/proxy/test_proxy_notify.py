@@ -8,12 +8,12 @@ import asyncio
 import re
 
 import pytest
+
 from printbench.acs_stub.rpc_queue import RpcFault
 from printbench.cwmp import messages as m
 from printbench.cwmp_proxy.errors import InventoryError
 from printbench.cwmp_proxy.inventory import address_range, parse_printers
 from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig
-
 from tests.proxy.conftest import entry_for
 from tests.proxy.test_proxy_session import acs  # noqa: F401  (fixture)
 

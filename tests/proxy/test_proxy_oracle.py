@@ -8,9 +8,9 @@ mapping. Agreement for every profile proves the mapping, the clients and the con
 from __future__ import annotations
 
 import pytest
+
 from printbench.cwmp import messages as m
 from printbench.emulator.tr069.view import printer_tree
-
 from tests.proxy.conftest import PROFILES
 
 PS = "Device.Services.PrintService."

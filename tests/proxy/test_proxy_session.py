@@ -7,12 +7,12 @@ import asyncio
 import sys
 
 import pytest
+
 from printbench.acs_stub.control import AcsControl, ConnectionRequestError
 from printbench.acs_stub.server import AcsConfig
 from printbench.cwmp import messages as m
 from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig
 from printbench.emulator.tr069.view import printer_tree
-
 from tests.proxy.conftest import entry_for
 
 PS = "Device.Services.PrintService.1."

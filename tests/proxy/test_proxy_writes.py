@@ -8,6 +8,7 @@ import asyncio
 import json
 
 import aiohttp
+
 from printbench.cwmp import messages as m
 from printbench.cwmp_proxy.binding import template_of
 from printbench.emulator.tr069.view import printer_tree

@@ -4,9 +4,9 @@ on a loopback address of 127.20.0.0/16 with an ephemeral port."""
 from __future__ import annotations
 
 import pytest
+
 from printbench.emulator.snmp.agent import SnmpAgent
 from printbench.emulator.snmp.mib import MibDevice
-
 from tests.snmp.snmp_support import Device, Served, make_device, next_host
 
 

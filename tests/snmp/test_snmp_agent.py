@@ -4,8 +4,8 @@ view, exceptions, GETBULK trimming, SET semantics and error-index, live values, 
 from __future__ import annotations
 
 import pytest
-from printbench.emulator.snmp.mib import MibDevice
 
+from printbench.emulator.snmp.mib import MibDevice
 from tests.snmp.snmp_support import V3, Served, parse_numeric_walk, run, view_as_text
 
 pytestmark = pytest.mark.interop

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as hs
+from pyasn1.codec.ber import decoder as pyasn1_decoder
+from pysnmp.proto.api import v2c
+
 from printbench.emulator.profiles import load_profile
 from printbench.emulator.snmp import enums as en
 from printbench.snmp import ber
-from pyasn1.codec.ber import decoder as pyasn1_decoder
-from pysnmp.proto.api import v2c
 
 oids = hs.lists(hs.integers(0, 2**32 - 1), min_size=1, max_size=30).map(lambda t: (1, 3, *t))
 values = hs.one_of(

@@ -10,8 +10,8 @@ import random
 import socket
 
 import pytest
-from printbench.snmp import ber
 
+from printbench.snmp import ber
 from tests.snmp.snmp_support import Served
 
 SYS_NAME = (1, 3, 6, 1, 2, 1, 1, 5, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from printbench.emulator.snmp import enums as en
 from printbench.emulator.snmp.mib import (
     INCONSISTENT_VALUE,
@@ -18,7 +19,6 @@ from printbench.emulator.snmp.mib import (
     printer_status,
 )
 from printbench.snmp import ber
-
 from tests.snmp.snmp_support import Device
 
 SYS_LOCATION = (1, 3, 6, 1, 2, 1, 1, 6, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import aiohttp
 from aiohttp import DigestAuthMiddleware
+
 from printbench.acs_stub.control import send_connection_request
 from printbench.acs_stub.registry import Credentials
 from printbench.cwmp_cpe import ConnectionRequestServer, FakeTime

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from printbench.cwmp import messages as m
 from printbench.cwmp_cpe import Cpe, CpeConfig, FakeTime
 from printbench.cwmp_cpe.config import ConfigError

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from printbench.cwmp import messages as m
 from printbench.cwmp.retry import retry_wait_range
 from printbench.cwmp_cpe import FakeTime, MemoryStore

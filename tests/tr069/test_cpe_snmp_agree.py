@@ -7,6 +7,7 @@ import asyncio
 import shutil
 
 import pytest
+
 from printbench.cwmp import messages as m
 from printbench.cwmp_cpe import FakeTime
 

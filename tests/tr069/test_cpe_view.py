@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from printbench.cwmp import params as P
 from printbench.cwmp_cpe import FakeTime
 from printbench.emulator.profiles import build_printer, load_profile
