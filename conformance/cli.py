@@ -21,6 +21,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from printbench.common import standards
+from printbench.common.settings import reports_dir
+
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
@@ -53,8 +56,6 @@ def register(subparsers: Any) -> None:
 
 
 async def run_command(args: argparse.Namespace) -> int:
-    from printbench.common import standards
-    from printbench.common.settings import reports_dir
     from printbench.conformance.scenario import ScenarioError, default_dir, load_all, load_searched
     from printbench.conformance.targets import TargetError, load_target
 

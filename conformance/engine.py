@@ -24,8 +24,19 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from printbench.acs_stub.control import ConnectionRequestError
+from printbench.acs_stub.journal import pretty_xml
 from printbench.conformance.scenario import Scenario, Step
-from printbench.conformance.steps import STEPS, StepFailed, StepSkipped, Substituter
+from printbench.conformance.steps import (
+    STEPS,
+    StepFailed,
+    StepSkipped,
+    Substituter,
+    response_json,
+)
+from printbench.cwmp import soap
+from printbench.datamodel.loader import load_spec
+from printbench.emulator.control import ControlError
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +229,6 @@ class Context:
         return self.device.control
 
     async def call_control(self, fn: Callable[..., Any], *a: Any, **kw: Any) -> Any:
-        from printbench.emulator.control import ControlError
 
         try:
             result = fn(*a, **kw)
@@ -236,7 +246,6 @@ class Context:
     @staticmethod
     @cache
     def _spec() -> Any:
-        from printbench.datamodel.loader import load_spec
 
         return load_spec()
 
@@ -310,8 +319,6 @@ class Context:
     async def next_request(
         self, method: str, timeout: float, *, consume: bool = True
     ) -> dict[str, Any] | None:
-        from printbench.conformance.steps import response_json
-        from printbench.cwmp import soap
 
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
@@ -358,7 +365,6 @@ class Context:
 
     async def ensure_session(self, *, force: bool = False) -> None:
         """Make the device open a session if it has none (connection request, retried on 503)."""
-        from printbench.acs_stub.control import ConnectionRequestError
 
         acs = self.need_acs()
         if acs.server.current_session(self.device.acs_id) is not None and not force:
@@ -628,7 +634,6 @@ def _sr(st: Step, status: str, message: str, started: float) -> StepResult:
 
 def _around(ctx: Context, ref: int) -> list[dict[str, Any]]:
     """The device's journal entries from just before the failing step to its end."""
-    from printbench.acs_stub.journal import pretty_xml
 
     entries = [e for e in ctx.journal(ctx.start_ref) if e["kind"] in ("http", "session", "note")]
     after = [e for e in entries if e["ref"] > ref]

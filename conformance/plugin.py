@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from printbench.conformance.scenario import AREAS, Scenario, ScenarioError, load_file
+from printbench.emulator.profiles import list_profiles
 
 _STATE_KEY = pytest.StashKey[dict]()
 
@@ -36,7 +37,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from printbench.emulator.profiles import list_profiles
 
     names = [*AREAS, "embedded", "proxy", "mandatory", "optional", *list_profiles()]
     for name in names:
@@ -53,7 +53,6 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
 def _device_names(config: pytest.Config) -> list[tuple[str, str | None, str]]:
     """(name, profile, via) of the devices the target will have, known before it starts."""
     from printbench.conformance.targets import load_target
-    from printbench.emulator.profiles import list_profiles
 
     target = load_target(config.getoption("--pb-target"))
     s = target.settings

@@ -20,7 +20,9 @@ from typing import Any
 
 import yaml
 
+from printbench.common.settings import package_dir
 from printbench.conformance.matchers import MatcherError
+from printbench.conformance.steps import STEPS, StepSchemaError
 
 #: The areas of the suite, in report order.
 AREAS: tuple[str, ...] = (
@@ -179,7 +181,6 @@ def _str_list(value: Any, file: str, line: int, key: str) -> tuple[str, ...]:
 
 def parse_steps(node: yaml.Node, file: str, prefix: str = "") -> list[Step]:
     """Parse a ``steps:`` sequence, validating each step against its action's schema."""
-    from printbench.conformance.steps import STEPS, StepSchemaError
 
     if not isinstance(node, yaml.SequenceNode):
         raise ScenarioError(file, _line(node), "steps must be a list")
@@ -396,6 +397,5 @@ def load_searched(folders: list[Path | str]) -> list[Scenario]:
 
 
 def default_dir() -> Path:
-    from printbench.common.settings import package_dir
 
     return package_dir("printbench.scenarios")

@@ -31,12 +31,28 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import secrets
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import yaml
+
+from printbench.acs_stub.control import AcsControl
+from printbench.acs_stub.httpauth import authorization_for
+from printbench.acs_stub.registry import device_key
+from printbench.acs_stub.server import AcsConfig
+from printbench.common.clock import SystemClock
+from printbench.common.settings import package_dir
+from printbench.conformance.engine import InformTap
+from printbench.cwmp_proxy.inventory import PrinterEntry
+from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig
+from printbench.emulator.device import FACES, Ports, VirtualPrinter
+from printbench.emulator.profiles import list_profiles
+from printbench.emulator.tr069.view import printer_tree
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +127,6 @@ class Target:
         return self.capabilities | device.capabilities
 
     def clock_for(self, acs_id: str) -> Any:
-        from printbench.common.clock import SystemClock
 
         for d in self.devices:
             if d.acs_id == acs_id and d.clock is not None:
@@ -157,8 +172,6 @@ class Target:
         await self.stop()
 
     async def _start_acs(self, report_dir: Path | None) -> None:
-        from printbench.acs_stub.control import AcsControl
-        from printbench.acs_stub.server import AcsConfig
 
         acs = self.settings.get("acs") or {}
         config = AcsConfig(
@@ -169,7 +182,6 @@ class Target:
             session_timeout=float(acs.get("session_timeout", 30.0)),
         )
         self.acs = await AcsControl.start(config)
-        from printbench.conformance.engine import InformTap
 
         # Subscribed before any device starts, so first-contact Informs are seen too.
         self.inform_tap = InformTap(self.acs, self.clock_for)
@@ -237,9 +249,7 @@ class PrinterFleet:
         self.printers: list[Any] = []
 
     async def start(self) -> None:
-        import secrets
 
-        from printbench.emulator.device import FACES, Ports, VirtualPrinter
 
         ports = Ports.ephemeral() if self.ports == "ephemeral" else Ports()
         for i, (profile, host) in enumerate(zip(self.profiles, self.hosts, strict=True)):
@@ -266,10 +276,6 @@ class PrinterFleet:
 
 def printer_oracle(printer: Any) -> Callable[[list[str]], Awaitable[dict[str, str]]] | None:
     """The printer's own TR-069 view (emulator/tr069/view.py) as ``names -> {name: value}``."""
-    try:
-        from printbench.emulator.tr069.view import printer_tree
-    except ImportError:
-        return None
     # Its own tree over the same state: independent of the client's and the proxy's trees.
     tree, _view = printer_tree(printer.state, printer.clock)
 
@@ -291,12 +297,6 @@ async def start_proxy(printers: list[Any], acs_url: str, host: str = "127.0.0.1"
     """Start the CWMP proxy in front of ``printers`` (None if the package is not available).
 
     Connection requests to its virtual devices need digest credentials, as on a real CPE."""
-    try:
-        from printbench.cwmp_proxy.inventory import PrinterEntry
-        from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig
-    except ImportError:
-        return None
-    import secrets
 
     entries = []
     for p in printers:
@@ -336,7 +336,6 @@ class ProxyThread:
     the ACS, the printers or the engine, and the run still ends with a verdict."""
 
     def __init__(self, proxy: Any) -> None:
-        import threading
 
         self.proxy = proxy
         self.config = proxy.config
@@ -366,7 +365,6 @@ class ProxyThread:
 
 
 def acs_id_of(printer: Any) -> str:
-    from printbench.acs_stub.registry import device_key
 
     ident = printer.state.identity
     return device_key(ident.oui, ident.product_class, ident.serial_number)
@@ -392,7 +390,6 @@ class BuiltinTarget(Target):
         self.capabilities = {"acs", "emulator"}
 
     async def start(self) -> None:
-        from printbench.emulator.profiles import list_profiles
 
         profiles = self.settings.get("profiles", "all")
         names = list_profiles() if profiles == "all" else list(profiles)
@@ -432,7 +429,6 @@ class BuiltinTarget(Target):
                 if self.proxy is None:
                     self.notes.append("CWMP proxy not available: proxied devices left out")
                 else:
-                    from printbench.acs_stub.registry import device_key
 
                     limit = int(self.settings.get("cr_rate_limit", 40))
                     for printer in self.fleet.printers:
@@ -526,7 +522,6 @@ class ExternalCpeTarget(Target):
         self.capabilities = {"acs"}
 
     async def start(self) -> None:
-        from printbench.acs_stub.registry import device_key
 
         await self._start_acs(self.report_dir)
         for i, dev in enumerate(self.settings.get("devices") or []):
@@ -560,7 +555,6 @@ class ExternalProxyTarget(BuiltinTarget):
     kind = "proxy"
 
     async def start(self) -> None:
-        from printbench.emulator.profiles import list_profiles
 
         profiles = self.settings.get("profiles", "all")
         names = list_profiles() if profiles == "all" else list(profiles)
@@ -618,7 +612,6 @@ class ExternalAcsTarget(BuiltinTarget):
     kind = "acs"
 
     async def start(self) -> None:
-        from printbench.emulator.profiles import list_profiles
 
         acs_url = self.settings.get("acs_url")
         if not acs_url:
@@ -688,7 +681,6 @@ def resolve_target_path(path: Path | str) -> Path:
     given = Path(path)
     if given.exists() or given.suffix in (".yaml", ".yml") or len(given.parts) > 1:
         return given
-    from printbench.common.settings import package_dir
 
     builtin = package_dir("printbench.targets") / f"{given.name}.yaml"
     return builtin if builtin.is_file() else given
@@ -747,9 +739,7 @@ async def raw_connection_request(
     """GET the ConnectionRequestURL; answer a digest challenge when credentials are given.
 
     Returns the final HTTP status and the first challenge header (to check it is Digest)."""
-    import aiohttp
 
-    from printbench.acs_stub.httpauth import authorization_for
 
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from printbench.acs_stub.control import message_from_json, to_json
+from printbench.acs_stub.rpc_queue import RpcFault
 from printbench.conformance.matchers import check_matcher, match
 
 if TYPE_CHECKING:
@@ -135,7 +137,6 @@ def values_of(response: Any) -> dict[str, str]:
 
 
 def fault_json(fault: Any) -> dict[str, Any]:
-    from printbench.acs_stub.control import to_json
 
     data = to_json(fault)
     data["code"] = data.get("fault_code")
@@ -146,7 +147,6 @@ def fault_json(fault: Any) -> dict[str, Any]:
 
 
 def response_json(response: Any) -> dict[str, Any]:
-    from printbench.acs_stub.control import to_json
 
     data = to_json(response)
     if hasattr(response, "parameter_list"):
@@ -177,8 +177,6 @@ async def rpc_call(
     timeout: float = 15.0,
 ) -> tuple[Any, Any]:
     """Send an RPC; returns (response, fault) with exactly one set."""
-    from printbench.acs_stub.control import message_from_json
-    from printbench.acs_stub.rpc_queue import RpcFault
 
     acs = ctx.need_acs()
     try:
@@ -222,7 +220,6 @@ def check_outcome(st: Step, method: str, response: Any, fault: Any) -> dict[str,
 
 
 def inform_json(inform: Any) -> dict[str, Any]:
-    from printbench.acs_stub.control import to_json
 
     data = to_json(inform)
     data["events"] = [e.event_code for e in inform.event]

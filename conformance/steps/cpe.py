@@ -20,6 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from printbench.conformance.matchers import match
 from printbench.conformance.steps.base import StepFailed, StepSkipped, check, fs, step
+from printbench.cwmp import messages as m
+from printbench.cwmp import soap
+from printbench.cwmp_cpe.config import ConfigError, check_quirks
+from printbench.cwmp_cpe.handlers import parameter_handlers
 
 if TYPE_CHECKING:
     from printbench.conformance.engine import Context
@@ -55,7 +59,6 @@ def set_client_quirks(device: Any, quirks: frozenset[str]) -> None:
     """Switch ``quirks`` on (all others off) on the device's embedded client: the client's
     config, the runtime's quirk set, its parameter RPC handlers (some quirks live there)
     and the printer's own configuration (``management.quirks``) all say the same."""
-    from printbench.cwmp_cpe.handlers import parameter_handlers
 
     cpe = device.cwmp_client()
     cpe.config.quirks = quirks
@@ -72,7 +75,6 @@ async def quirks(ctx: Context, st: Step) -> None:
     """Switch quirk modes (``cwmp_cpe`` names) on the embedded client of a built-in printer
     for the rest of the scenario, from its next session on; the previous set is restored
     when the scenario ends. ``quirks: []`` switches them all off."""
-    from printbench.cwmp_cpe.config import ConfigError, check_quirks
 
     if ctx.device.via != "embedded":
         raise StepSkipped("quirk modes switch only on a printer's embedded client")
@@ -109,7 +111,6 @@ async def acs_versions(ctx: Context, st: Step) -> None:
     """The CWMP versions our stub ACS offers this device from now on (UseCWMPVersion is the
     highest common one; none in common → fault 8006); null offers all again. Restored when
     the scenario ends."""
-    from printbench.cwmp import messages as m
 
     acs = ctx.need_acs()
     known = acs.server.registry.get(ctx.device.acs_id)
@@ -131,7 +132,6 @@ async def acs_versions(ctx: Context, st: Step) -> None:
 
 def envelope_json(entry: dict[str, Any]) -> dict[str, Any]:
     """One journal entry as the ``envelopes`` step shows it: method, namespace, headers."""
-    from printbench.cwmp import soap
 
     out: dict[str, Any] = {
         "ref": entry["ref"],

@@ -12,6 +12,7 @@ from printbench.conformance.steps.base import (
     fs,
     step,
 )
+from printbench.conformance.steps.selection import loop_items
 
 if TYPE_CHECKING:
     from printbench.conformance.engine import Context
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 async def for_each(ctx: Context, st: Step) -> None:
     """Run the nested steps once per item: a list, or ``mapping`` / ``mapping-writable`` /
     ``datamodel`` (the device's mapped or data-model parameters, one instance each)."""
-    from printbench.conformance.params import loop_items
 
     items = st.args["_"]
     if isinstance(items, str):

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING, Any
 
+from printbench.acs_stub.control import message_from_json
 from printbench.conformance.matchers import match
 from printbench.conformance.steps.base import (
     MAX_REAL_WAIT,
@@ -148,7 +149,6 @@ async def keep_held(ctx: Context, st: Step) -> None:
     and the session is requested in the background: if the CPE opens one by itself (a due
     TransferComplete) while the connection request is refused with 503, it is served too.
     The N seconds count from the first held answer, i.e. from when the session is held."""
-    from printbench.acs_stub.control import message_from_json
 
     acs = ctx.need_acs()
     seconds = min(float(st.args["_"]), MAX_REAL_WAIT)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from printbench.acs_stub.control import message_from_json
+from printbench.acs_stub.rpc_queue import RpcFault
 from printbench.conformance.steps.base import (
     PS,
     StepFailed,
@@ -18,6 +20,7 @@ from printbench.conformance.steps.base import (
 )
 from printbench.conformance.steps.observe import HELD_AHEAD
 from printbench.conformance.steps.rpc import agrees, same_value
+from printbench.conformance.steps.selection import ACCESS, COUPLED, LAST, candidates, mapped_names
 
 if TYPE_CHECKING:
     from printbench.conformance.engine import Context
@@ -29,7 +32,6 @@ async def check_parameters(ctx: Context, st: Step) -> None:
     """Read every mapped parameter (``select: mapping``, default) of the device through the
     ACS in one GetParameterValues and compare each with the printer's own TR-069 view.
     Each parameter becomes a cell of the report's parameter × device matrix."""
-    from printbench.conformance.params import mapped_names
 
     await ctx.ensure_session()
     before = await ctx.oracle([PS])
@@ -88,7 +90,6 @@ async def write_parameters(ctx: Context, st: Step) -> None:
     step reads the printer's view or picks the next candidates. Why: each new session
     costs a connection request, and with SNMP switched off on the printer a proxy's
     connection request waits for its printer reads to time out (seconds per session)."""
-    from printbench.acs_stub.control import message_from_json
 
     acs = ctx.need_acs()
     spacer = message_from_json("GetRPCMethods", {})
@@ -108,9 +109,6 @@ async def write_parameters(ctx: Context, st: Step) -> None:
 
 
 async def _write_parameters(ctx: Context, st: Step, acs: Any) -> None:
-    from printbench.acs_stub.control import message_from_json
-    from printbench.acs_stub.rpc_queue import RpcFault
-    from printbench.conformance.params import ACCESS, COUPLED, LAST, candidates, mapped_names
 
     response, fault = await rpc_call(
         ctx, "GetParameterValues", {"parameter_names": [PS]}, timeout=step_timeout(ctx, st, 30.0)

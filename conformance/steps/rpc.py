@@ -6,6 +6,8 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from printbench.acs_stub.control import message_from_json
+from printbench.acs_stub.rpc_queue import RpcFault
 from printbench.conformance.steps.base import (
     StepFailed,
     check,
@@ -17,6 +19,7 @@ from printbench.conformance.steps.base import (
     step_timeout,
     values_of,
 )
+from printbench.cwmp.types import parse_datetime
 
 if TYPE_CHECKING:
     from printbench.conformance.engine import Context
@@ -37,7 +40,6 @@ async def rpc(ctx: Context, st: Step) -> None:
     method = st.args["_"]
     args = ctx.subst(st.args.get("args") or {})
     if st.args.get("wait", True) is False:
-        from printbench.acs_stub.control import message_from_json
 
         acs = ctx.need_acs()
         try:
@@ -102,7 +104,6 @@ def _undo_notifications(ctx: Context, args: dict[str, Any]) -> None:
 )
 async def await_rpc(ctx: Context, st: Step) -> None:
     """Await the answer to an RPC queued earlier with ``wait: false``."""
-    from printbench.acs_stub.rpc_queue import RpcFault
 
     item = ctx.vars.get(st.args["_"])
     if item is None or not hasattr(item, "result"):
@@ -167,7 +168,6 @@ def same_value(a: str, b: str) -> bool:
     if low <= {"true", "1"} or low <= {"false", "0"}:
         return True
     if "T" in a and "T" in b:
-        from printbench.cwmp.types import parse_datetime
 
         try:
             return abs((parse_datetime(a) - parse_datetime(b)).total_seconds()) <= 1.0

@@ -12,6 +12,9 @@ import re
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from printbench.conformance.steps.base import StepFailed, rpc_call, values_of
+from printbench.datamodel.mapping import load_mapping
+
 if TYPE_CHECKING:
     from printbench.conformance.engine import Context
 
@@ -21,7 +24,6 @@ PS = "Device.Services.PrintService.1."
 
 @cache
 def _mapping_rows() -> tuple[tuple[str, bool], ...]:
-    from printbench.datamodel.mapping import load_mapping
 
     mapping = load_mapping()
     return tuple((row.path, row.writable) for row in mapping.rows)
@@ -57,7 +59,6 @@ def _natural(name: str) -> list[Any]:
 async def loop_items(ctx: Context, what: str) -> list[str]:
     """Concrete parameter names for ``for_each``: one instance per mapping row or per DM
     parameter the device reports under the PrintService object."""
-    from printbench.conformance.steps import StepFailed, rpc_call, values_of
 
     response, fault = await rpc_call(ctx, "GetParameterValues", {"parameter_names": [PS]})
     if fault is not None:
