@@ -88,6 +88,10 @@ class Device:
     #: The last 6 CONNECTION REQUEST session coalesced several requests; some may have reached
     #: the CPE after its Inform was built, so the next session may carry 6 as well (once).
     cr_extra_allowed: bool = False
+    #: Connection Requests the CPE answered 2xx and then did not honour: the session after
+    #: the one they were carried over to had no 6 CONNECTION REQUEST either (set by
+    #: ``take_connection_request_credit``, read by the judge).
+    cr_unhonoured: int = 0
     #: (cwmp:ID, RetryCount, CurrentTime) of the last Inform refused with 401: the same
     #: Inform again is the same attempt (a challenge answered), not a new one.
     last_refused_attempt: tuple | None = None
@@ -106,13 +110,15 @@ class Device:
         Inform arrives may still belong to the next session. Rules: an Inform with 6 uses
         every request sent so far (and, if there were several, allows one more 6 session
         right after); an Inform without 6 passes the requests sent before it to the next
-        session, once.
+        session, once; requests still unclaimed after that one are ``cr_unhonoured``.
         """
         fresh, self.pending_connection_requests = self.pending_connection_requests, 0
         carried, self.cr_carried = self.cr_carried, 0
         extra, self.cr_extra_allowed = self.cr_extra_allowed, False
+        self.cr_unhonoured = 0
         if not has_event:
             self.cr_carried = fresh
+            self.cr_unhonoured = carried
             return False
         self.cr_extra_allowed = fresh + carried >= 2
         return fresh + carried > 0 or extra

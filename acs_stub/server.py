@@ -369,7 +369,7 @@ class AcsServer:
                 view = SessionView(session_id="-")
                 if env is not None and isinstance(env.body, m.Inform):
                     view.device = self._device_for(env.body)
-                    self.judge.envelope(view, body, env, entry.ref)
+                    self.judge.envelope(view, body, env, entry.ref, headers=request.headers)
                     self.judge.inform(view, env, entry.ref, view.device)
                 elif env is not None or soap.is_empty(body):
                     self.judge.session_start_violation(view, env.method if env else "", entry.ref)
@@ -408,7 +408,7 @@ class AcsServer:
         entry = self._journal_in(request, session, body, method="Inform", cwmp_id=env.id)
         session.seen = len(machine.journal)
         if self.config.verdicts:
-            self.judge.envelope(session.view, body, env, entry.ref)
+            self.judge.envelope(session.view, body, env, entry.ref, headers=request.headers)
         return self._on_inform(session, ev, entry.ref, now)
 
     def _on_inform(self, session: StubSession, ev: InformReceived, ref: int, now: float):
@@ -480,7 +480,7 @@ class AcsServer:
             )
             if self.config.verdicts:
                 if env is not None:
-                    self.judge.envelope(view, body, env, entry.ref)
+                    self.judge.envelope(view, body, env, entry.ref, headers=request.headers)
                 elif isinstance(exc, CwmpDecodeError) or not soap.is_empty(body):
                     self.judge.undecodable(view, body, str(exc), entry.ref)
                 else:
@@ -493,6 +493,7 @@ class AcsServer:
             return _Reply(
                 _no_500(reply.status), reply.body, method="Fault", note=str(exc), session=session
             )
+        self._transfer_responses_delivered(session)  # a next message: they arrived
         env = _last_received(machine, session.seen)
         session.seen = len(machine.journal)
         entry = self._journal_in(
@@ -503,7 +504,7 @@ class AcsServer:
             cwmp_id=env.id if env else None,
         )
         if env is not None and self.config.verdicts:
-            self.judge.envelope(view, body, env, entry.ref)
+            self.judge.envelope(view, body, env, entry.ref, headers=request.headers)
         if isinstance(ev, InformReceived):  # the Inform again after our 8005
             return self._on_inform(session, ev, entry.ref, now)
         if isinstance(ev, CpeRequestReceived):
@@ -511,6 +512,8 @@ class AcsServer:
         if isinstance(ev, BadRequestReceived):
             return self._reply(machine.respond(ev.fault, now), session, note=str(ev.error))
         if isinstance(ev, EmptyPostReceived):
+            if self.config.verdicts:
+                self.judge.empty_post(view, request.headers, entry.ref)
             view.any_empty_post = True
             if not view.held:
                 view.empty_post_seen = True
@@ -532,6 +535,10 @@ class AcsServer:
             self._by_transport[tkey] = session
 
     def _reply(self, reply: Reply, session: StubSession, note: str = "") -> _Reply:
+        # The judge's view of HoldRequests follows every ACS message (TR-069 §3.5 Table 4:
+        # the header holds for the message carrying it; one without it releases the hold),
+        # not only InformResponse and RPCs: a response to a CPE request releases it too.
+        session.view.held = session.machine.last_hold
         env = _last_sent(session.machine)
         return _Reply(
             _no_500(reply.status),
@@ -623,7 +630,11 @@ class AcsServer:
         if retry is not None:
             return self._reply(session.machine.respond(retry, now), session, note="scripted 8005")
         if isinstance(body, m.TransferComplete):
-            session.device.outstanding_transfers.pop(body.command_key, None)
+            # Forgotten only once the TransferCompleteResponse is known to have arrived (the
+            # session's next message, or a normal end): a CPE that lost it resends the same
+            # TransferComplete in its next session (TR-069 A.3.3.2, 7/M Download kept until
+            # the response), which must still match.
+            session.view.transfers_answered.append(body.command_key)
         make = _CPE_REQUEST_RESPONSES[type(body)]
         return self._reply(session.machine.respond(make(body), now), session)
 
@@ -706,12 +717,22 @@ class AcsServer:
             session.in_flight = None
         if session.view.inform is not None:
             device.last_session_ok = reason == "done"
+        if reason == "done":
+            self._transfer_responses_delivered(session)
         if self._by_device.get(device.id) is session:
             del self._by_device[device.id]
         if reason != "done":
             self._forget(session)
         if session.ended is not None and not session.ended.done():
             session.ended.set_result(reason)
+
+    def _transfer_responses_delivered(self, session: StubSession) -> None:
+        """The TransferCompleteResponses of the session reached the CPE: forget those
+        transfers (until then a resent TransferComplete still matches)."""
+        answered = session.view.transfers_answered
+        for key in answered:
+            session.device.outstanding_transfers.pop(key, None)
+        answered.clear()
 
     def _forget(self, session: StubSession) -> None:
         if self.sessions.get(session.id) is session:

@@ -7,15 +7,17 @@ not echo a cwmp:ID. Rules are data (``RULES``) and each check is a small pure fu
 :class:`SessionView` kept by the server; a violation names the rule, its severity, its spec
 reference and the journal entry of the offending envelope.
 
-Severity: ``mandatory`` for a MUST of TR-069 or the schema, ``optional`` for a SHOULD or a
-widely relied-on convention. Section numbers follow TR-069 Issue 1 Amendment 6; the ones the
-reference notes mark as not checked against the PDF are flagged in docs/acs.md.
+Severity: ``mandatory`` only for a MUST / MUST NOT of TR-069 (or TR-181, TR-106) or a schema
+constraint, named in the rule's ``spec``; ``optional`` for a SHOULD, a convention, or a rule
+whose text could not be found (its ``spec`` says so). Section numbers follow TR-069 Issue 1
+Amendment 6; docs/acs.md renders the table (``rules_markdown``) and says which texts were
+checked against what.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Any
 from lxml import etree
 
 from printbench.acs_stub.registry import Device
+from printbench.cwmp.events import POLICIES
 from printbench.cwmp.faults import transfer_complete_code_allowed
 
 
@@ -35,164 +38,215 @@ class Rule:
     summary: str
 
 
+#: Every rule with its source. ``spec`` names the document, section and the requirement's
+#: wording (MUST / MUST NOT / SHOULD, or "schema" for an XSD constraint); a rule whose
+#: text could not be found in a public copy is optional and says so. docs/acs.md holds
+#: the same table (tests/docs check that both agree).
 RULES: dict[str, Rule] = {
     r.id: r
     for r in (
         Rule(
             "xsd-valid",
             "mandatory",
-            "TR-069 Annex A; cwmp-1-x.xsd",
+            "TR-069 Annex A; cwmp-1-x.xsd (schema)",
             "The envelope validates against the BBF CWMP schema of the session's namespace.",
         ),
         Rule(
             "id-must-understand",
             "mandatory",
-            "TR-069 §3.5 Table 4; cwmp-1-2.xsd ID",
+            'cwmp-1-2.xsd ID: mustUnderstand use="required" fixed="1" (schema); '
+            "TR-069 §3.5 Table 4",
             'A cwmp:ID header carries soap:mustUnderstand="1".',
         ),
         Rule(
             "id-present",
             "optional",
-            "TR-069 §3.5 Table 4",
+            "TR-069 §3.5 Table 4 (cwmp:ID is optional in the schema; convention)",
             "A CPE request carries a cwmp:ID header so the ACS can echo it.",
         ),
         Rule(
             "id-echo",
             "mandatory",
-            "TR-069 §3.5 Table 4",
+            "TR-069 §3.5 Table 4, ID: a response MUST carry the ID of the request",
             "A response carries the cwmp:ID of the request it answers.",
         ),
         Rule(
             "namespace-consistent",
             "mandatory",
-            "TR-069 §3.5, A.1",
+            "TR-069 §3.5, A.1 (MUST use one namespace per session)",
             "Every envelope of a session uses the namespace of its Inform.",
         ),
-        Rule("inform-first", "mandatory", "TR-069 §3.7.1.1", "A session starts with an Inform."),
-        Rule("max-envelopes", "mandatory", "TR-069 A.3.3.1", "Inform MaxEnvelopes is 1."),
+        Rule(
+            "inform-first",
+            "mandatory",
+            "TR-069 §3.7.1.1 (a session MUST begin with an Inform)",
+            "A session starts with an Inform.",
+        ),
+        Rule(
+            "max-envelopes",
+            "mandatory",
+            "TR-069 A.3.3.1 Inform MaxEnvelopes (MUST be 1)",
+            "Inform MaxEnvelopes is 1.",
+        ),
         Rule(
             "hold-requests",
             "mandatory",
-            "TR-069 §3.5 Table 4 (HoldRequests)",
+            "TR-069 §3.5 Table 4 HoldRequests (MUST NOT send requests while true); "
+            "§3.7.1.4 (HoldRequests deprecated for the ACS, CPE MUST support it)",
             "No CPE request while the ACS's last message had HoldRequests true.",
         ),
         Rule(
             "request-after-empty-post",
-            "optional",
-            "TR-069 §3.7.1.4",
-            "CPE requests come before the empty POST that says the CPE has no more.",
+            "mandatory",
+            "TR-069 §3.7.1.4 item 2 (the empty POST sent while HoldRequests is false says the "
+            "CPE has no further requests: MUST NOT send requests after it)",
+            "No CPE request after an empty POST sent while the CPE was free to send requests.",
         ),
         Rule(
             "transfer-complete-unmatched",
             "mandatory",
-            "TR-069 A.3.3.2",
+            "TR-069 A.3.3.2 TransferComplete (MUST only follow a Download/Upload answered "
+            "with Status 1)",
             "TransferComplete's CommandKey matches a Download/Upload answered with Status 1.",
         ),
         Rule(
             "transfer-complete-events",
             "mandatory",
-            "TR-069 A.3.3.1 (event codes), A.3.3.2",
+            "TR-069 A.3.3.1 Table 7 (7 TRANSFER COMPLETE, M Download/M Upload with the "
+            "CommandKey: MUST), A.3.3.2",
             "A TransferComplete in a later session follows an Inform with 7 TRANSFER COMPLETE "
             "and M Download/M Upload carrying the CommandKey.",
         ),
         Rule(
             "event-command-key",
             "mandatory",
-            "TR-069 A.3.3.1 (EventStruct)",
+            "TR-069 A.3.3.1 EventStruct CommandKey (MUST be empty except for M events)",
             "CommandKey is empty except for M events.",
         ),
         Rule(
             "event-single",
-            "mandatory",
-            "TR-069 §3.7.1.5",
+            "optional",
+            "TR-069 §3.7.1.5 Table 7 cumulative behaviour 'Single' (one instance per Inform); "
+            "the requirement's wording was not found in a public copy",
             "A single (non-M) event code appears at most once in an Inform.",
         ),
         Rule(
             "event-unknown",
             "optional",
-            "TR-069 A.3.3.1 (event codes)",
+            "TR-069 A.3.3.1 Table 7 event codes; cwmp-1-x.xsd EventCodeType (\\d+( \\S+)+)",
             "Event codes are standard, M <method> or X <OUI> vendor codes.",
         ),
         Rule(
             "m-reboot",
             "mandatory",
-            "TR-069 A.3.2.9, A.3.3.1",
+            "TR-069 A.3.2.9 Reboot, A.3.3.1 Table 7 (1 BOOT and M Reboot with the CommandKey: "
+            "MUST)",
             "After a Reboot the next Inform carries 1 BOOT and M Reboot with its CommandKey.",
         ),
         Rule(
             "bootstrap-alone",
-            "mandatory",
-            "TR-069 §3.7.1.5",
-            "0 BOOTSTRAP is not combined with events of an earlier ACS relationship "
-            "(M …, 7, 8, 10-12).",
+            "optional",
+            "no normative source found (convention: a new ACS relationship drops the "
+            "transfer/DU events of the old one)",
+            "0 BOOTSTRAP is not combined with transfer or DU events of an earlier ACS "
+            "relationship (7, 8, 10-12, M Download/Upload/ScheduleDownload/ChangeDUState).",
         ),
         Rule(
             "connection-request-event",
             "mandatory",
-            "TR-069 §3.2.2, A.3.3.1",
+            "TR-069 §3.2.2 (MUST NOT initiate a session for an unauthenticated request), "
+            "A.3.3.1 Table 7 (6 CONNECTION REQUEST: session established due to a CR)",
             "6 CONNECTION REQUEST only in a session that follows a Connection Request.",
+        ),
+        Rule(
+            "connection-request-session",
+            "mandatory",
+            "TR-069 §3.2.2 (the 200/204 answer MUST precede 'the resulting session'), "
+            "A.3.3.1 Table 7 (6 CONNECTION REQUEST)",
+            "A Connection Request answered 200/204 is followed by a session with "
+            "6 CONNECTION REQUEST (the next one, or the one after it if the next was "
+            "already under way).",
         ),
         Rule(
             "forced-inform",
             "mandatory",
-            "TR-069 A.3.3.1; TR-181 forcedInform",
+            "TR-069 A.3.3.1 Inform ParameterList; TR-181 forcedInform (MUST include); "
+            "judged by the Device:2 version the CPE can have declared",
             "The Inform ParameterList holds every forced Inform parameter.",
         ),
         Rule(
             "retry-count",
             "mandatory",
-            "TR-069 A.3.3.1 (RetryCount), §3.2.1.1",
+            "TR-069 A.3.3.1 RetryCount (MUST count failed attempts, 0 after success), §3.2.1.1",
             "RetryCount is 0 after a successful session and grows by 1 per failed attempt.",
         ),
         Rule(
             "parameter-key",
             "mandatory",
-            "TR-069 A.3.2.1, A.3.2.6, A.3.2.7; TR-181 ParameterKey",
+            "TR-069 A.3.2.1, A.3.2.6, A.3.2.7; TR-181 ManagementServer.ParameterKey (MUST "
+            "be set to the key of the last successful SPV/AddObject/DeleteObject)",
             "ManagementServer.ParameterKey equals the key of the last successful "
             "SPV/AddObject/DeleteObject.",
         ),
         Rule(
             "datetime-utc",
             "mandatory",
-            "TR-069 A.2.1 (dateTime); TR-106 §3.2.1",
+            "TR-069 A.3.3.2 StartTime/CompleteTime; TR-106 §3.2.1 dateTime (MUST be UTC unless "
+            "a parameter says otherwise)",
             "Transfer start/complete times are UTC (Z or +00:00); CurrentTime has a zone.",
         ),
         Rule(
             "fault-code-allowed",
             "mandatory",
-            "TR-069 A.5.1 (fault codes per method)",
+            "TR-069 A.5.1 CPE fault code table (normative table: the methods each code applies to)",
             "A CPE fault uses a code allowed for the method it answers.",
         ),
         Rule(
             "transfer-fault-code",
             "mandatory",
-            "TR-069 A.3.3.2 (FaultStruct)",
+            "TR-069 A.3.3.2 FaultStruct; cwmp-1-x.xsd TransferCompleteCPEFaultCodeType (schema)",
             "TransferComplete FaultCode is 0 or an allowed transfer fault.",
         ),
         Rule(
             "response-type",
             "mandatory",
-            "TR-069 §3.7.2.1; A.3",
+            "TR-069 §3.7.2.1; A.3 (the response MUST be the method's response or a Fault)",
             "The response answers the request that was sent (or is a Fault).",
         ),
         Rule(
             "unexpected-response",
             "mandatory",
-            "TR-069 §3.7.1.2",
+            "TR-069 §3.7.1.2 (MUST NOT send a response with no request outstanding)",
             "A response or fault arrives only while an ACS request is outstanding.",
         ),
         Rule(
             "session-end",
             "mandatory",
-            "TR-069 §3.7.1.4",
+            "TR-069 §3.7.1.4 items 2-4 (MUST send an empty POST when it has no more requests "
+            "and responses; all outstanding responses sent)",
             "The CPE ends its requests with an empty POST and answers every ACS request "
             "before leaving the session.",
         ),
         Rule(
             "retry-same-request",
             "mandatory",
-            "TR-069 A.5.2 (8005 Retry request)",
+            "TR-069 A.5.2 fault 8005 Retry request (MUST resend the same request)",
             "After fault 8005 the CPE resends the same request.",
+        ),
+        Rule(
+            "soapaction",
+            "mandatory",
+            "TR-069 §3.4.1 (POST with a SOAP response or fault: SOAPAction MUST have no "
+            "value, not even quotes; empty POST MUST NOT contain SOAPAction)",
+            "SOAPAction is present with no value on POSTs carrying responses and faults and "
+            "absent on empty POSTs.",
+        ),
+        Rule(
+            "soapaction-request",
+            "optional",
+            "SOAP 1.1 §6.1.1 (SOAPAction on a SOAP HTTP request), referenced by TR-069 "
+            "§3.4.1; no TR-069 text found that requires it",
+            "A POST carrying a CPE request has a SOAPAction header.",
         ),
     )
 }
@@ -234,6 +288,9 @@ class SessionView:
     transfers_this_session: set[str] = field(default_factory=set)
     #: The last CPE request answered with 8005 (the CPE must send it again).
     retry_expected: Any = None
+    #: CommandKeys of TransferCompletes answered in this session whose response is not yet
+    #: known to have reached the CPE (the server forgets the transfer once it is).
+    transfers_answered: list[str] = field(default_factory=list)
 
 
 # --- the forced Inform parameter list, from TR-181 ---------------------------------------
@@ -276,6 +333,32 @@ def forced_inform_parameters(xml_path: Path | None = None) -> tuple[ForcedParam,
     return tuple(found)
 
 
+_ROOT_VERSION = "Device.RootDataModelVersion"
+
+
+def required_forced(forced: Iterable[ForcedParam], values: dict[str, str]) -> list[ForcedParam]:
+    """The forced Inform parameters a CPE with these Inform ``values`` must send.
+
+    A forcedInform parameter added in a later Device:2 version than the CPE implements is
+    not required. The version is the CPE's ``Device.RootDataModelVersion``; without one the
+    CPE implements a version older than the one that added that parameter (2.4 by the
+    TR-181 XML's version attribute), which one is unknown, so only what Device:2.0 already
+    forced is required (a 2.0-2.2 CPE has no AliasBasedAddressing, added in 2.3).
+    """
+    forced = tuple(forced)
+    text = values.get(_ROOT_VERSION)
+    declared = _parse_version(text) if text is not None else None
+    if declared is None:
+        base = min((p.version for p in forced), default=(2, 0))
+        return [p for p in forced if p.version <= base]
+    return [p for p in forced if p.version <= declared]
+
+
+def _parse_version(text: str) -> tuple[int, int] | None:
+    m = re.match(r"\s*(\d+)\.(\d+)", text or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def _version(text: str) -> tuple[int, int]:
     m = re.match(r"(\d+)\.(\d+)", text or "")
     return (int(m.group(1)), int(m.group(2))) if m else (2, 0)
@@ -283,18 +366,18 @@ def _version(text: str) -> tuple[int, int]:
 
 # --- event codes -----------------------------------------------------------------------------
 
-SINGLE_EVENTS = {
-    "0 BOOTSTRAP", "1 BOOT", "2 PERIODIC", "3 SCHEDULED", "4 VALUE CHANGE", "5 KICKED",
-    "6 CONNECTION REQUEST", "7 TRANSFER COMPLETE", "8 DIAGNOSTICS COMPLETE",
-    "9 REQUEST DOWNLOAD", "10 AUTONOMOUS TRANSFER COMPLETE", "11 DU STATE CHANGE COMPLETE",
-    "12 AUTONOMOUS DU STATE CHANGE COMPLETE", "13 WAKEUP",
-}  # fmt: skip
-M_EVENTS = {"M Reboot", "M ScheduleInform", "M Download", "M ScheduleDownload", "M Upload",
-            "M ChangeDUState"}  # fmt: skip
-#: Events that only make sense within an existing ACS relationship (gone after BOOTSTRAP).
-NOT_WITH_BOOTSTRAP = {"7 TRANSFER COMPLETE", "8 DIAGNOSTICS COMPLETE",
-                      "10 AUTONOMOUS TRANSFER COMPLETE", "11 DU STATE CHANGE COMPLETE",
-                      "12 AUTONOMOUS DU STATE CHANGE COMPLETE"}  # fmt: skip
+# One table of event codes for the CPE and the judge: cwmp.events.POLICIES (TR-069 Table 7).
+SINGLE_EVENTS = frozenset(c for c, p in POLICIES.items() if not p.multiple)
+M_EVENTS = frozenset(c for c, p in POLICIES.items() if p.multiple)
+#: Events of an earlier ACS relationship's transfers and DU operations; flagged (optional
+#: rule, no normative source) next to 0 BOOTSTRAP. M Reboot and M ScheduleInform are not:
+#: an ACS URL change plus a Reboot in one session legitimately yields
+#: 0 BOOTSTRAP + 1 BOOT + M Reboot.
+NOT_WITH_BOOTSTRAP = frozenset({
+    "7 TRANSFER COMPLETE", "8 DIAGNOSTICS COMPLETE", "10 AUTONOMOUS TRANSFER COMPLETE",
+    "11 DU STATE CHANGE COMPLETE", "12 AUTONOMOUS DU STATE CHANGE COMPLETE",
+    "M Download", "M Upload", "M ScheduleDownload", "M ChangeDUState",
+})  # fmt: skip
 
 # --- fault codes allowed per method (TR-069 A.5.1 table) -------------------------------------
 
@@ -415,8 +498,19 @@ class Judge:
         )
 
     # -- entry points -----------------------------------------------------------------------
-    def envelope(self, view: SessionView, raw: bytes, env: Any, ref: int | None) -> None:
-        """Checks common to every non-empty CPE envelope."""
+    def envelope(
+        self,
+        view: SessionView,
+        raw: bytes,
+        env: Any,
+        ref: int | None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Checks common to every non-empty CPE envelope (``headers``: the HTTP request's,
+        for the SOAPAction rules; None skips them)."""
+        if headers is not None:
+            self._check_soap_action(view, env, headers, ref)
         root = _parse(raw)
         if self._xsd:
             self._check_xsd(view, root, env, ref)
@@ -489,6 +583,12 @@ class Judge:
         elif not view.any_empty_post:
             self.add(view, "session-end", f"session {reason} before the CPE's empty POST", ref)
 
+    def empty_post(self, view: SessionView, headers: Mapping[str, str], ref: int | None) -> None:
+        """TR-069 §3.4.1: an empty HTTP POST MUST NOT contain a SOAPAction header."""
+        if "SOAPAction" in headers:
+            self.add(view, "soapaction",
+                      f"empty POST with SOAPAction: {headers['SOAPAction']!r}", ref)  # fmt: skip
+
     def undecodable(self, view: SessionView, raw: bytes, error: str, ref: int | None) -> None:
         """A POST in a session that is not a CWMP envelope the codec accepts."""
         facts = raw_facts(raw)
@@ -503,6 +603,21 @@ class Judge:
         self.add(view, "session-end", f"empty POST while the answer to {what} is due", ref)
 
     # -- pieces -----------------------------------------------------------------------------
+    def _check_soap_action(self, view, env: Any, headers: Mapping[str, str], ref) -> None:
+        method = env.method or ""
+        value = headers.get("SOAPAction")
+        if method.endswith("Response") or method == "Fault":
+            # "MUST have no value (with no quotes) ... it MUST appear as follows: SOAPAction:"
+            if value is None:
+                self.add(view, "soapaction", f"POST carrying {method} has no SOAPAction header "
+                          "(expected 'SOAPAction:' with no value)", ref)  # fmt: skip
+            elif value.strip():
+                self.add(view, "soapaction", f"POST carrying {method} has SOAPAction: {value} "
+                          "(expected no value, not even quotes)", ref)  # fmt: skip
+        elif method and value is None:
+            self.add(view, "soapaction-request",
+                      f"POST carrying {method} has no SOAPAction header", ref)  # fmt: skip
+
     def _check_xsd(self, view: SessionView, root: Any, env: Any, ref: int | None) -> None:
         from printbench.cwmp.schema import SchemaError, schema_for, validation_errors_tree
 
@@ -532,13 +647,18 @@ class Judge:
             elif not (code.startswith("M ") or code.startswith("X ")):
                 self.add(view, "event-unknown", f"event code {code!r} is not defined", ref)
         if "0 BOOTSTRAP" in codes:
-            stale = [c for c in codes if c in NOT_WITH_BOOTSTRAP or c.startswith("M ")]
+            stale = [c for c in codes if c in NOT_WITH_BOOTSTRAP]
             if stale:
                 self.add(view, "bootstrap-alone",
                           f"0 BOOTSTRAP together with {', '.join(stale)}", ref)  # fmt: skip
         if "6 CONNECTION REQUEST" in codes and not view.connection_requested:
             self.add(view, "connection-request-event",
                       "6 CONNECTION REQUEST without a Connection Request from this ACS", ref)  # fmt: skip
+        if device.cr_unhonoured:
+            self.add(view, "connection-request-session",
+                      f"{device.cr_unhonoured} Connection Request(s) answered 200/204 and two "
+                      f"sessions since without 6 CONNECTION REQUEST (events {codes})",
+                      ref)  # fmt: skip
         if device.pending_reboot_key is not None and "0 BOOTSTRAP" not in codes:
             keys = [e.command_key for e in inform.event if e.event_code == "M Reboot"]
             if "1 BOOT" not in codes or device.pending_reboot_key not in keys:
@@ -553,14 +673,8 @@ class Judge:
         if not any(n.startswith("Device.") for n in names) and names:
             return  # an InternetGatewayDevice root: TR-181's list does not apply
         values = {p.name: p.value for p in inform.parameter_list}
-        declared = _version(values.get("Device.RootDataModelVersion", ""))
-        has_version = "Device.RootDataModelVersion" in values
         forced = self._forced if self._forced is not None else forced_inform_parameters()
-        missing = [
-            p.path
-            for p in forced
-            if p.path not in names and (not has_version or p.version <= declared)
-        ]
+        missing = [p.path for p in required_forced(forced, values) if p.path not in names]
         if missing:
             self.add(view, "forced-inform",
                       f"Inform lacks forced parameter(s) {', '.join(missing)}", ref)  # fmt: skip
@@ -634,3 +748,11 @@ class Judge:
         elif req_method == "GetParameterValues" and view.device is not None:
             params = {p.name: p.value for p in env.body.parameter_list}
             self._check_parameter_key(view, params, ref, view.device, where="GetParameterValues")
+
+
+def rules_markdown() -> str:
+    """The rule table of docs/acs.md, rendered from ``RULES`` (tests/docs keeps them equal)."""
+    rows = ["| Rule | Severity | Source (section, requirement) | Checks |", "|---|---|---|---|"]
+    for r in RULES.values():
+        rows.append(f"| `{r.id}` | {r.severity} | {r.spec} | {r.summary} |")
+    return "\n".join(rows)

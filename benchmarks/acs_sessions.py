@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from printbench.cwmp import messages as m
+from printbench.cwmp import soap
 
 
 def _inform(serial: str) -> m.Inform:
@@ -66,7 +67,10 @@ async def _cpe_loop(url: str, serial: str, deadline: float, latencies: list[floa
             machine = CpeSession()
             body = machine.start(inform, 0.0)
             while True:
-                async with http.post(url, data=body, headers=headers if body else None) as resp:
+                hdrs = None
+                if body:  # TR-069 §3.4.1 SOAPAction: "" on requests, no value on responses
+                    hdrs = {**headers, "SOAPAction": soap.soap_action(body)}
+                async with http.post(url, data=body, headers=hdrs) as resp:
                     data = await resp.read()
                     status = resp.status
                 ev = machine.receive(status, data, 0.0)

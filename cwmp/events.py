@@ -77,6 +77,12 @@ POLICIES: dict[str, EventPolicy] = {
             R.KEEP,
         ),
         _p("13 WAKEUP", False, C.INFORM, R.UNTIL_REBOOT),
+        # TR-069 Amd 6 Annex O / TR-181 ManagementServer.HeartbeatPolicy (2.12): a numbered
+        # event, so Single like every numbered code of Table 7; done on InformResponse; a
+        # timer event like 2 PERIODIC, so retried after a failed session but not kept over
+        # a reboot (the policy raises the next one). The Annex O text itself (and its
+        # retry/discard row) was not available to check; icwmp keeps it over reboot too.
+        _p("14 HEARTBEAT", False, C.INFORM, R.UNTIL_REBOOT),
         _p("M Reboot", True, C.INFORM, R.KEEP),
         _p("M ScheduleInform", True, C.INFORM, R.KEEP),
         _p("M Download", True, C.TRANSFER_COMPLETE, R.KEEP),

@@ -859,3 +859,36 @@ def fault_envelope(
 def is_empty(data: bytes | None) -> bool:
     """True for an empty HTTP body (the CWMP "empty message")."""
     return not data or not bytes(data).strip()
+
+
+# The first element inside soap:Body (the CWMP method, "Fault" for a SOAP fault).
+_BODY_CHILD_RE = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?Body(?:\s[^>]*)?>\s*<(?:[A-Za-z_][\w.-]*:)?([\w.-]+)"
+)
+
+
+def body_method(data: bytes | None) -> str | None:
+    """The local name of the first element in soap:Body ("" for an empty body, None when
+    none is found). A cheap look for HTTP-level decisions (the SOAPAction header) that must
+    not cost a second parse of a large envelope."""
+    if is_empty(data):
+        return ""
+    match = _BODY_CHILD_RE.search(bytes(data))
+    return match.group(1).decode("ascii", "replace") if match else None
+
+
+def soap_action(data: bytes | None) -> str | None:
+    """The SOAPAction header value a CPE sends with ``data``; None: send no header.
+
+    TR-069 Amd 6 §3.4.1: "An empty HTTP POST MUST NOT contain a SOAPAction header"; a POST
+    carrying a SOAP response or a SOAP fault MUST carry the header with no value (not even
+    quotes): ``SOAPAction:``. A POST carrying a request (Inform, TransferComplete...) sends
+    the header as SOAP 1.1 §6.1.1 asks of a SOAP HTTP request; ``""`` says "the intent is
+    the Request-URI".
+    """
+    method = body_method(data)
+    if method == "":
+        return None
+    if method is not None and (method.endswith("Response") or method == "Fault"):
+        return ""
+    return '""'

@@ -213,7 +213,9 @@ class AcsConnection:
             headers = {"User-Agent": "printbench-cwmp-cpe"}
             if body:
                 headers["Content-Type"] = soap.CONTENT_TYPE
-                headers["SOAPAction"] = '""'
+            action = soap.soap_action(body)  # TR-069 §3.4.1: none on an empty POST,
+            if action is not None:  # no value on responses and faults
+                headers["SOAPAction"] = action
             if cookie:
                 headers["Cookie"] = cookie
             authz = self.auth.header("POST", self.url, body)

@@ -293,17 +293,44 @@ class Cpe:
         self, method: str, uri: str, authorization: str | None
     ) -> tuple[int, dict[str, str]]:
         """Judge one Connection Request; returns (HTTP status, extra headers)."""
+        denied = self.authenticate_connection_request(method, uri, authorization)
+        if denied is not None:
+            return denied
+        return self.accept_connection_request()
+
+    def authenticate_connection_request(
+        self, method: str, uri: str, authorization: str | None
+    ) -> tuple[int, dict[str, str]] | None:
+        """The first step of a Connection Request: None when the ACS is authenticated, else
+        the answer (405 for another method, 401 with a digest challenge).
+
+        TR-069 §3.2.2: "The CPE MUST use digest-authentication to authenticate the ACS before
+        proceeding - the CPE MUST NOT initiate a connection to the ACS due to an
+        unsuccessfully authenticated request." So nothing else happens before this (an
+        adapter such as the proxy calls it before it probes a printer). An empty
+        ConnectionRequestUsername means no credentials are configured: no ACS can
+        authenticate and every request is refused (401), never accepted unauthenticated.
+        """
         if method != "GET":
             return 405, {"Allow": "GET"}
+        s = self.settings()
+        now = self.clock.monotonic()
+        ch = self._cr_challenger(s)
+        if not s.cr_username:
+            return 401, {"WWW-Authenticate": ch.challenge(now)}
+        result = ch.verify("GET", uri, authorization, now)
+        if not result.ok:
+            return 401, {"WWW-Authenticate": ch.challenge(now, stale=result.stale)}
+        return None
+
+    def accept_connection_request(self) -> tuple[int, dict[str, str]]:
+        """An authenticated Connection Request: 200 and a session with 6 CONNECTION REQUEST,
+        or 503 when CWMP is off or the rate limit is reached (TR-069 §3.2.2: SHOULD
+        restrict the number accepted, MUST answer 503 then)."""
         s = self.settings()
         if not s.enabled or not s.url:
             return 503, {}
         now = self.clock.monotonic()
-        if s.cr_username or s.cr_password:
-            ch = self._cr_challenger(s)
-            result = ch.verify("GET", uri, authorization, now)
-            if not result.ok:
-                return 401, {"WWW-Authenticate": ch.challenge(now, stale=result.stale)}
         window = self.config.cr_rate_window
         while self._cr_times and self._cr_times[0] <= now - window:
             self._cr_times.popleft()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -25,6 +26,18 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="address of the proxy's listeners")
     p.add_argument("--cr-port", type=int, default=7548, help="connection request port")
+    p.add_argument(
+        "--cr-username",
+        default=os.environ.get("PRINTBENCH_CR_USERNAME", ""),
+        help="ConnectionRequestUsername of every device (env PRINTBENCH_CR_USERNAME); "
+        "without one no Connection Request is accepted (TR-069 §3.2.2: the CPE MUST "
+        "authenticate the ACS)",
+    )
+    p.add_argument(
+        "--cr-password",
+        default=os.environ.get("PRINTBENCH_CR_PASSWORD", ""),
+        help="ConnectionRequestPassword (env PRINTBENCH_CR_PASSWORD)",
+    )
     p.add_argument("--trap-port", type=int, default=None, help="UDP port for printer traps")
     p.add_argument("--periodic-interval", type=int, default=3600, help="PeriodicInformInterval")
     p.add_argument("--poll-status", type=float, default=10.0, help="status poll interval (s)")
@@ -53,6 +66,8 @@ async def run(args: argparse.Namespace) -> int:
         acs_url=args.acs_url,
         host=args.host,
         cr_port=args.cr_port,
+        cr_username=args.cr_username,
+        cr_password=args.cr_password,
         periodic_inform_interval=args.periodic_interval,
         timeout=args.timeout,
         retries=args.retries,

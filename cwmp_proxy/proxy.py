@@ -186,23 +186,31 @@ class Proxy:
         return int(bound[-1][1]) if bound else self.config.cr_port
 
     async def _cr(self, request: web.Request) -> web.Response:
+        """A Connection Request for the proxy's own device or a virtual device.
+
+        The ACS is authenticated first (TR-069 §3.2.2: "MUST ... authenticate the ACS before
+        proceeding"): an unauthenticated request costs no printer probe and learns nothing
+        about the printer (a 503 would tell that it is offline). Then, for a virtual device,
+        Annex J: a proxied device that does not answer gets 503.
+        """
         target = self._paths.get(request.match_info["token"])
         if target is None:
             return web.Response(status=404)
+        cpe = target.cpe if isinstance(target, PrinterDevice) else target
+        if cpe is None:
+            return web.Response(status=503)
+        denied = cpe.authenticate_connection_request(
+            request.method, request.path_qs, request.headers.get("Authorization")
+        )
+        if denied is not None:
+            status, headers = denied
+            return web.Response(status=status, headers=headers)
         if isinstance(target, PrinterDevice):
-            # Annex J: a request for a proxied device that does not answer gets 503.
             if not await self._prepare(target):
                 target.online = False
                 return web.Response(status=503)
             target.online = True
-            cpe = target.cpe
-        else:
-            cpe = target
-        if cpe is None:
-            return web.Response(status=503)
-        status, headers = cpe.connection_request(
-            request.method, request.path_qs, request.headers.get("Authorization")
-        )
+        status, headers = cpe.accept_connection_request()
         return web.Response(status=status, headers=headers)
 
     async def _prepare(self, target: PrinterDevice) -> bool:

@@ -80,6 +80,15 @@ def new_serial() -> str:
     return f"SN{next(_serials):05d}"
 
 
+def cpe_headers(body: bytes) -> dict[str, str | None]:
+    """Content-Type and SOAPAction as TR-069 §3.4.1 wants them for ``body``."""
+    hdrs: dict[str, str | None] = {"Content-Type": "text/xml; charset=utf-8"} if body else {}
+    action = soap.soap_action(body)
+    if action is not None:
+        hdrs["SOAPAction"] = action
+    return hdrs
+
+
 class Answers:
     """A well-behaved CPE's answers to every CPE method (state kept in ``values``)."""
 
@@ -160,10 +169,13 @@ class ScriptedCpe:
     async def close(self) -> None:
         await self.http.close()
 
-    async def post(self, body: bytes | str, headers: dict[str, str] | None = None):
-        hdrs = {"Content-Type": "text/xml; charset=utf-8"} if body else {}
+    async def post(self, body: bytes | str, headers: dict[str, str | None] | None = None):
+        """POST ``body`` with the headers a correct CPE sends; ``headers`` adds to them or,
+        with a None value, leaves one out."""
+        hdrs = cpe_headers(body.encode() if isinstance(body, str) else body)
         hdrs.update(self.headers)
         hdrs.update(headers or {})
+        hdrs = {k: v for k, v in hdrs.items() if v is not None}
         async with self.http.post(self.url, data=body, headers=hdrs) as resp:
             data = await resp.read()
             return resp.status, data, resp.headers
@@ -203,7 +215,7 @@ class ScriptedCpe:
         events: list[object] = []
         body = machine.start(inform or self.inform(), 0.0)
         while True:
-            hdrs = {"Content-Type": "text/xml; charset=utf-8"} if body else {}
+            hdrs = cpe_headers(body)
             hdrs.update(self.headers)
             async with self.http.post(self.url, data=body, headers=hdrs) as resp:
                 data = await resp.read()

@@ -160,7 +160,13 @@ async def test_curl_posts_a_handwritten_inform(acs, tmp_path):
         )  # fmt: skip
 
     out = await asyncio.to_thread(
-        curl, "-H", "Content-Type: text/xml; charset=utf-8", "--data-binary", f"@{FIXTURE}"
+        curl,
+        "-H",
+        "Content-Type: text/xml; charset=utf-8",
+        "-H",
+        'SOAPAction: ""',  # TR-069 §3.4.1 / SOAP 1.1 §6.1.1 on a request
+        "--data-binary",
+        f"@{FIXTURE}",
     )
     body, _, code = out.stdout.rpartition(b"\n")
     assert code == b"200"

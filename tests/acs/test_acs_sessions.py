@@ -10,6 +10,8 @@ from printbench.acs_stub.rpc_queue import RpcFault
 from printbench.cwmp import messages as m
 from printbench.cwmp.session import InformAccepted, SessionEnded
 
+from .conftest import cpe_headers
+
 
 async def test_periodic_session_with_gpv_correct_cpe_has_no_violations(acs, make_cpe):
     cpe = make_cpe()
@@ -248,7 +250,9 @@ async def test_two_devices_on_one_pooled_connection(acs, make_cpe):
     ) as http:
 
         async def post(body: bytes, cookie: str | None = None):
-            headers = {"Cookie": cookie} if cookie else {}
+            headers = cpe_headers(body)
+            if cookie:
+                headers["Cookie"] = cookie
             async with http.post(acs.server.cwmp_url, data=body, headers=headers) as resp:
                 await resp.read()
                 return resp.status, resp.headers.get("Set-Cookie", "").split(";")[0]

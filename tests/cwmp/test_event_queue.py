@@ -42,6 +42,7 @@ def test_all_standard_codes_have_policies():
                 "DU STATE CHANGE COMPLETE",
                 "AUTONOMOUS DU STATE CHANGE COMPLETE",
                 "WAKEUP",
+                "HEARTBEAT",
             ]
         )
     ]
@@ -215,3 +216,23 @@ def test_transfer_complete_store_survives_restart():
     assert [r.command_key for r in again.pending()] == ["ul-2"]
     with pytest.raises(EventError):
         TransferCompleteStore.from_json('{"records": [{"bogus": 1}]}')
+
+
+def test_heartbeat_event_policy() -> None:
+    """14 HEARTBEAT (TR-069 Amd 6 Annex O, TR-181 HeartbeatPolicy): single, delivered by the
+    InformResponse, retried after a failed session, not kept over a reboot."""
+    q = EventQueue()
+    q.add("14 HEARTBEAT")
+    q.add("14 HEARTBEAT")
+    assert q.events == [Event("14 HEARTBEAT")]
+    q.inform_events()
+    q.on_session_failed()
+    assert "14 HEARTBEAT" in q
+    q.inform_events()
+    q.on_inform_response()
+    assert "14 HEARTBEAT" not in q
+    q.add("14 HEARTBEAT")
+    q.on_reboot()
+    assert "14 HEARTBEAT" not in q
+    restored = EventQueue.from_json(EventQueue([Event("14 HEARTBEAT")]).to_json())
+    assert restored.events == [Event("14 HEARTBEAT")]

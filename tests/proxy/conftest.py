@@ -30,6 +30,11 @@ def _port(url: str) -> int:
     return int(url.rsplit(":", 1)[1].split("/")[0])
 
 
+#: ConnectionRequestUsername/Password of the proxies under test: a CPE with none accepts no
+#: Connection Request (TR-069 §3.2.2, it MUST authenticate the ACS).
+CR_USER, CR_PASSWORD = "acs", "cr-secret"
+
+
 def entry_for(printer: VirtualPrinter, **kw: Any) -> PrinterEntry:
     ep = printer.endpoints
     kw.setdefault("ipp_uri", ep["ipp"])

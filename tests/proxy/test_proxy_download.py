@@ -12,7 +12,7 @@ from printbench.acs_stub.rpc_queue import RpcFault
 from printbench.cwmp import messages as m
 from printbench.cwmp_cpe.file_formats import make_config
 from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig
-from tests.proxy.conftest import entry_for
+from tests.proxy.conftest import CR_PASSWORD, CR_USER, entry_for
 from tests.proxy.test_proxy_session import acs  # noqa: F401  (fixture)
 
 
@@ -28,7 +28,14 @@ async def _transfer_complete(acs, device_id: str, command_key: str) -> str:  # n
 
 async def test_proxy_download_config_and_firmware(acs, printers) -> None:  # noqa: F811
     p = await printers("color-laser-mfp")
-    config = ProxyConfig(acs_url=acs.server.cwmp_url, cr_port=0, timeout=0.5, retries=0)
+    config = ProxyConfig(
+        acs_url=acs.server.cwmp_url,
+        cr_port=0,
+        cr_username=CR_USER,
+        cr_password=CR_PASSWORD,
+        timeout=0.5,
+        retries=0,
+    )
     async with Proxy(config, [entry_for(p)]) as proxy:
         serial = p.state.identity.serial_number
         dev = None

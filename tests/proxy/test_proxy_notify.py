@@ -14,7 +14,7 @@ from printbench.cwmp import messages as m
 from printbench.cwmp_proxy.errors import InventoryError
 from printbench.cwmp_proxy.inventory import address_range, parse_printers
 from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig
-from tests.proxy.conftest import entry_for
+from tests.proxy.conftest import CR_PASSWORD, CR_USER, entry_for
 from tests.proxy.test_proxy_session import acs  # noqa: F401  (fixture)
 
 PS = "Device.Services.PrintService.1."
@@ -39,6 +39,8 @@ async def test_proxy_value_change_inform(acs, printers, mode) -> None:  # noqa: 
     config = ProxyConfig(
         acs_url=acs.server.cwmp_url,
         cr_port=0,
+        cr_username=CR_USER,
+        cr_password=CR_PASSWORD,
         timeout=0.5,
         retries=0,
         poll_intervals=intervals,

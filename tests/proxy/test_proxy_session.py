@@ -9,11 +9,12 @@ import sys
 import pytest
 
 from printbench.acs_stub.control import AcsControl, ConnectionRequestError
+from printbench.acs_stub.registry import Credentials
 from printbench.acs_stub.server import AcsConfig
 from printbench.cwmp import messages as m
 from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig
 from printbench.emulator.tr069.view import printer_tree
-from tests.proxy.conftest import entry_for
+from tests.proxy.conftest import CR_PASSWORD, CR_USER, entry_for
 
 PS = "Device.Services.PrintService.1."
 
@@ -23,6 +24,8 @@ async def acs(tmp_path):
     informs: asyncio.Queue = asyncio.Queue()
 
     def on_inform(device, inform):
+        # what the ACS knows of the proxy's ConnectionRequestUsername/Password
+        device.cr_credentials = Credentials(CR_USER, CR_PASSWORD)
         informs.put_nowait((device, inform))
         return []
 
@@ -39,7 +42,14 @@ async def acs(tmp_path):
 async def test_proxy_session_with_stub_acs(acs, printers) -> None:
     a = await printers("color-laser-mfp")
     b = await printers("brother-mfc-l2710dw", seed=3)
-    config = ProxyConfig(acs_url=acs.server.cwmp_url, cr_port=0, timeout=0.3, retries=0)
+    config = ProxyConfig(
+        acs_url=acs.server.cwmp_url,
+        cr_port=0,
+        cr_username=CR_USER,
+        cr_password=CR_PASSWORD,
+        timeout=0.3,
+        retries=0,
+    )
     async with Proxy(config, [entry_for(a), entry_for(b)]) as proxy:
         serial = a.state.identity.serial_number
         seen = {}
