@@ -21,6 +21,7 @@ from aiohttp import web
 from printbench.common.clock import Clock, SystemClock
 from printbench.emulator.behaviour import PrinterEngine
 from printbench.emulator.control import PrinterControl, create_control_app
+from printbench.emulator.identity import cr_credentials
 from printbench.emulator.profiles import Profile, build_printer, load_profile
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,10 @@ class VirtualPrinter:
             state.network.http_port = bound
         if self.acs_url:
             state.management.acs_url = self.acs_url
+        if not state.management.connection_request_username:  # factory credentials (§3.2.2)
+            user, password = cr_credentials(state.identity.serial_number, self.seed)
+            state.management.connection_request_username = user
+            state.management.connection_request_password = password
         return state
 
     def lookup(self, local_host: str) -> VirtualPrinter | None:
@@ -204,7 +209,14 @@ class VirtualPrinter:
             )
         for face in ("ipp", "ews", "control", "tr069"):
             if face in self.endpoints:
-                lines.append(f"{face} {self.endpoints[face]}")
+                extra = ""
+                if face == "tr069":  # the connection request needs them (digest)
+                    mg = s.management
+                    extra = (
+                        f" user {mg.connection_request_username}"
+                        f" password {mg.connection_request_password}"
+                    )
+                lines.append(f"{face} {self.endpoints[face]}{extra}")
         if s.management.acs_url:
             lines.append(f"acs {s.management.acs_url}")
         return lines

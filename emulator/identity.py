@@ -9,6 +9,7 @@ seeded per device; nothing here reads global random state.
 from __future__ import annotations
 
 import functools
+import hashlib
 import ipaddress
 import string
 import uuid
@@ -114,3 +115,14 @@ def make_identity(
         subnet_mask=str(net.netmask),
         gateway=gateway,
     )
+
+
+def cr_credentials(serial: str, seed: int) -> tuple[str, str]:
+    """The factory connection-request credentials of a device (stable per serial and seed).
+
+TR-069 §3.2.2: the CPE MUST authenticate every Connection Request, so a printer ships with
+credentials (real CPEs print theirs on a label); an ACS usually replaces them through
+ConnectionRequestUsername/Password. ``printbench printer`` prints them on its tr069 line.
+"""
+    digest = hashlib.blake2s(f"{seed}:{serial}".encode(), digest_size=8).hexdigest()
+    return f"cr-{serial}", digest

@@ -49,6 +49,7 @@ from printbench.emulator.behaviour import ACTIVE_JOB_STATES, PrinterEngine
 from printbench.emulator.device import Ports
 from printbench.emulator.fleet import limits
 from printbench.emulator.fleet.plan import Layout, profile_for
+from printbench.emulator.identity import cr_credentials
 from printbench.emulator.profiles import Profile, build_printer, load_profile
 
 log = logging.getLogger(__name__)
@@ -102,12 +103,6 @@ class FleetConfig:
             )
         if self.listen not in LISTEN_MODES:
             raise FleetError(f"listen mode {self.listen!r} is not one of {', '.join(LISTEN_MODES)}")
-
-
-def cr_credentials(serial: str, seed: int) -> tuple[str, str]:
-    """Connection request username/password of a device (stable per serial and fleet seed)."""
-    digest = hashlib.blake2s(f"{seed}:{serial}".encode(), digest_size=8).hexdigest()
-    return f"cr-{serial}", digest
 
 
 def cr_path(serial: str, seed: int) -> str:

@@ -56,3 +56,29 @@ async def test_cpe_connreq_authenticates_before_anything_else(acs, fake_time) ->
     finally:
         await cpe.stop()
         await server.stop()
+
+
+def test_a_standalone_printer_ships_with_connection_request_credentials() -> None:
+    """A printer started on its own (``printbench printer``) would otherwise refuse every
+    Connection Request until an ACS wrote credentials it cannot write without a session; like
+    a real CPE's label, its factory credentials are stable per serial and printed on the
+    tr069 endpoint line, and a factory reset restores them."""
+    from printbench.emulator.device import VirtualPrinter
+
+    a = VirtualPrinter("mono-desktop-laser", host="127.70.1.10", seed=3)
+    b = VirtualPrinter("mono-desktop-laser", host="127.70.1.10", seed=3)
+    mg = a.state.management
+    assert mg.connection_request_username and mg.connection_request_password
+    assert (mg.connection_request_username, mg.connection_request_password) == (
+        b.state.management.connection_request_username,
+        b.state.management.connection_request_password,
+    )
+    a.endpoints["tr069"] = "http://127.70.1.10:7547/cwmp/x"
+    (line,) = [x for x in a.endpoint_lines() if x.startswith("tr069 ")]
+    assert line.split()[1:] == [
+        "http://127.70.1.10:7547/cwmp/x", "user", mg.connection_request_username,
+        "password", mg.connection_request_password,
+    ]  # fmt: skip
+    mg.connection_request_username = "changed-by-acs"
+    a.engine.factory_reset()
+    assert a.state.management.connection_request_username == b.state.management.connection_request_username
