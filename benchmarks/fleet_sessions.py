@@ -57,7 +57,8 @@ async def run(devices: int, workers: int, rate: float, duration: float, storm: b
     from printbench.emulator.fleet.plan import Layout, parse_mix
     from printbench.emulator.fleet.workers import Supervisor, SupervisorConfig
     from printbench.emulator.profiles import list_profiles
-    from printbench.loadtest.loadrun import Recorder, StubAcsProcess, storm_drain
+    from printbench.loadtest.loadrun import StubAcsProcess
+    from printbench.loadtest.recorder import Recorder, storm_drain
 
     acs = StubAcsProcess()
     url = await acs.start()
@@ -102,6 +103,7 @@ async def run(devices: int, workers: int, rate: float, duration: float, storm: b
               f"{(cpu1[1] - cpu0[1]) / duration:.2f} cores; load average {_loadavg()}")  # fmt: skip
         if storm:
             t_storm = time.time()
+            rec.mark_storm(t_storm)
             await sup.command("reboot-storm")
             drained = None
             while time.time() - t_storm < 600:

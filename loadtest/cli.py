@@ -96,16 +96,16 @@ async def _load(args: argparse.Namespace) -> int:
             if args.reboot_storm is not None and t_storm is None and \
                     time.time() - t_ready >= args.reboot_storm:  # fmt: skip
                 t_storm = time.time()
+                rec.mark_storm(t_storm)
                 marks["reboot storm"] = t_storm
                 await sup.command("reboot-storm")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.5)
             if console.is_terminal:
-                win = rec.window(time.time() - 5, time.time())
-                ok = sum(1 for s in win if s[3])
+                now = time.time()
                 console.print(
-                    f"{time.time() - t_ready:6.0f} s  {ok / 5:7.1f} sessions/s  "
-                    f"total {len(rec.samples)}",
+                    f"{now - t_ready:6.0f} s  {rec.rate(now - 5, now):7.1f} sessions/s  "
+                    f"total {rec.total}",
                     end="\r",
                 )
         console.print()

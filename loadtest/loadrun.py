@@ -19,117 +19,10 @@ import json
 import multiprocessing as mp
 import random
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-def _pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    v = sorted(values)
-    return v[min(len(v) - 1, int(q * len(v)))]
-
-
-@dataclass
-class Recorder:
-    """Every session sample of a run, with helpers for the figures."""
-
-    t0: float = field(default_factory=time.time)
-    samples: list[list[Any]] = field(default_factory=list)  # end, dur, inform, ok, retry, ev, host
-    cr: list[dict[str, Any]] = field(default_factory=list)
-    _cr_waiting: dict[str, list[float]] = field(default_factory=dict)
-
-    def add(self, worker: int, samples: list[list[Any]]) -> None:
-        for s in samples:
-            self.samples.append(s)
-            if "6 CONNECTION REQUEST" in s[5] and s[3]:
-                sent = self._cr_waiting.get(s[6])
-                if sent:
-                    t = sent.pop(0)
-                    i = self._cr_index(s[6], t)
-                    if i >= 0:
-                        self.cr[i]["session_end"] = s[0] - t
-
-    def _cr_index(self, host: str, t: float) -> int:
-        for i in range(len(self.cr) - 1, -1, -1):
-            if self.cr[i]["host"] == host and self.cr[i]["sent"] == t:
-                return i
-        return -1
-
-    def cr_sent(self, host: str, t: float, http_s: float | None, status: int | str) -> None:
-        self.cr.append({"host": host, "sent": t, "http": http_s, "status": status})
-        if status in (200, 204):
-            self._cr_waiting.setdefault(host, []).append(t)
-
-    def window(self, start: float, end: float, *, skip_boot: bool = False) -> list[list[Any]]:
-        return [
-            s for s in self.samples
-            if start <= s[0] < end and not (skip_boot and "1 BOOT" in s[5])
-        ]  # fmt: skip
-
-    def summary(self, start: float, end: float, *, skip_boot: bool = False) -> dict[str, Any]:
-        win = self.window(start, end, skip_boot=skip_boot)
-        ok = [s for s in win if s[3]]
-        durs = [s[1] for s in ok]
-        informs = [s[2] for s in ok if s[2] is not None]
-        span = max(end - start, 1e-9)
-        ms = lambda v: None if v is None else round(v * 1000, 1)  # noqa: E731
-        return {
-            "seconds": round(span, 1),
-            "sessions": len(ok),
-            "failed": len(win) - len(ok),
-            "sessions_per_s": round(len(ok) / span, 1),
-            "retried": sum(1 for s in win if s[4] > 0),
-            "max_retry_count": max((s[4] for s in win), default=0),
-            "session_ms": {"p50": ms(_pct(durs, 0.5)), "p90": ms(_pct(durs, 0.9)),
-                           "p99": ms(_pct(durs, 0.99)), "max": ms(max(durs, default=None))},
-            "inform_ms": {"p50": ms(_pct(informs, 0.5)), "p90": ms(_pct(informs, 0.9)),
-                          "p99": ms(_pct(informs, 0.99)), "max": ms(max(informs, default=None))},
-        }  # fmt: skip
-
-    def cr_summary(self) -> dict[str, Any]:
-        http = [c["http"] for c in self.cr if c.get("http") is not None]
-        rt = [c["session_end"] for c in self.cr if "session_end" in c]
-        ms = lambda v: None if v is None else round(v * 1000, 1)  # noqa: E731
-        return {
-            "sent": len(self.cr),
-            "accepted": sum(1 for c in self.cr if c["status"] in (200, 204)),
-            "refused": sum(1 for c in self.cr if c["status"] not in (200, 204)),
-            "http_ms": {"p50": ms(_pct(http, 0.5)), "p99": ms(_pct(http, 0.99))},
-            "round_trip_ms": {"p50": ms(_pct(rt, 0.5)), "p99": ms(_pct(rt, 0.99)),
-                              "completed": len(rt)},
-        }  # fmt: skip
-
-    def per_second(self) -> tuple[list[float], list[int], list[float | None], list[float | None]]:
-        if not self.samples:
-            return [], [], [], []
-        first = int(self.t0)
-        last = int(max(s[0] for s in self.samples)) + 1
-        n = last - first
-        counts = [0] * n
-        lat: list[list[float]] = [[] for _ in range(n)]
-        for s in self.samples:
-            i = int(s[0]) - first
-            if 0 <= i < n and s[3]:
-                counts[i] += 1
-                lat[i].append(s[1])
-        xs = [float(i) for i in range(n)]
-        return xs, counts, [_pct(v, 0.5) for v in lat], [_pct(v, 0.99) for v in lat]
-
-
-def storm_drain(rec: Recorder, t_storm: float, devices: int) -> float | None:
-    """Seconds from the storm until every device completed a ``1 BOOT`` session (or None).
-
-    Only sessions that started after the storm count: a start-up session (also ``1 BOOT``)
-    still running when the storm came is not the storm's."""
-    hosts: set[str] = set()
-    for s in sorted(rec.samples, key=lambda s: s[0]):
-        if s[0] - s[1] >= t_storm and s[3] and "1 BOOT" in s[5]:
-            hosts.add(s[6])
-            if len(hosts) >= devices:
-                return s[0] - t_storm
-    return None
+from printbench.loadtest.recorder import Recorder, storm_drain  # noqa: F401  (re-exported)
 
 
 def plot(rec: Recorder, out: Path, title: str, marks: dict[str, float]) -> list[Path]:
@@ -166,11 +59,12 @@ def plot(rec: Recorder, out: Path, title: str, marks: dict[str, float]) -> list[
     fig.savefig(paths[-1], dpi=100)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(9, 4))
-    durs = [s[1] * 1000 for s in rec.samples if s[3]]
-    informs = [s[2] * 1000 for s in rec.samples if s[3] and s[2] is not None]
+    durs, informs = rec.histogram_ms()
     if durs:
-        ax.hist(durs, bins=60, alpha=0.6, label="whole session")
-        ax.hist(informs, bins=60, alpha=0.6, label="Inform → InformResponse")
+        for series, label in ((durs, "whole session"), (informs, "Inform → InformResponse")):
+            if series:
+                values, weights = zip(*series, strict=True)
+                ax.hist(values, bins=60, weights=weights, alpha=0.6, label=label)
         ax.set_yscale("log")
         ax.legend()
     ax.set_xlabel("ms")
