@@ -516,6 +516,19 @@ class PrinterEngine:
                         priority=20,
                     )
                 )
+        if s.status.service_requested:
+            out.append(
+                Condition(
+                    "service-needed",  # not IPP-registered; maps to serviceRequested (enums)
+                    "",
+                    "generalPrinter",
+                    1,
+                    "warning",
+                    "Service requested",
+                    "Call service",
+                    priority=90,
+                )
+            )
         if s.status.offline:
             out.append(
                 Condition(
@@ -546,7 +559,11 @@ class PrinterEngine:
                         priority=30,
                     )
                 )
-            elif out_tray.capacity > 0 and out_tray.remaining_capacity * 10 <= out_tray.capacity:
+            elif (
+                out_tray.capacity > 0
+                and out_tray.remaining_capacity >= 0  # -3 some room, -2 unknown (RFC 3805)
+                and out_tray.remaining_capacity * 10 <= out_tray.capacity
+            ):
                 out.append(
                     Condition(
                         "output-area-almost-full",

@@ -42,7 +42,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     imp.add_argument("file", help="the walk or recording")
     imp.add_argument("-o", "--output", help="write the profile here (default: standard output)")
-    imp.add_argument("--name", help="profile name (default: from the model)")
+    imp.add_argument(
+        "--name", help="profile name (default: from -o's file name, else from the model)"
+    )
+    imp.add_argument(
+        "--keep-identity",
+        action="store_true",
+        help="every unit is the recorded printer (its serial number, MACs, sysName ...); "
+        "by default every unit gets its own",
+    )
     imp.set_defaults(func=_import)
 
 
@@ -55,21 +63,27 @@ def _profiles(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from printbench.emulator.profile_import import import_walk
+    from printbench.emulator.profile_import import import_recording
 
     name = args.name
     if name is None and args.output:
-        name = Path(args.output).stem
+        name = Path(args.output).stem  # made a valid name; load_profile accepts the pair
     try:
-        text = import_walk(args.file, name=name)
+        imported = import_recording(args.file, name=name, keep_identity=args.keep_identity)
     except ProfileError as exc:
         print(f"printbench profile import: {exc}", file=sys.stderr)
         return 1
+    for warning in imported.warnings:
+        print(f"printbench profile import: warning: {warning}", file=sys.stderr)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"wrote {args.output}", file=sys.stderr)
+        try:
+            Path(args.output).write_text(imported.text, encoding="utf-8")
+        except OSError as exc:
+            print(f"printbench profile import: {args.output}: {exc.strerror}", file=sys.stderr)
+            return 1
+        print(f"wrote {args.output} (profile {imported.name})", file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(imported.text)
     return 0
 
 

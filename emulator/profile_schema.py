@@ -577,6 +577,52 @@ SCHEMA = Section(
 )
 
 
+def _recorded_rows(rows: tuple[str, ...]) -> str | None:
+    from printbench.emulator.snmp.recording import RowError, parse_row
+
+    for n, row in enumerate(rows, 1):
+        try:
+            parse_row(row)
+        except RowError as exc:
+            return f"snmprec rows OID|TAG|VALUE (row {n}: {exc})"
+    return None
+
+
+def _mac_list(macs: tuple[str, ...]) -> str | None:
+    bad = [m for m in macs if not re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}|", m)]
+    return f"MAC addresses like 00:1b:a9:0b:a7:52 or '' (bad: {', '.join(bad)})" if bad else None
+
+
+#: ``recording``: what ``printbench profile import`` kept of the real printer's walk.
+RECORDING = Section(
+    {
+        "source": Field("str"),
+        "rows": Field("strlist", check=_recorded_rows),
+        "error_state_octets": Field("int", check=_range(0, 2)),
+        "service_requested": Field("bool"),  # the printer reported serviceRequested
+        # counters of the printer's life so far (prtGeneralConfigChanges, prtAlert*Events)
+        "config_changes": Field("int", check=_range(0)),
+        "alert_critical_events": Field("int", check=_range(0)),
+        "alert_all_events": Field("int", check=_range(0)),
+        # the recorded unit's identity; used only with keep_identity (else every unit has its
+        # own, and these values are replaced by the unit's in the recorded rows)
+        "keep_identity": Field("bool"),
+        "serial_number": Field("str"),
+        "mac_addresses": Field("strlist", check=_mac_list),
+        "sys_name": Field("str"),
+        "sys_contact": Field("str"),
+        "sys_location": Field("str"),
+    }
+)
+SCHEMA.fields["recording"] = Field(RECORDING)
+
+#: Tables whose rows may give their instance number (``index``), as a recording has it; the
+#: others are numbered 1, 2, 3, ... in the order given.
+INDEXED_TABLES = ("input_trays", "output_trays", "supplies", "interfaces", "covers", "storages")
+for _table in INDEXED_TABLES:
+    SCHEMA.fields[_table].kind.row.fields["index"] = Field("int", check=_range(1, 2**31 - 1))
+
+
 # ---------------------------------------------------------------------------------------------
 # Validation against the YAML node tree
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ defaults). Both report ``file:line: path: what was expected``.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from printbench.common.clock import Clock, SystemClock
 from printbench.common.settings import data_dirs, display_path
 from printbench.emulator import state as st
 from printbench.emulator.identity import make_identity
-from printbench.emulator.profile_schema import ProfileError, validate_text
+from printbench.emulator.profile_schema import INDEXED_TABLES, ProfileError, validate_text
 
 __all__ = [
     "Profile",
@@ -104,7 +105,7 @@ def parse_profile(text: str, *, source: str = "<profile>", name: str = "") -> Pr
     located = validate_text(text, source)
     data = located.value
     declared = data.get("name")
-    if declared and name and declared != name:
+    if declared and name and declared not in (name, normal_name(name)):
         line = located.lines.get("name", 1)
         raise ProfileError(
             f"{source}:{line}: name: expected the file's name {name!r}, got {declared!r}"
@@ -112,6 +113,12 @@ def parse_profile(text: str, *, source: str = "<profile>", name: str = "") -> Pr
     profile = Profile(declared or name or "profile", source, data, located.lines)
     _check_consistency(profile)
     return profile
+
+
+def normal_name(text: str) -> str:
+    """The profile name a file name stands for: ``Brother_HL5370DW`` → ``brother-hl5370dw``
+    (profile names are lower case, digits and ``-``; file names often are not)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 _display = display_path
@@ -128,6 +135,13 @@ def _check_consistency(p: Profile) -> None:
     def fail(path: str, message: str) -> ProfileError:
         return ProfileError(f"{p.source}:{p.line(path)}: {path}: {message}")
 
+    for table in INDEXED_TABLES:
+        seen: set[int] = set()
+        for i, r in enumerate(d.get(table, []), 1):
+            n = r.get("index", i)
+            if n in seen:
+                raise fail(f"{table}[{i}].index", f"expected an index not used before, got {n}")
+            seen.add(n)
     markers = d["markers"]
     colorants = d.get("colorants", [])
     for i, c in enumerate(colorants, 1):
@@ -239,10 +253,13 @@ def build_printer(
         locale=ident.get("locale", "en_US"),
         hostname_format=ident.get("hostname_format", ""),
     )
+    recorded = d.get("recording", {})
+    keep = recorded.get("keep_identity", False)
+    serial = recorded.get("serial_number") or dev.serial_number if keep else dev.serial_number
     identity = st.Identity(
         manufacturer=ident["manufacturer"],
         model=ident["model"],
-        serial_number=dev.serial_number,
+        serial_number=serial,
         oui=ident["oui"],
         product_class=ident["product_class"],
         hardware_version=ident.get("hardware_version", "1.0"),
@@ -254,9 +271,9 @@ def build_printer(
     desc_data = dict(d["description"])
     desc_data.setdefault("make_and_model", f"{ident['manufacturer']} {ident['model']}")
     description = st.Description(
-        name=dev.hostname,
-        location=dev.location,
-        contact_name=dev.contact_name,
+        name=recorded.get("sys_name", dev.hostname) if keep else dev.hostname,
+        location=recorded.get("sys_location", dev.location) if keep else dev.location,
+        contact_name=recorded.get("sys_contact", dev.contact_name) if keep else dev.contact_name,
         contact_email=dev.contact_email,
         contact_phone=dev.contact_phone,
         **desc_data,
@@ -265,11 +282,11 @@ def build_printer(
     by_name = {c.value: c.index for c in colorants}
     supplies = []
     for i, s in enumerate(d.get("supplies", []), 1):
-        s = dict(s)
+        s = {"index": i, **s}
         if "colorant" in s:
             s["colorant_index"] = by_name[s.pop("colorant")]
         s.setdefault("level", s.get("max_capacity", 100))
-        supplies.append(st.Supply(index=i, **s))
+        supplies.append(st.Supply(**s))
     consoles = []
     for i, c in enumerate(d["consoles"], 1):
         c = dict(c)
@@ -277,31 +294,35 @@ def build_printer(
         consoles.append(st.Console(index=i, lights=lights, **c))
     trays = []
     for i, t in enumerate(d["input_trays"], 1):
-        t = dict(t)
+        t = {"index": i, **t}
         t.setdefault("level", t.get("capacity", 250))
-        trays.append(st.InputTray(index=i, **t))
+        trays.append(st.InputTray(**t))
     outputs = []
     for i, t in enumerate(d["output_trays"], 1):
-        t = dict(t)
+        t = {"index": i, **t}
         t.setdefault("remaining_capacity", t.get("capacity", 150))
-        outputs.append(st.OutputTray(index=i, **t))
+        outputs.append(st.OutputTray(**t))
     interfaces = []
+    recorded_macs = recorded.get("mac_addresses", ())
     for i, itf in enumerate(d["interfaces"], 1):
+        mac = dev.mac_address if i == 1 else _nth_mac(dev.mac_address, i - 1)
+        if keep and i <= len(recorded_macs) and recorded_macs[i - 1]:
+            mac = recorded_macs[i - 1]
         interfaces.append(
             st.Interface(
-                index=i,
-                mac_address=dev.mac_address if i == 1 else _nth_mac(dev.mac_address, i - 1),
+                index=itf.get("index", i),
+                mac_address=mac,
                 ipv4_address=dev.ipv4_address if i == 1 else "0.0.0.0",
                 subnet_mask=dev.subnet_mask if i == 1 else "0.0.0.0",
                 gateway=dev.gateway if i == 1 else "0.0.0.0",
                 hostname=dev.hostname,
                 dhcp=itf.get("dhcp", False),
-                **{k: v for k, v in itf.items() if k != "dhcp"},
+                **{k: v for k, v in itf.items() if k not in ("dhcp", "index")},
             )
         )
 
     def rows(key: str, cls: type) -> list[Any]:
-        return [cls(index=i, **r) for i, r in enumerate(d.get(key, []), 1)]
+        return [cls(**{"index": i, **r}) for i, r in enumerate(d.get(key, []), 1)]
 
     def section(key: str, cls: type, **extra: Any) -> Any:
         return cls(**{**d.get(key, {}), **extra})
@@ -315,7 +336,11 @@ def build_printer(
         profile=p.name,
         identity=identity,
         description=description,
-        status=st.Status(boot_monotonic=clock.monotonic()),
+        status=st.Status(
+            boot_monotonic=clock.monotonic(),
+            service_requested=recorded.get("service_requested", False),
+            config_changes=recorded.get("config_changes", 0),
+        ),
         counters=st.Counters(),
         defaults=section("defaults", st.Defaults),
         consoles=consoles,
@@ -340,8 +365,50 @@ def build_printer(
         print_settings=section("print_settings", st.PrintSettings),
         management=section("management", st.Management),
         admin=section("admin", st.Admin),
+        recording=_recording(recorded, identity, interfaces),
+        next_alert_index=recorded.get("alert_all_events", 0) + 1,
+        critical_alert_count=recorded.get("alert_critical_events", 0),
     )
     return state
+
+
+def _recording(
+    recorded: dict[str, Any], identity: st.Identity, interfaces: list[st.Interface]
+) -> st.Recording:
+    """The recorded rows of this unit: with its own identity, the recorded unit's serial
+    number and MAC addresses inside the rows (vendor objects repeat them) become this unit's."""
+    rows = tuple(recorded.get("rows", ()))
+    if not recorded.get("keep_identity", False):
+        swaps: list[tuple[str, str]] = []
+        serial = recorded.get("serial_number", "")
+        if len(serial) >= 4:
+            swaps.append((serial, identity.serial_number))
+        for old, itf in zip(recorded.get("mac_addresses", ()), interfaces, strict=False):
+            if old:
+                new = itf.mac_address
+                for fmt in (lambda m: m, lambda m: m.replace(":", "")):
+                    swaps += [(fmt(old), fmt(new)), (fmt(old).upper(), fmt(new).upper())]
+        if swaps:
+            rows = tuple(_swap_row(r, swaps) for r in rows)
+    return st.Recording(
+        source=recorded.get("source", ""),
+        rows=rows,
+        error_state_octets=recorded.get("error_state_octets", 2),
+    )
+
+
+def _swap_row(row: str, swaps: list[tuple[str, str]]) -> str:
+    oid, tag, value = row.split("|", 2)
+    if tag == "4x":  # hex: the MAC as six octets
+        for old, new in swaps:
+            if len(old) == 12 and ":" not in old and old.islower():
+                value = value.replace(old, new).replace(old.upper(), new.upper())
+        return f"{oid}|{tag}|{value}"
+    if tag != "4":
+        return row
+    for old, new in swaps:
+        value = value.replace(old, new)
+    return f"{oid}|{tag}|{value}"
 
 
 def _nth_mac(mac: str, n: int) -> str:

@@ -142,6 +142,8 @@ class Status(Node):
     jammed: bool = False  # a sheet is stuck; cleared by the operator (control API)
     jam_tray: int = 0  # where: 0 the media path, n input tray n
     factory_resets: int = 0  # how many factory resets (a TR-069 client sends 0 BOOTSTRAP)
+    service_requested: bool = False  # a service call is pending (hrPrinterDetectedErrorState
+    # serviceRequested); an imported printer that reported one keeps it until cleared
 
 
 @dataclass(eq=False)
@@ -220,6 +222,7 @@ class InputTray(Node):
     description: str = ""
     tray_type: str = "sheetFeedAutoRemovableTray"  # prtInputTypeTC keyword
     media: str = "iso_a4_210x297mm"
+    media_name: str = ""  # prtInputMediaName as the printer words it ("LETTER"); "": ``media``
     media_type: str = "stationery"
     media_color: str = "white"
     media_weight: int = 80  # g/m²
@@ -490,6 +493,22 @@ class SnmpConfig(Node):
 
 
 @dataclass(eq=False)
+class Recording(Node):
+    """What an imported profile recorded from the real printer and the state does not model.
+
+    ``rows`` are snmprec lines (``OID|TAG|VALUE``): vendor-private objects, table columns and
+    units (input dimensions in ten-thousandths of inches, media names, ...) exactly as the
+    printer answered. The MIB view serves them read-only where the state has no live value of
+    its own (emulator.snmp.mib.LIVE_OBJECTS), so state-owned values (levels, counters, status,
+    identity) stay the one truth that IPP, EWS and TR-069 also show.
+    """
+
+    source: str = ""  # the recording's file name
+    rows: tuple[str, ...] = ()
+    error_state_octets: int = 2  # hrPrinterDetectedErrorState length the printer sends (0-2)
+
+
+@dataclass(eq=False)
 class TimeConfig(Node):
     ntp_enabled: bool = False
     ntp_server: str = ""
@@ -622,6 +641,7 @@ class PrinterState(Node):
     print_settings: PrintSettings = field(default_factory=PrintSettings)
     management: Management = field(default_factory=Management)
     admin: Admin = field(default_factory=Admin)
+    recording: Recording = field(default_factory=Recording)
     next_alert_index: int = 1
     critical_alert_count: int = 0  # critical alerts ever raised (prtAlertCriticalEvents)
 

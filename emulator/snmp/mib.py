@@ -31,6 +31,7 @@ from pysnmp.proto import rfc1905
 
 from printbench.emulator import state as st
 from printbench.emulator.snmp import enums as en
+from printbench.emulator.snmp import recording as rec
 from printbench.snmp import ber
 from printbench.snmp.ber import (
     COUNTER32,
@@ -78,6 +79,66 @@ LOCALIZATIONS: tuple[tuple[str, str], ...] = (
 )
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+#: Objects whose value the state owns while the printer runs (levels, counters, status,
+#: identity, what SET writes): for these the state's value is served even where an imported
+#: recording has a row, so every face shows the same truth. Every other recorded row (units,
+#: dimensions, names, vendor-private objects, ...) is served as recorded.
+LIVE_OBJECTS: frozenset[OID] = frozenset(
+    {
+        *((*SYSTEM, n) for n in (3, 4, 5, 6)),  # sysUpTime sysContact sysName sysLocation
+        *((*IF_ENTRY, n) for n in (6, 7, 8, 10, 16)),  # ifPhysAddress status octets
+        (*HR, 1, 1),  # hrSystemUptime
+        (*HR, 1, 2),  # hrSystemDate
+        (*HR, 3, 2, 1, 5),  # hrDeviceStatus
+        (*HR, 3, 3, 1, 2),  # hrProcessorLoad
+        (*HR, 3, 5, 1, 1),  # hrPrinterStatus
+        (*HR, 3, 5, 1, 2),  # hrPrinterDetectedErrorState
+        # config changes, reset, operator, service person, console language / disable,
+        # name, serial, alert counts (an import seeds them from the recording)
+        *((*PRT_GENERAL_ENTRY, n) for n in (1, 3, 4, 5, 10, 13, 16, 17, 18, 19)),
+        (*PRT, 6, 1, 1, 3),  # prtCoverStatus
+        *((*PRT_INPUT_ENTRY, n) for n in (9, 10, 11, 12)),  # capacity level status media
+        *((*PRT, 9, 2, 1, n) for n in (4, 5, 6)),  # output capacity remaining status
+        *((*PRT_MARKER_ENTRY, n) for n in (4, 5, 15)),  # life / power-on counts, status
+        *((*PRT_SUPPLIES_ENTRY, n) for n in (8, 9)),  # max capacity, level
+        (*PRT, 13, 4, 1, 11),  # prtMediaPathStatus
+        (*PRT, 14, 1, 1, 6),  # prtChannelState
+        (*PRT_CONSOLE_BUFFER_ENTRY, 2),  # prtConsoleDisplayBufferText
+        *((*PRT, 17, 6, 1, n) for n in (2, 3, 4)),  # console lights: the engine drives them
+        PRT_ALERT_ENTRY,  # the alert table is the state's alerts
+        IC,  # PWG imaging counters: the state's counters
+    }
+)
+#: Tables the state owns whole: a recorded row there (an alert the printer had then) is not
+#: served, the state's rows are (the conditions the imported printer derives now).
+LIVE_TABLES: tuple[OID, ...] = (PRT_ALERT_ENTRY, PRT_CONSOLE_BUFFER_ENTRY, IC)
+_HR_DEVICE_ENTRY = (*HR, 3, 2, 1)
+
+
+def is_live(oid: OID) -> bool:
+    """Whether ``oid`` (an instance) is an object the state owns (:data:`LIVE_OBJECTS`)."""
+    return any(oid[:k] in LIVE_OBJECTS for k in range(len(oid) - 1, 6, -1))
+
+
+_PARSED: dict[int, tuple[tuple[str, ...], list[tuple[OID, Value]]]] = {}
+
+
+def recorded_rows(rows: tuple[str, ...]) -> list[tuple[OID, Value]]:
+    """The recorded rows parsed, without the live tables' (validated with the profile; cached
+    per row tuple, by identity: the table is rebuilt after every state change)."""
+    hit = _PARSED.get(id(rows))
+    if hit is not None and hit[0] is rows:
+        return hit[1]
+    if len(_PARSED) > 4096:
+        _PARSED.clear()
+    parsed = [
+        (oid, value)
+        for oid, value in map(rec.parse_row, rows)
+        if not any(oid[: len(t)] == t for t in LIVE_TABLES)
+    ]
+    _PARSED[id(rows)] = (rows, parsed)
+    return parsed
 
 
 def _i(v: int) -> Value:
@@ -253,6 +314,18 @@ class _Builder:
         rows = list(rows)
         for col, fn in columns.items():
             self.column((*entry, col), ((index(r), fn(r)) for r in rows))
+
+    def overlay(self, recorded: list[tuple[OID, Value]]) -> None:
+        """Serve recorded rows where the state has no live value of its own."""
+        position = {oid: i for i, (oid, _v) in enumerate(self.rows)}
+        for oid, value in recorded:
+            i = position.get(oid)
+            if i is None:
+                position[oid] = len(self.rows)
+                self.rows.append((oid, value))
+                self.objects.add(oid[:-1])
+            elif not is_live(oid):
+                self.rows[i] = (oid, value)
 
     def build(self) -> MibTable:
         self.rows.sort(key=lambda r: r[0])
@@ -458,7 +531,9 @@ class MibDevice:
             lambda d: (d,),
             {
                 1: lambda d: _i(printer_status(s)),
-                2: lambda d: _s(detected_error_state(s)),
+                # RFC 2790 numbers the bits, not the length: printers send 0, 1 or 2 octets
+                # (tests/data/recordings), an imported one as many as the recorded one did
+                2: lambda d: _s(detected_error_state(s)[: s.recording.error_state_octets]),
             },
         )
 
@@ -556,7 +631,7 @@ class MibDevice:
                         active=printing and r.index == self._default_input(),
                     )
                 ),
-                12: lambda r: _s(r.media, 63),
+                12: lambda r: _s(r.media_name or r.media, 63),
                 13: lambda r: _s(r.name, 63),
                 14: lambda r: _s(ident.manufacturer, 63),
                 15: lambda r: _s(f"{ident.model} {r.name}", 63),
@@ -789,7 +864,13 @@ class MibDevice:
         )
 
         self._imaging_counters(b)
+        if s.recording.rows:
+            b.overlay(recorded_rows(s.recording.rows))
         return b.build()
+
+    def _recorded(self) -> list[tuple[OID, Value]]:
+        rows = self.state.recording.rows
+        return recorded_rows(rows) if rows else []
 
     def _default_input(self) -> int:
         for tray in self.state.input_trays:
@@ -809,6 +890,8 @@ class MibDevice:
                 None,
             )
         ]
+        if any(o[: len(_HR_DEVICE_ENTRY)] == _HR_DEVICE_ENTRY for o, _v in self._recorded()):
+            return rows  # the recording lists the other devices itself (served as recorded)
         n = PRINTER_DEVICE_INDEX
         running = en.HR_DEVICE_STATUS["running"]
         for p in s.processors:
@@ -1198,6 +1281,9 @@ def apply_set(dev: MibDevice, plan: SetPlan) -> None:
                 buf[line] = value
                 node.display_buffer = tuple(buf)
             continue
+        if isinstance(node, st.InputTray) and attr == "media" and node.media_name:
+            node.media_name = ""  # the name just set is what prtInputMediaName shows now
+            changed = True
         if getattr(node, attr) != value:
             setattr(node, attr, value)
             changed = True

@@ -171,12 +171,13 @@ def test_snmpwalk_dump_becomes_a_colour_profile(tmp_path):
         d["consoles"][0]["display_lines"] == 4 and d["consoles"][0]["lights"][0]["color"] == "green"
     )
     assert d["media_paths"][0]["path_type"] == "longEdgeBindingDuplex"
-    assert "sysLocation '2nd floor copy room'" in text  # recorded, not reused
+    assert d["recording"]["sys_location"] == "2nd floor copy room"  # recorded, kept as data
 
     clock = FakeClock()
     state = build_printer(profile, seed=4, clock=clock, host="127.50.4.1")
     assert state.interfaces[0].mac_address.startswith("00:21:b7:")
     assert state.identity.serial_number != "75262A1B0C7"
+    assert state.description.location != "2nd floor copy room"  # every unit has its own
     magenta = state.row("supplies", 3)
     assert magenta.level == 5
     engine = PrinterEngine(state, clock)
@@ -208,8 +209,12 @@ def test_cli_writes_the_profile(tmp_path, capsys):
 
 
 def test_bad_walks_are_refused_with_file_and_line(tmp_path):
-    bad = _write(tmp_path, "bad.snmprec", "1.3.6.1.2.1.1.1.0|4|x\n1.3.6.1.2.1.1.2.0|2|notanumber\n")
-    with pytest.raises(WalkError, match=r"bad.snmprec:2: bad value 'notanumber' for tag 2"):
+    bad = _write(
+        tmp_path, "bad.snmprec", "1.3.6.1.2.1.1.2.0|2|notanumber\n1.3.6.1.2.1.1.3.0|67|x\n"
+    )
+    with pytest.raises(
+        WalkError, match=r"bad.snmprec:1: expected a number for tag 2, got 'notanumber'"
+    ):
         import_walk(bad)
     garbage = _write(
         tmp_path, "garbage.txt", '.1.3.6.1.2.1.1.1.0 = STRING: "x"\nthis is not a walk line\n'
