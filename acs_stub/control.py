@@ -15,6 +15,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -27,6 +28,7 @@ from printbench.acs_stub.rpc_queue import QueuedRpc, RpcFault
 from printbench.acs_stub.server import AcsConfig, AcsServer
 from printbench.acs_stub.verdicts import RULES, Violation
 from printbench.common.clock import Clock
+from printbench.common.httpio import BodyTooLarge, discard_response
 from printbench.cwmp import messages as m
 
 
@@ -319,6 +321,25 @@ class AcsControl:
         except (FileStoreError, ValueError) as exc:
             raise ControlError(str(exc)) from None
 
+    def add_file_path(
+        self,
+        name: str,
+        path: Path,
+        *,
+        auth: str = "none",
+        username: str = "",
+        password: str = "",
+        content_type: str = "application/octet-stream",
+    ) -> ServedFile:
+        """Serve a file from disk (large images: the stub never holds them in memory)."""
+        try:
+            return self.server.files.add_path(
+                name, path, content_type=content_type, auth=auth, username=username,
+                password=password,
+            )  # fmt: skip
+        except (FileStoreError, ValueError) as exc:
+            raise ControlError(str(exc)) from None
+
     def file_url(self, name: str) -> str:
         return self.server.files.url(name)
 
@@ -372,7 +393,7 @@ async def send_connection_request(
     try:
         async with aiohttp.ClientSession(timeout=client_timeout) as http:
             async with http.get(url) as resp:
-                await resp.read()
+                await discard_response(resp)
                 if resp.status != 401 or credentials is None:
                     return resp.status
                 challenge = resp.headers.get("WWW-Authenticate", "")
@@ -382,9 +403,9 @@ async def send_connection_request(
             if header is None:
                 return 401
             async with http.get(url, headers={"Authorization": header}) as resp:
-                await resp.read()
+                await discard_response(resp)
                 return resp.status
-    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+    except (aiohttp.ClientError, TimeoutError, OSError, BodyTooLarge) as exc:
         raise ConnectionRequestError(f"connection request to {url}: {exc}") from None
 
 

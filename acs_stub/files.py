@@ -13,6 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -33,21 +34,35 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _file_digest(path: Path) -> tuple[int, str]:
+    sha = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1024 * 1024):
+            sha.update(chunk)
+            size += len(chunk)
+    return size, sha.hexdigest()
+
+
 @dataclass
 class ServedFile:
+    """A file to serve: ``content`` in memory, or ``path`` on disk (sent with sendfile, so
+    a firmware image of hundreds of MB costs the stub no memory)."""
+
     name: str
     content: bytes
     content_type: str = "application/octet-stream"
     auth: AuthPolicy = field(default_factory=AuthPolicy)
     downloads: int = 0
+    path: Path | None = None
+    size: int = field(init=False)
+    sha256: str = field(init=False)
 
-    @property
-    def size(self) -> int:
-        return len(self.content)
-
-    @property
-    def sha256(self) -> str:
-        return sha256_hex(self.content)
+    def __post_init__(self) -> None:
+        if self.path is None:
+            self.size, self.sha256 = len(self.content), sha256_hex(self.content)
+        else:
+            self.size, self.sha256 = _file_digest(self.path)
 
     def info(self, base_url: str) -> dict[str, Any]:
         return {
@@ -125,6 +140,29 @@ class FileStore:
         self._files[name] = served
         return served
 
+    def add_path(
+        self,
+        name: str,
+        path: Path,
+        *,
+        content_type: str = "application/octet-stream",
+        auth: str = "none",
+        username: str = "",
+        password: str = "",
+    ) -> ServedFile:
+        """Serve the file at ``path`` (read at each GET, never held in memory)."""
+        if not path.is_file():
+            raise FileStoreError(f"{path}: not a file")
+        served = ServedFile(
+            _check_name(name),
+            b"",
+            content_type,
+            AuthPolicy.of(auth, username, password),
+            path=path,
+        )
+        self._files[name] = served
+        return served
+
     def get(self, name: str) -> ServedFile | None:
         return self._files.get(name)
 
@@ -169,6 +207,11 @@ class FileStore:
             return denied
         if request.method == "GET":
             served.downloads += 1
+        if served.path is not None:
+            return web.FileResponse(
+                served.path,
+                headers={"Content-Type": served.content_type, "X-Checksum-SHA256": served.sha256},
+            )
         return web.Response(
             body=served.content,
             content_type=served.content_type,

@@ -55,7 +55,7 @@ from printbench.cwmp.session import (
 log = logging.getLogger(__name__)
 
 #: Bodies over this size are refused with 413 before parsing (the codec's own cap is 1 MiB).
-MAX_BODY = 1024 * 1024
+MAX_BODY = 32 * 1024 * 1024  # a GetParameterValuesResponse of a whole tree is megabytes
 
 #: Responses the ACS sends to CPE requests it supports.
 _CPE_REQUEST_RESPONSES: dict[type, Callable[[Any], m.Message]] = {

@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from printbench.common.httpio import read_response
 from printbench.cwmp import messages as m
 from printbench.cwmp import soap
 
@@ -71,7 +72,7 @@ async def _cpe_loop(url: str, serial: str, deadline: float, latencies: list[floa
                 if body:  # TR-069 §3.4.1 SOAPAction: "" on requests, no value on responses
                     hdrs = {**headers, "SOAPAction": soap.soap_action(body)}
                 async with http.post(url, data=body, headers=hdrs) as resp:
-                    data = await resp.read()
+                    data = await read_response(resp, 32 * 1024 * 1024)  # bounded, to EOF
                     status = resp.status
                 ev = machine.receive(status, data, 0.0)
                 if isinstance(ev, SessionEnded):

@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from printbench.common.httpio import read_response
 from printbench.emulator.device import Ports
 
 # Wildcard listeners take a port on every address: keep clear of the default ports that other
@@ -66,7 +67,7 @@ async def _check_faces(rec: dict) -> list[str]:
                         )
                     },
                 ) as r:
-                    text = await r.text()
+                    text = (await read_response(r, 16 * 1024 * 1024)).decode("utf-8", "replace")
                     if r.status != 200:
                         bad.append(f"{url}: HTTP {r.status}")
                     elif "control" in url and rec["serial"] not in text:

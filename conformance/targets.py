@@ -46,6 +46,7 @@ from printbench.acs_stub.httpauth import authorization_for
 from printbench.acs_stub.registry import device_key
 from printbench.acs_stub.server import AcsConfig
 from printbench.common.clock import SystemClock
+from printbench.common.httpio import BodyTooLarge, discard_response
 from printbench.common.settings import package_dir
 from printbench.conformance.engine import InformTap
 from printbench.cwmp_proxy.inventory import PrinterEntry
@@ -739,12 +740,10 @@ async def raw_connection_request(
     """GET the ConnectionRequestURL; answer a digest challenge when credentials are given.
 
     Returns the final HTTP status and the first challenge header (to check it is Digest)."""
-
-
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
             async with http.get(url) as resp:
-                await resp.read()
+                await discard_response(resp)
                 challenge = resp.headers.get("WWW-Authenticate", "")
                 if resp.status != 401 or username is None:
                     return resp.status, challenge
@@ -752,9 +751,9 @@ async def raw_connection_request(
             if header is None:
                 return 401, challenge
             async with http.get(url, headers={"Authorization": header}) as resp:
-                await resp.read()
+                await discard_response(resp)
                 return resp.status, challenge
-    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+    except (aiohttp.ClientError, TimeoutError, OSError, BodyTooLarge) as exc:
         from printbench.conformance.steps import StepFailed
 
         raise StepFailed(f"connection request to {url}: {exc}") from None

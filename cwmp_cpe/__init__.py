@@ -10,7 +10,13 @@ from printbench.cwmp_cpe.connreq import ConnectionRequestServer
 from printbench.cwmp_cpe.runtime import Cpe
 from printbench.cwmp_cpe.store import JsonFileStore, MemoryStore
 from printbench.cwmp_cpe.timing import FakeTime, SystemTime
-from printbench.cwmp_cpe.transfers import DeviceHooks, TransferError, TransferJob, TransferOutcome
+from printbench.cwmp_cpe.transfers import (
+    DeviceHooks,
+    DownloadedFile,
+    TransferError,
+    TransferJob,
+    TransferOutcome,
+)
 
 __all__ = [
     "QUIRKS",
@@ -18,6 +24,7 @@ __all__ = [
     "Cpe",
     "CpeConfig",
     "DeviceHooks",
+    "DownloadedFile",
     "FakeTime",
     "JsonFileStore",
     "MemoryStore",

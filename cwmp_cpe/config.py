@@ -105,7 +105,14 @@ class CpeConfig:
     root: str = "Device."
     upload_method: str = "PUT"
     transfer_timeout: float = 300.0
-    max_download_size: int = 64 * 1024 * 1024
+    #: Largest file Download takes (streamed to disk, so memory does not grow with it;
+    #: firmware images of real printers run to a few hundred MB).
+    max_download_size: int = 256 * 1024 * 1024
+    #: Where downloads are streamed to before they are applied (None: the system temp dir).
+    download_dir: Path | None = None
+    #: Largest ACS message read (TR-069 A.2.1 asks for >= 32 KB; a GetParameterValues of a
+    #: whole tree is megabytes).
+    max_acs_message: int = 32 * 1024 * 1024
 
     def __post_init__(self) -> None:
         self.quirks = check_quirks(self.quirks)

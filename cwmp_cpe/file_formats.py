@@ -1,14 +1,12 @@
-"""The file formats a printbench CPE accepts and sends: firmware images, configuration files.
+"""The configuration-file format a printbench CPE accepts and sends, and the file types.
 
 Both the virtual printer (``emulator.tr069.transfers``) and the CWMP proxy apply these files,
 so the formats live here, in the CPE runtime layer both import, not in either role. Each file
 carries its own SHA-256, so a corrupted or truncated file is refused with 9018 before
 anything changes.
 
-Firmware image (``1 Firmware Upgrade Image``), JSON::
-
-    {"printbench-firmware": 1, "product_class": "...", "version": "2.1.0",
-     "payload": "<base64>", "sha256": "<hex SHA-256 of the decoded payload>"}
+The firmware image format is the printer's own (:mod:`printbench.emulator.firmware`): the
+proxy streams an image to the printer's EWS without reading it.
 
 Vendor configuration file (``3 Vendor Configuration File`` down, ``1 …`` up), YAML::
 
@@ -21,8 +19,6 @@ Vendor configuration file (``3 Vendor Configuration File`` down, ``1 …`` up), 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 from typing import Any
@@ -35,6 +31,9 @@ FIRMWARE = "1 Firmware Upgrade Image"
 CONFIG_DOWN = "3 Vendor Configuration File"
 CONFIG_UP = "1 Vendor Configuration File"
 LOG_UP = "2 Vendor Log File"
+
+#: Configuration files are parsed in memory: the largest one read.
+MAX_CONFIG = 1024 * 1024
 
 #: Where a configuration file may write (what an administrator configures, not counters).
 CONFIG_SECTIONS = (
@@ -60,19 +59,6 @@ def _canonical(values: dict[str, Any]) -> bytes:
     return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def make_firmware(product_class: str, version: str, payload: bytes = b"image") -> bytes:
-    """A valid firmware image file (for tests, scenarios and users)."""
-    return json.dumps(
-        {
-            "printbench-firmware": 1,
-            "product_class": product_class,
-            "version": version,
-            "payload": base64.b64encode(payload).decode(),
-            "sha256": hashlib.sha256(payload).hexdigest(),
-        }
-    ).encode()
-
-
 def make_config(values: dict[str, Any]) -> bytes:
     """A valid configuration file setting ``values`` (state path → value)."""
     plain = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
@@ -91,27 +77,6 @@ def config_values(state: Any) -> dict[str, Any]:
         if path.startswith(CONFIG_SECTIONS):
             out[path] = list(value) if isinstance(value, tuple) else value
     return out
-
-
-def parse_firmware(data: bytes, product_class: str) -> str:
-    """The version in a firmware image, after checking it; TransferError otherwise."""
-    try:
-        doc = json.loads(data)
-        if not isinstance(doc, dict) or doc.get("printbench-firmware") != 1:
-            raise ValueError("not a printbench firmware image")
-        version = str(doc["version"])
-        payload = base64.b64decode(doc["payload"], validate=True)
-        digest = str(doc["sha256"])
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise TransferError(9018, f"firmware image unreadable: {exc}") from None
-    if hashlib.sha256(payload).hexdigest() != digest.lower():
-        raise TransferError(9018, "firmware image checksum mismatch (file corrupted)")
-    if not version or len(version) > 64:
-        raise TransferError(9018, "firmware image has no usable version")
-    target = doc.get("product_class")
-    if target and target != product_class:
-        raise TransferError(9010, f"firmware image is for {target!r}, not {product_class!r}")
-    return version
 
 
 def parse_config(data: bytes, state: Any) -> dict[str, Any]:

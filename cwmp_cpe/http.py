@@ -21,8 +21,12 @@ rest of this session only (TR-069: a redirect is not persisted).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import logging
+import os
 import ssl
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +34,16 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
+from printbench.common.httpio import CHUNK, BodyTooLarge, read_response
 from printbench.cwmp import digest, soap
 
 log = logging.getLogger(__name__)
 
 REDIRECTS = (301, 302, 303, 307, 308)
-MAX_RESPONSE = 4 * 1024 * 1024
+#: Largest ACS message read (TR-069 A.2.1 asks for at least 32 KB; a GetParameterValues of a
+#: whole tree is megabytes). Over it the session fails with an AcsHttpError: without the
+#: envelope there is no cwmp:ID a Fault 9004 could answer.
+MAX_RESPONSE = 32 * 1024 * 1024
 
 
 class AcsHttpError(Exception):
@@ -185,8 +193,10 @@ class AcsConnection:
         max_redirects: int,
         cookie_filter=None,
         pool: AcsConnectionPool | None = None,
+        max_message: int = MAX_RESPONSE,
     ) -> None:
         self.url = url
+        self.max_message = max_message
         self.auth = Authenticator(username, password)
         self.max_redirects = max_redirects
         self.redirects = 0
@@ -207,7 +217,14 @@ class AcsConnection:
         else:
             await self._http.close()
 
-    async def post(self, body: bytes, cookie: str | None) -> HttpReply:
+    async def post(self, body: bytes, cookie: str | None, *, response: bool = False) -> HttpReply:
+        """POST one message; ``response``: the body is a response or a fault to the ACS.
+
+        TR-069 Amd 6 §3.4.1: on a POST carrying a SOAP response or fault the SOAPAction
+        header MUST have no value (``SOAPAction:``, no quotes); an empty POST MUST NOT carry
+        SOAPAction nor Content-Type. A request (Inform, TransferComplete) keeps SOAP 1.1
+        §6.1.1's ``""`` (the intent is the Request-URI).
+        """
         auth_tries = 0
         while True:
             headers = {"User-Agent": "printbench-cwmp-cpe"}
@@ -222,10 +239,16 @@ class AcsConnection:
             if authz:
                 headers["Authorization"] = authz
             try:
+                # aiohttp adds a Content-Type of its own to a POST without one, which
+                # §3.4.1 forbids on the empty POST.
                 async with self._http.post(
-                    self.url, data=body, headers=headers, allow_redirects=False
+                    self.url,
+                    data=body,
+                    headers=headers,
+                    allow_redirects=False,
+                    skip_auto_headers=() if body else ("Content-Type",),
                 ) as resp:
-                    data = await resp.content.read(MAX_RESPONSE + 1)
+                    data = await read_response(resp, self.max_message)
                     status = resp.status
                     cookies = resp.headers.getall("Set-Cookie", [])
                     location = resp.headers.get("Location")
@@ -239,11 +262,11 @@ class AcsConnection:
                     self._http = _client(*self._pool_key)
                     continue
                 raise AcsHttpError(f"{self.url}: {type(exc).__name__}: {exc}") from exc
+            except BodyTooLarge as exc:
+                raise AcsHttpError(f"{self.url}: ACS message refused: {exc}") from None
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 raise AcsHttpError(f"{self.url}: {type(exc).__name__}: {exc}") from exc
             self._exchanges += 1
-            if len(data) > MAX_RESPONSE:
-                raise AcsHttpError(f"{self.url}: response larger than {MAX_RESPONSE} bytes")
             if self._cookie_filter is not None:
                 cookies = [c for c in cookies if self._cookie_filter(c)]
             if status == 401 and auth_tries < 2 and self.auth.challenged(challenges):
@@ -273,6 +296,64 @@ class TransferError(Exception):
         self.message = message
 
 
+@dataclass
+class DownloadedFile:
+    """A complete download on disk: its size and SHA-256, computed while it streamed in.
+
+    The runtime removes ``path`` once the device hooks have taken it (``accept_download``
+    returned or raised): a hook that needs the bytes later copies what it needs.
+    """
+
+    path: Path
+    size: int
+    sha256: str
+
+    def read_bytes(self, limit: int) -> bytes:
+        """The whole file for formats parsed in memory (configuration files), capped."""
+        if self.size > limit:
+            raise TransferError(9010, f"file of {self.size} bytes, over {limit} for this type")
+        return self.path.read_bytes()
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+async def _stream_to_file(
+    resp: aiohttp.ClientResponse, url: str, max_size: int, directory: Path | None
+) -> DownloadedFile:
+    """Write the body to a new temporary file, hashing and counting on the way.
+
+    The cap is checked against Content-Length first, then on every chunk, so a file larger
+    than the device takes is refused before it fills the disk; the partial file is removed
+    on any failure (TR-069 A.3.2.8: a failed download leaves the CPE as it was).
+    """
+    if resp.content_length is not None and resp.content_length > max_size:
+        raise TransferError(9010, f"{url}: file of {resp.content_length} bytes, over {max_size}")
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="download-", suffix=".part", dir=directory)
+    path = Path(name)
+    sha = hashlib.sha256()
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            async for chunk in resp.content.iter_chunked(CHUNK):
+                size += len(chunk)
+                if size > max_size:
+                    raise TransferError(9010, f"{url}: file larger than {max_size} bytes")
+                sha.update(chunk)
+                out.write(chunk)
+        if resp.content_length is not None and size != resp.content_length:
+            raise TransferError(9017, f"{url}: transfer ended early ({size} of "
+                                      f"{resp.content_length} bytes)")  # fmt: skip
+    except BaseException:
+        _remove(path)
+        raise
+    return DownloadedFile(path, size, sha.hexdigest())
+
+
 async def _transfer(
     method: str,
     url: str,
@@ -285,7 +366,8 @@ async def _transfer(
     timeout: float,
     max_size: int,
     upload: bool,
-) -> bytes:
+    directory: Path | None = None,
+) -> DownloadedFile | None:
     fail = 9011 if upload else 9010
     scheme = urlsplit(url).scheme.lower()
     if scheme not in ("http", "https"):
@@ -318,13 +400,8 @@ async def _transfer(
                     if resp.status >= 300:
                         raise TransferError(fail, f"{url}: HTTP {resp.status}")
                     if upload:
-                        return b""
-                    body = await resp.content.read(max_size + 1)
-                    if len(body) > max_size:
-                        raise TransferError(9010, f"{url}: file larger than {max_size} bytes")
-                    if resp.content_length is not None and len(body) != resp.content_length:
-                        raise TransferError(9017, f"{url}: transfer ended early")
-                    return body
+                        return None
+                    return await _stream_to_file(resp, url, max_size, directory)
             except TransferError:
                 raise
             except aiohttp.ClientConnectorError as exc:
@@ -345,10 +422,15 @@ async def fetch(
     *,
     ssl_ctx: ssl.SSLContext | None = None,
     timeout: float = 300.0,
-    max_size: int = 64 * 1024 * 1024,
-) -> bytes:
-    """GET a file for Download; ``TransferError`` carries 9010/9012/9013/9015/9016/9017."""
-    return await _transfer(
+    max_size: int = 256 * 1024 * 1024,
+    directory: Path | None = None,
+) -> DownloadedFile:
+    """GET a file for Download into a temporary file in ``directory`` (None: the system's).
+
+    ``TransferError`` carries 9010/9012/9013/9015/9016/9017; memory use does not grow with
+    the file's size.
+    """
+    got = await _transfer(
         "GET",
         url,
         username,
@@ -357,7 +439,10 @@ async def fetch(
         timeout=timeout,
         max_size=max_size,
         upload=False,
+        directory=directory,
     )
+    assert got is not None
+    return got
 
 
 async def send(

@@ -645,6 +645,7 @@ class Cpe:
             supported_versions=plan.supported_versions,
             session_timeout=plan.session_timeout,
             encode_options=self._encode_options(),
+            max_size=self.config.max_acs_message,
         )
         cs.no_more_requests = "no-more-requests" in self.quirks
         for rec in self.transfers.pending():
@@ -659,6 +660,7 @@ class Cpe:
             max_redirects=self.config.max_redirects,
             cookie_filter=self._cookie_ok,
             pool=self.http_pool,
+            max_message=self.config.max_acs_message,
         )
         self.session = cs
         self.informs.append(inform)
@@ -667,8 +669,10 @@ class Cpe:
         version_fault = False
         try:
             body = cs.start(inform, self.clock.monotonic())
+            is_response = False  # the body answers an ACS request (SOAPAction with no value)
             while True:
-                reply = await conn.post(body, cs.cookie_header())
+                reply = await conn.post(body, cs.cookie_header(), response=is_response)
+                is_response = False
                 ev = cs.receive(
                     reply.status, reply.body, self.clock.monotonic(), set_cookie=reply.set_cookie
                 )
@@ -687,9 +691,11 @@ class Cpe:
                 elif isinstance(ev, RequestReceived):
                     response = await self._dispatch(ev.request)
                     body = cs.respond(response, self.clock.monotonic())
+                    is_response = True
                     continue
                 elif isinstance(ev, BadRequestReceived):
                     body = cs.respond(ev.fault, self.clock.monotonic())
+                    is_response = True
                     continue
                 elif isinstance(ev, SessionEnded):
                     ended_ok = True
@@ -910,19 +916,31 @@ class Cpe:
         fault: TransferError | None = None
         try:
             if job.is_download:
-                data = await fetch(
+                if job.file_size and job.file_size > self.config.max_download_size:
+                    raise TransferError(
+                        9010,
+                        f"FileSize {job.file_size} is over the {self.config.max_download_size}"
+                        " bytes this device takes",
+                    )
+                got = await fetch(
                     job.url,
                     job.username,
                     job.password,
                     ssl_ctx=self._ssl,
                     timeout=self.config.transfer_timeout,
                     max_size=self.config.max_download_size,
+                    directory=self.config.download_dir,
                 )
-                if job.file_size and len(data) != job.file_size:
-                    raise TransferError(
-                        9018, f"file is {len(data)} bytes, FileSize said {job.file_size}"
-                    )
-                outcome = await self.hooks.accept_download(job, data)
+                try:
+                    log.info("%s: downloaded %s: %d bytes, SHA-256 %s",
+                             self.name, job.url, got.size, got.sha256)  # fmt: skip
+                    if job.file_size and got.size != job.file_size:
+                        raise TransferError(
+                            9018, f"file is {got.size} bytes, FileSize said {job.file_size}"
+                        )
+                    outcome = await self.hooks.accept_download(job, got)
+                finally:
+                    got.path.unlink(missing_ok=True)
             else:
                 content, ctype = await self.hooks.upload_content(job)
                 await send(

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from printbench.cwmp_cpe.http import TransferError
+from printbench.cwmp_cpe.http import DownloadedFile, TransferError
 
-__all__ = ["DeviceHooks", "TransferError", "TransferJob", "TransferOutcome"]
+__all__ = ["DeviceHooks", "DownloadedFile", "TransferError", "TransferJob", "TransferOutcome"]
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = 1, 2, 3
 
@@ -69,6 +69,11 @@ class DeviceHooks(Protocol):
 
     def factory_reset(self) -> None: ...
 
-    async def accept_download(self, job: TransferJob, data: bytes) -> TransferOutcome: ...
+    async def accept_download(self, job: TransferJob, file: DownloadedFile) -> TransferOutcome:
+        """Check ``file`` (complete, on disk) and say how to apply it; TransferError refuses.
+
+        The file is removed when this returns: what activation needs is taken here.
+        """
+        ...
 
     async def upload_content(self, job: TransferJob) -> tuple[bytes, str]: ...

@@ -12,12 +12,20 @@ one aiohttp session serves many printers that share a host name but not a port.
 from __future__ import annotations
 
 import asyncio
+import json as jsonlib
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from printbench.common.httpio import BodyTooLarge, read_response
 from printbench.cwmp_proxy.errors import AuthFailed, NotWritable, Rejected, Unreachable
+
+#: Largest EWS JSON answer read (a state dump of a big MFP is well under 1 MiB).
+MAX_EWS_BODY = 8 * 1024 * 1024
+#: TR-069 fault 9004 "Resources exceeded": the printer sent more than the proxy takes.
+FAULT_RESOURCES_EXCEEDED = 9004
 
 
 class EwsClient:
@@ -66,7 +74,13 @@ class EwsClient:
                     allow_redirects=False,
                 ) as resp:
                     try:
-                        body = await resp.json(content_type=None)
+                        raw = await read_response(resp, MAX_EWS_BODY)
+                    except BodyTooLarge as exc:
+                        raise Rejected(
+                            f"{self.where}: answer refused: {exc}", code=FAULT_RESOURCES_EXCEEDED
+                        ) from None
+                    try:
+                        body = jsonlib.loads(raw) if raw.strip() else None
                     except ValueError:
                         body = None
                     return resp.status, body, resp
@@ -107,6 +121,51 @@ class EwsClient:
                 raise Unreachable(f"{self.where}: printer answers 503 (powered off)")
             return status, body
         raise AssertionError("unreachable")
+
+    async def info(self) -> dict[str, Any]:
+        """The public device-information model (``GET /api/info``)."""
+        status, body, _ = await self._request("GET", "/api/info", auth=False)
+        if status != 200 or not isinstance(body, dict):
+            raise Rejected(f"{self.where}: GET /api/info answered HTTP {status}", 9002)
+        return body
+
+    async def upload_firmware(self, path: Path, *, timeout: float = 300.0) -> str:
+        """Install the image at ``path`` through ``POST /api/firmware``; the new version.
+
+        The file is streamed from disk (never read into memory) with the admin account over
+        HTTP Basic (the EWS API takes it without a session, so no CSRF token either). The
+        printer reboots after its 202 answer. A refusal raises ``Rejected`` with the TR-069
+        fault it means: 9018 for an image the printer found corrupt, 9010 otherwise.
+        """
+        auth = aiohttp.BasicAuth(self.username, self.password)
+        try:
+            with path.open("rb") as f:
+                async with self.session.post(
+                    self.base_url + "/api/firmware",
+                    data=f,
+                    auth=auth,
+                    headers={"Content-Type": "application/octet-stream"},
+                    timeout=aiohttp.ClientTimeout(total=timeout),
+                    allow_redirects=False,
+                ) as resp:
+                    raw = await read_response(resp, MAX_EWS_BODY)
+                    status = resp.status
+        except BodyTooLarge as exc:
+            raise Rejected(f"{self.where}: answer refused: {exc}", code=9010) from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise Unreachable(f"{self.where}: firmware upload failed: {exc}") from None
+        try:
+            body = jsonlib.loads(raw) if raw.strip() else {}
+        except ValueError:
+            body = {}
+        if status in (401, 403):
+            raise AuthFailed(f"{self.where}: firmware upload refused (HTTP {status})")
+        if status == 202 and isinstance(body, dict) and body.get("version"):
+            return str(body["version"])
+        errors = body.get("errors", {}) if isinstance(body, dict) else {}
+        reason = "; ".join(str(v) for v in errors.values()) or f"HTTP {status}"
+        corrupt = isinstance(body, dict) and body.get("reason") == "corrupt"
+        raise Rejected(f"{self.where}: firmware refused: {reason}", code=9018 if corrupt else 9010)
 
     async def state(self) -> dict[str, Any]:
         """Every state path the EWS shows (``GET /api/state``)."""

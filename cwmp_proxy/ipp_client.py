@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from printbench.common.httpio import BodyTooLarge, read_response
 from printbench.cwmp_proxy.errors import NotWritable, Rejected, Unreachable
 from printbench.ipp.codec import (
     Attribute,
@@ -31,6 +32,9 @@ GET_PRINTER_ATTRIBUTES = 0x000B
 SET_PRINTER_ATTRIBUTES = 0x0013
 _ATTRS_NOT_SETTABLE = 0x0413
 _ids = itertools.count(1)
+
+#: Largest IPP response read (attributes of a big printer are tens of KB).
+MAX_IPP_RESPONSE = 8 * 1024 * 1024
 
 
 def _operation(op: int, uri: str, requested: Sequence[str] = ()) -> Message:
@@ -93,10 +97,17 @@ class IppClient:
                     timeout=aiohttp.ClientTimeout(total=self.timeout),
                 ) as resp:
                     if resp.status != 200:
-                        text = (await resp.text(errors="replace"))[:120].strip()
+                        try:
+                            raw = await read_response(resp, 64 * 1024)
+                        except BodyTooLarge:
+                            raw = b""
+                        text = raw.decode("utf-8", "replace")[:120].strip()
                         raise Unreachable(f"{self.where}: HTTP {resp.status} {text}")
-                    data = await resp.read()
+                    data = await read_response(resp, MAX_IPP_RESPONSE)
                 break
+            except BodyTooLarge as exc:
+                # TR-069 fault 9004 "Resources exceeded": more than the proxy takes.
+                raise Rejected(f"{self.where}: response refused: {exc}", code=9004) from None
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 last = f"{type(exc).__name__} {exc}".strip()
         else:

@@ -23,6 +23,7 @@ import aiohttp
 from printbench.cwmp import messages as m
 from printbench.cwmp import params as P
 from printbench.cwmp_cpe import Cpe, CpeConfig
+from printbench.cwmp_cpe.file_formats import CONFIG_DOWN, FIRMWARE, MAX_CONFIG, parse_config
 from printbench.cwmp_proxy.binding import PS, Bindings, FetchPlan, PrinterView, Snapshot
 from printbench.cwmp_proxy.errors import ProxyError, Unreachable
 from printbench.cwmp_proxy.ews_client import EwsClient
@@ -232,8 +233,8 @@ async def read_identity(conn: PrinterConn, dev: int = 1) -> Identity:
     return ident
 
 
-FIRMWARE = "1 Firmware Upgrade Image"
-CONFIG_DOWN = "3 Vendor Configuration File"
+#: Seconds for a firmware upload and for the printer to come back running it.
+FIRMWARE_TIMEOUT = 300.0
 
 
 class _EwsStateView:
@@ -265,17 +266,18 @@ class TransferHooks:
     def __init__(self, device: PrinterDevice) -> None:
         self.device = device
 
-    async def accept_download(self, job: Any, data: bytes) -> Any:
+    async def accept_download(self, job: Any, file: Any) -> Any:
         from printbench.cwmp_cpe import TransferError, TransferOutcome
-        from printbench.cwmp_cpe.file_formats import parse_config
 
         ews = self.device.conn.ews
+        if job.file_type == FIRMWARE and ews is not None and self.device.firmware_via_ews:
+            return await self._install_firmware(job, file)
         if job.file_type != CONFIG_DOWN or ews is None:
             raise TransferError(9010, f"FileType {job.file_type!r} cannot be applied")
         async with self.device.lock:
             try:
                 current = await ews.state()
-                values = parse_config(data, _EwsStateView(current))
+                values = parse_config(file.read_bytes(MAX_CONFIG), _EwsStateView(current))
                 pages = await ews.pages()
                 missing = sorted(p for p in values if p not in pages)
                 if missing:
@@ -306,6 +308,42 @@ class TransferHooks:
                 ) from None
         log.info("%s: configuration file %s applied", self.device.entry.address, job.command_key)
         return TransferOutcome()
+
+    async def _install_firmware(self, job: Any, file: Any) -> Any:
+        """Send the complete image to the printer's EWS firmware page, wait for it to come
+        back with the new version, then let the runtime report the boot.
+
+        The printer checks the image itself (its 422 becomes 9018 or 9010). The transfer
+        only counts as complete once the printer answers again with the version the EWS
+        announced (TR-069 A.3.2.8: a firmware Download is complete after the new image is
+        running), so the TransferComplete rides the virtual device's ``1 BOOT`` Inform with
+        ``M Download``, as the embedded client's does.
+        """
+        from printbench.cwmp_cpe import TransferError, TransferOutcome
+
+        d = self.device
+        ews = d.conn.ews
+        assert ews is not None
+        try:
+            version = await ews.upload_firmware(file.path, timeout=FIRMWARE_TIMEOUT)
+        except ProxyError as exc:
+            raise TransferError(exc.code if exc.code in (9010, 9018) else 9010,
+                                f"firmware not installed: {exc.message}") from None  # fmt: skip
+        deadline = time.monotonic() + FIRMWARE_TIMEOUT
+        while True:
+            with contextlib.suppress(ProxyError):
+                if str((await ews.info()).get("firmware_version", "")) == version:
+                    break
+            if time.monotonic() > deadline:
+                raise TransferError(
+                    9010, f"{d.entry.address} did not come back with firmware {version}"
+                )
+            await asyncio.sleep(0.2)
+        async with d.lock:
+            ident = await read_identity(d.conn, d.view.dev)
+            d.identity.software_version = ident.software_version or version
+        log.info("%s: firmware %s installed (%s)", d.entry.address, version, job.command_key)
+        return TransferOutcome(activate=lambda: None, reboot=True)
 
 
 class PrinterHooks(TransferHooks):
@@ -402,6 +440,8 @@ class PrinterDevice:
         self.cpe: Cpe | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.created = time.monotonic()
+        #: The printer's EWS has a firmware upgrade page (its /api/info says so).
+        self.firmware_via_ews = False
         self._runtime_download: Any = None
 
     @property
@@ -413,6 +453,11 @@ class PrinterDevice:
     async def discover(self) -> None:
         """Read the identity; before the first Inform so the DeviceId is the printer's."""
         self.view.identity = await read_identity(self.conn, self.view.dev)  # type: ignore[attr-defined]
+        if self.conn.ews is not None:
+            try:
+                self.firmware_via_ews = bool((await self.conn.ews.info()).get("firmware_upload"))
+            except ProxyError as exc:
+                log.info("%s: EWS information failed: %s", self.entry.address, exc.message)
         await self.calibrate()
 
     async def calibrate(self, rounds: int = 12) -> None:
@@ -450,6 +495,8 @@ class PrinterDevice:
         )
         if self.conn.ews is None:
             hooks.download_types = ()
+        elif self.firmware_via_ews:
+            hooks.download_types = (FIRMWARE, CONFIG_DOWN)
         cpe = Cpe(self.tree, self.cpe_config, hooks=hooks, name=f"proxy:{self.entry.address}")
         cpe.connection_request_url = cr_url
         self._runtime_download = cpe._handlers[m.Download]
@@ -526,11 +573,12 @@ class PrinterDevice:
 
     def download(self, req: m.Download) -> m.Message:
         """Download: configuration files through the runtime; others fault 9010 at once."""
-        if req.file_type == FIRMWARE:
+        if req.file_type == FIRMWARE and not (self.conn.ews is not None and self.firmware_via_ews):
             return m.Fault(
                 9010,
                 f"{self.entry.address} is managed over {'/'.join(self.conn_kinds()).upper()}, "
-                "none of which can install a firmware image; upgrade it with the vendor's tool",
+                "none of which can install a firmware image here (no EWS firmware page); "
+                "upgrade it with the vendor's tool",
             )
         if req.file_type == CONFIG_DOWN and self.conn.ews is None:
             return m.Fault(

@@ -574,10 +574,15 @@ class Management(Node):
 
 @dataclass(eq=False)
 class Admin(Node):
-    """Credentials of the embedded web server's administrator."""
+    """Credentials of the embedded web server's administrator, and what the EWS lets them do.
+
+    ``firmware_upload``: the EWS takes firmware images at ``POST /api/firmware`` (as the web
+    pages of many office printers do); the profile says whether a model has it.
+    """
 
     username: str = "admin"
     password: str = "admin"
+    firmware_upload: bool = False
 
 
 # ---------------------------------------------------------------------------------------------

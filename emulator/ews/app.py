@@ -16,9 +16,12 @@ Routes (see docs/ews.md):
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
 import re
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,6 +32,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from printbench.common.clock import Clock
+from printbench.emulator import firmware
 from printbench.emulator.ews import pages
 from printbench.emulator.ews.auth import (
     COOKIE_NAME,
@@ -48,6 +52,8 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 #: Largest request body accepted (forms are a few kilobytes); bigger gets 413.
 MAX_BODY = 64 * 1024
+#: Largest firmware image ``POST /api/firmware`` takes (streamed to disk, never in memory).
+MAX_FIRMWARE = 256 * 1024 * 1024
 #: Most form fields in one post (a page has at most a dozen).
 MAX_FORM_FIELDS = 200
 
@@ -128,6 +134,7 @@ def create_ews_app(lookup: Lookup, *, sessions: SessionStore | None = None) -> w
     r.add_get("/api/config/{slug}", api_config_get)
     r.add_post("/api/config/{slug}", api_config_post)
     r.add_get("/api/state", api_state)
+    r.add_post("/api/firmware", api_firmware_post)
     r.add_post("/api/login", api_login)
     r.add_post("/api/logout", api_logout)
     r.add_get("/api/session", api_session)
@@ -487,6 +494,69 @@ async def api_config_post(request: web.Request) -> web.Response:
     return web.json_response(
         {"changed": [p for p, _ in changes], "values": pages.page_values(state, page)}
     )
+
+
+async def _receive_firmware(request: web.Request) -> Path:
+    """The request body in a new temporary file, size-capped while it streams in.
+
+    Read from ``request.content`` (not ``read()``, whose 64 KiB form cap would refuse any
+    image); the file is removed when anything fails.
+    """
+    if request.content_length is not None and request.content_length > MAX_FIRMWARE:
+        raise Reject(413, f"firmware images are limited to {MAX_FIRMWARE} bytes")
+    fd, name = tempfile.mkstemp(prefix="ews-firmware-", suffix=".bin")
+    path = Path(name)
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as out:
+            async for chunk in request.content.iter_chunked(64 * 1024):
+                size += len(chunk)
+                if size > MAX_FIRMWARE:
+                    raise Reject(413, f"firmware images are limited to {MAX_FIRMWARE} bytes")
+                out.write(chunk)
+        if request.content_length is not None and size != request.content_length:
+            raise Reject(400, f"the image ended after {size} of {request.content_length} bytes")
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+async def api_firmware_post(request: web.Request) -> web.Response:
+    """Install a firmware image (``application/octet-stream``): check it whole, answer 202,
+    then flash it and reboot, as a printer's firmware upgrade page does.
+
+    An image that is corrupt, truncated or for another model changes nothing (422).
+    """
+    _api_auth(request, write=True)
+    device = _device(request)
+    state = device.state
+    if not state.admin.firmware_upload:
+        raise Reject(404, "this printer's EWS takes no firmware images")
+    # Only application/octet-stream: no HTML form can send it and a cross-site fetch() of it
+    # needs a CORS preflight this EWS never grants, so HTTP Basic without a CSRF token (the
+    # API's rule for JSON) stays safe here too.
+    if request.content_type != "application/octet-stream":
+        raise Reject(415, "post the image as application/octet-stream")
+    path = await _receive_firmware(request)
+    try:
+        version = await asyncio.to_thread(
+            firmware.parse_firmware_file, path, state.identity.product_class
+        )
+    except firmware.FirmwareError as exc:
+        reason = "corrupt" if exc.code == 9018 else "not-applicable"
+        return web.json_response({"errors": {"_form": exc.message}, "reason": reason}, status=422)
+    finally:
+        path.unlink(missing_ok=True)
+
+    def flash_and_reboot() -> None:
+        state.set("identity.software_version", version)
+        device.engine.reboot()
+
+    # after the answer is on its way: the reboot must not cut the client's response
+    asyncio.get_running_loop().call_later(0.05, flash_and_reboot)
+    log.info("EWS: firmware %s accepted, rebooting", version)
+    return web.json_response({"version": version, "rebooting": True}, status=202)
 
 
 async def api_state(request: web.Request) -> web.Response:

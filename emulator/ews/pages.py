@@ -879,6 +879,7 @@ def info_model(state: PrinterState, monotonic_now: float) -> dict[str, Any]:
         "serial_number": ident.serial_number,
         "product_class": ident.product_class,
         "firmware_version": ident.software_version,
+        "firmware_upload": state.admin.firmware_upload,
         "hardware_version": ident.hardware_version,
         "uuid": ident.uuid,
         "asset_number": ident.asset_number,

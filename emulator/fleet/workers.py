@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from printbench.common.httpio import BodyTooLarge, read_response
 from printbench.emulator.device import Ports
 from printbench.emulator.fleet import limits
 from printbench.emulator.fleet.fleet import (
@@ -47,6 +48,9 @@ from printbench.emulator.fleet.fleet import (
     listening_socket,
 )
 from printbench.emulator.fleet.plan import Layout, nth_address, split
+
+#: Largest answer of a printer's control API relayed by the fleet's front door.
+MAX_CONTROL_ANSWER = 16 * 1024 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -486,7 +490,10 @@ class Supervisor:
             request.method, url, data=body or None, params=request.query,
             headers={"Content-Type": request.headers.get("Content-Type", "application/json")},
         ) as resp:  # fmt: skip
-            data = await resp.read()
+            try:
+                data = await read_response(resp, MAX_CONTROL_ANSWER)
+            except BodyTooLarge as exc:
+                return web.json_response({"error": f"{url}: {exc}"}, status=502)
             return web.Response(body=data, status=resp.status, content_type=resp.content_type)
 
 

@@ -1,31 +1,71 @@
 """What files mean to a virtual printer: firmware images, configuration files, logs.
 
-The CPE runtime (``cwmp_cpe``) fetches and sends the bytes; the two file formats a printer
-accepts are defined in :mod:`printbench.cwmp_cpe.file_formats` (the proxy applies them too);
-this module applies them through the state and the behaviour engine, so the change is visible
-on every face. Applying a firmware image writes ``identity.software_version`` and reboots the
-printer (the transfer is complete after that boot, so the TransferComplete goes with
-``1 BOOT``). Upload also offers ``2 Vendor Log File`` (the recent state changes, one a line).
+The CPE runtime (``cwmp_cpe``) fetches and sends the bytes; this module defines the two file
+formats a printer accepts, checks them (each carries its own SHA-256, so a corrupted or
+truncated file is refused with 9018 before anything changes) and applies them through the
+state and the behaviour engine, so the change is visible on every face.
+
+Firmware image (``1 Firmware Upgrade Image``): the format of :mod:`printbench.emulator.firmware` (a
+JSON header line with version, size and SHA-256, then the raw payload, checked as a stream).
+
+Applying it writes ``identity.software_version`` and reboots the printer (the transfer is
+complete after that boot, so the TransferComplete goes with ``1 BOOT``).
+
+Vendor configuration file (``3 Vendor Configuration File`` down, ``1 …`` up): the format of
+:mod:`printbench.cwmp_cpe.file_formats` (the proxy applies it too); a file is applied all or
+nothing.
+Upload also offers ``2 Vendor Log File`` (the recent state changes, one a line).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
+from pathlib import Path
 from typing import Any
 
-from printbench.cwmp_cpe import TransferJob, TransferOutcome
-from printbench.cwmp_cpe.file_formats import (  # noqa: F401  (re-exported for callers)
+from printbench.cwmp_cpe import DownloadedFile, TransferError, TransferJob, TransferOutcome
+from printbench.cwmp_cpe.file_formats import (
     CONFIG_DOWN,
-    CONFIG_SECTIONS,
     CONFIG_UP,
     FIRMWARE,
     LOG_UP,
+    MAX_CONFIG,
     config_values,
     make_config,
-    make_firmware,
     parse_config,
-    parse_firmware,
 )
+from printbench.emulator import firmware
+from printbench.emulator.firmware import firmware_header, make_firmware, write_firmware
+
+__all__ = [
+    "CONFIG_DOWN",
+    "FIRMWARE",
+    "PrinterHooks",
+    "config_values",
+    "firmware_header",
+    "make_config",
+    "make_firmware",
+    "parse_config",
+    "parse_firmware",
+    "parse_firmware_file",
+    "write_firmware",
+]
+
+def parse_firmware(data: bytes, product_class: str) -> str:
+    """The version in a firmware image held in memory, after checking it; TransferError."""
+    try:
+        return firmware.parse_firmware(data, product_class)
+    except firmware.FirmwareError as exc:
+        raise TransferError(exc.code, exc.message) from None
+
+
+def parse_firmware_file(path: Path, product_class: str) -> str:
+    """The version in a firmware image on disk, checked in chunks; TransferError."""
+    try:
+        return firmware.parse_firmware_file(path, product_class)
+    except firmware.FirmwareError as exc:
+        raise TransferError(exc.code, exc.message) from None
 
 
 class PrinterHooks:
@@ -45,16 +85,19 @@ class PrinterHooks:
     def factory_reset(self) -> None:
         self.engine.factory_reset()
 
-    async def accept_download(self, job: TransferJob, data: bytes) -> TransferOutcome:
+    async def accept_download(self, job: TransferJob, file: DownloadedFile) -> TransferOutcome:
         if job.file_type == FIRMWARE:
-            version = parse_firmware(data, self.state.identity.product_class)
+            # Hashing a large image takes a while: off the event loop the device shares.
+            version = await asyncio.to_thread(
+                parse_firmware_file, file.path, self.state.identity.product_class
+            )
 
             def flash_and_boot() -> None:
                 self.state.set("identity.software_version", version)
                 self.engine.reboot()
 
             return TransferOutcome(activate=flash_and_boot, reboot=True)
-        values = parse_config(data, self.state)
+        values = parse_config(file.read_bytes(MAX_CONFIG), self.state)
 
         def apply() -> None:
             for path, value in values.items():

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from printbench.acs_stub.control import AcsControl
-from printbench.acs_stub.server import AcsConfig
+from printbench.acs_stub.server import MAX_BODY, AcsConfig
 from printbench.cwmp import messages as m
 from printbench.cwmp import soap
 
@@ -61,7 +61,8 @@ async def test_wrong_http_method_and_huge_body(acs, make_cpe):
     cpe = make_cpe()
     async with cpe.http.get(cpe.url) as resp:
         assert resp.status == 405
-    status, _, _ = await cpe.post(b"<" + b"a" * (2 * 1024 * 1024) + b"/>")
+    # over the endpoint's cap (32 MiB: whole-tree GetParameterValuesResponses are megabytes)
+    status, _, _ = await cpe.post(b"<" + b"a" * MAX_BODY + b"/>")
     assert status == 413
 
 

@@ -28,6 +28,8 @@ async def _transfer_complete(acs, device_id: str, command_key: str) -> str:  # n
 
 async def test_proxy_download_config_and_firmware(acs, printers) -> None:  # noqa: F811
     p = await printers("color-laser-mfp")
+    # a model without an EWS firmware page (tests/proxy/test_proxy_firmware.py: with one)
+    p.state.admin.firmware_upload = False
     config = ProxyConfig(
         acs_url=acs.server.cwmp_url,
         cr_port=0,
