@@ -58,6 +58,7 @@ _META_KEYS = {
     "steps",
     "metrics",
     "notes",
+    "why_not",
 }
 
 
@@ -105,6 +106,7 @@ class Scenario:
     reference: list[str] = field(default_factory=list)
     requirement: str = "mandatory"
     profiles: tuple[str, ...] | None = None  # None: every profile
+    profiles_by_via: dict[str, tuple[str, ...]] = field(default_factory=dict)
     targets: tuple[str, ...] = ("builtin", "cpe", "proxy")
     via: tuple[str, ...] = VIA
     needs: tuple[str, ...] = ()
@@ -114,6 +116,9 @@ class Scenario:
     #: protocol); missing one fails the scenario, and they do not count as failures.
     expect_rules: tuple[str, ...] = ()
     metrics: str = ""
+    #: Why the scenario does not apply where ``via``/``profiles`` leave a device out: the
+    #: report's "not applicable" then says why, not only that.
+    why_not: str = ""
 
     @property
     def mandatory(self) -> bool:
@@ -123,10 +128,14 @@ class Scenario:
         """``None`` if the scenario applies to this device, else why not."""
         if target_kind not in self.targets:
             return f"not for {target_kind} targets (only {', '.join(self.targets)})"
+        because = f": {self.why_not}" if self.why_not else ""
         if via is not None and via not in self.via:
-            return f"not through the {via} path (only {', '.join(self.via)})"
+            return f"not through the {via} path (only {', '.join(self.via)}){because}"
         if self.profiles is not None and profile is not None and profile not in self.profiles:
-            return f"not for profile {profile}"
+            return f"not for profile {profile}{because}"
+        only = self.profiles_by_via.get(via or "")
+        if only is not None and profile is not None and profile not in only:
+            return f"not for profile {profile} through the {via} path{because}"
         return None
 
 
@@ -272,6 +281,19 @@ def _scenario(node: yaml.Node, file: str) -> Scenario:
             file, line_of("requirement"), "requirement must be mandatory or optional"
         )
     profiles = val("profiles", "all")
+    profiles_by_via: dict[str, tuple[str, ...]] = {}
+    if isinstance(profiles, dict):  # {embedded: [...]}: a restriction on one path only
+        for path_name, names in profiles.items():
+            if path_name not in VIA:
+                raise ScenarioError(
+                    file, line_of("profiles"),
+                    f"profiles: {path_name!r} is not one of {', '.join(VIA)} (a mapping of "
+                    "path to profiles restricts that path only)",
+                )  # fmt: skip
+            profiles_by_via[path_name] = tuple(
+                _str_list(names, file, line_of("profiles"), f"profiles.{path_name}")
+            )
+        profiles = "all"
     profile_tuple = (
         None if profiles == "all" else _str_list(profiles, file, line_of("profiles"), "profiles")
     )
@@ -319,6 +341,7 @@ def _scenario(node: yaml.Node, file: str) -> Scenario:
         reference=[str(r) for r in reference],
         requirement=requirement,
         profiles=profile_tuple,
+        profiles_by_via=profiles_by_via,
         targets=targets,
         via=via,
         needs=needs,
@@ -326,6 +349,7 @@ def _scenario(node: yaml.Node, file: str) -> Scenario:
         ignore_rules=ignore,
         expect_rules=expect_rules,
         metrics=str(val("metrics", "") or "").strip(),
+        why_not=" ".join(str(val("why_not", "") or "").split()),
     )
 
 

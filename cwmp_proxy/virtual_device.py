@@ -397,6 +397,10 @@ class TolerantTracker(P.ValueChangeTracker):
 class PrinterDevice:
     """A proxied printer as its own CWMP device."""
 
+    #: The parameter RPCs are this class's own (read through, write through) and apply the
+    #: parameter quirks themselves; a quirk switch must not replace them with tree handlers.
+    applies_parameter_quirks = True
+
     def __init__(
         self,
         entry: PrinterEntry,
@@ -650,11 +654,18 @@ class PrinterDevice:
                         self.tree.parameter_key = old_key
                         self.tree.store = old_store
                         raise
+                if "parameter-key-frozen" in self._quirks():  # a deliberate defect (quirk)
+                    self.tree.parameter_key = old_key
             except P.ParameterFault as exc:
                 return exc.to_fault()
             except P.ProviderError as exc:
                 return m.Fault(exc.code, exc.message)
         return m.SetParameterValuesResponse(status)
+
+    def _quirks(self) -> frozenset[str]:
+        """The quirk modes switched on this device's runtime (the conformance suite's way to
+        inject a defect): the parameter RPCs here honour the two that bend their answers."""
+        return frozenset(self.cpe.quirks) if self.cpe is not None else frozenset()
 
     async def get_parameter_names(self, req: m.GetParameterNames) -> m.Message:
         async with self.lock:
@@ -662,7 +673,8 @@ class PrinterDevice:
                 rows = await self.refresh([req.parameter_path])
                 if self._needs_printer(req.parameter_path):
                     self._check_tables(rows)
-                infos = self.tree.get_parameter_names(req.parameter_path, req.next_level)
+                next_level = req.next_level and "gpn-ignore-next-level" not in self._quirks()
+                infos = self.tree.get_parameter_names(req.parameter_path, next_level)
             except P.ParameterFault as exc:
                 return exc.to_fault()
             except P.ProviderError as exc:

@@ -63,8 +63,9 @@ def set_client_quirks(device: Any, quirks: frozenset[str]) -> None:
     cpe = device.cwmp_client()
     cpe.config.quirks = quirks
     cpe.quirks = quirks
-    for method, handler in parameter_handlers(cpe.tree, quirks).items():
-        cpe.register(method, handler)
+    if not getattr(device.client, "applies_parameter_quirks", False):  # the proxy's do
+        for method, handler in parameter_handlers(cpe.tree, quirks).items():
+            cpe.register(method, handler)
     printer = getattr(device, "printer", None)
     if printer is not None:
         printer.state.management.quirks = tuple(sorted(quirks))
@@ -72,13 +73,12 @@ def set_client_quirks(device: Any, quirks: frozenset[str]) -> None:
 
 @step("quirks", value="list", needs=fs("emulator"))
 async def quirks(ctx: Context, st: Step) -> None:
-    """Switch quirk modes (``cwmp_cpe`` names) on the embedded client of a built-in printer
+    """Switch quirk modes (``cwmp_cpe`` names) on the CWMP runtime of a built-in device (a
+    printer's embedded client, or the proxy's virtual device of a printer: the same runtime)
     for the rest of the scenario, from its next session on; the previous set is restored
     when the scenario ends. ``quirks: []`` switches them all off."""
 
-    if ctx.device.via != "embedded":
-        raise StepSkipped("quirk modes switch only on a printer's embedded client")
-    cpe = _client(ctx)
+    cpe = _client(ctx)  # the embedded client, or the proxy's virtual device: one runtime
     try:
         wanted = check_quirks(str(q) for q in ctx.subst(st.args["_"]))
     except ConfigError as exc:

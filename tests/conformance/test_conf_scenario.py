@@ -111,3 +111,31 @@ steps:
         ScenarioError, match=r"step 1 \(quirks\): quirks: the action.s value must be list"
     ):
         parse_scenarios(text.replace("[parameter-key-frozen]", "parameter-key-frozen"), "q.yaml")
+
+
+def test_every_built_in_restriction_says_why() -> None:
+    """A scenario that leaves a path or a profile out says why (the report's "not applicable"
+    then names its reason, issue 12)."""
+    from printbench.conformance.scenario import VIA, default_dir, load_all
+
+    silent = [
+        f"{sc.id} ({sc.file}:{sc.line})"
+        for sc in load_all([default_dir()])
+        if (set(sc.via) != set(VIA) or sc.profiles is not None or sc.profiles_by_via)
+        and not sc.why_not
+    ]
+    assert not silent, "restricted without why_not: " + ", ".join(silent)
+
+
+def test_profiles_may_restrict_one_path_only() -> None:
+    from printbench.conformance.scenario import parse_scenarios
+
+    (sc,) = parse_scenarios(
+        "id: X-1\ntitle: t\narea: rpc\nprofiles: {embedded: [a]}\nwhy_not: only a offers it\n"
+        "steps:\n  - log: hi\n"
+    )
+    assert sc.applies("builtin", "a", "embedded") is None
+    assert sc.applies("builtin", "b", "proxy") is None
+    assert sc.applies("builtin", "b", "embedded") == (
+        "not for profile b through the embedded path: only a offers it"
+    )
