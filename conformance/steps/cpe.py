@@ -106,6 +106,29 @@ async def quirks(ctx: Context, st: Step) -> None:
     set_client_quirks(ctx.device, wanted)
 
 
+@step("cpe_version", value="str", needs=fs("emulator"))
+async def cpe_version(ctx: Context, st: Step) -> None:
+    """Pin the device's CWMP runtime (a printer's embedded client or the proxy's virtual
+    device) to offer at most this version from its next session on, as firmware that stops
+    at it would; restored when the scenario ends. A third-party CPE cannot be pinned: the
+    scenario is then not applicable."""
+
+    version = str(ctx.subst(st.args["_"]))
+    if version not in m.ALL_VERSIONS:
+        raise StepFailed(f"not a CWMP version: {version!r} (known: {', '.join(m.ALL_VERSIONS)})")
+    cpe = _client(ctx)
+    before = (cpe.config.cwmp_version, cpe.version_cap)
+
+    async def restore_version() -> None:
+        await _no_session(ctx)
+        cpe.config.cwmp_version, cpe.version_cap = before
+
+    ctx.cleanups.append(restore_version)
+    await _no_session(ctx)
+    cpe.config.cwmp_version = version
+    cpe.version_cap = version
+
+
 @step("acs_versions", value="list|none", needs=fs("acs"))
 async def acs_versions(ctx: Context, st: Step) -> None:
     """The CWMP versions our stub ACS offers this device from now on (UseCWMPVersion is the
