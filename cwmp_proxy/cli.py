@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from printbench.cwmp_proxy.errors import InventoryError
@@ -44,7 +45,23 @@ def register(subparsers: Any) -> None:
     p.add_argument("--poll-config", type=float, default=60.0, help="config poll interval (s)")
     p.add_argument("--timeout", type=float, default=1.0, help="per-request printer timeout (s)")
     p.add_argument("--retries", type=int, default=1, help="retries per printer request")
+    p.add_argument(
+        "--state-dir",
+        type=Path,
+        default=_default_state_dir(),
+        help="where the devices' CWMP state and the proxy's serial number are kept, so a "
+        "restart is 1 BOOT, not 0 BOOTSTRAP of every printer "
+        "(default: $XDG_STATE_HOME/printbench/proxy)",
+    )
+    p.add_argument(
+        "--no-state", action="store_true", help="keep no state: every start is a new proxy"
+    )
     p.set_defaults(func=run)
+
+
+def _default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "printbench" / "proxy"
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -73,6 +90,7 @@ async def run(args: argparse.Namespace) -> int:
         retries=args.retries,
         poll_intervals={"status": args.poll_status, "config": args.poll_config},
         trap_port=args.trap_port,
+        state_dir=None if args.no_state else args.state_dir,
     )
     try:
         await run_forever(Proxy(config, entries))

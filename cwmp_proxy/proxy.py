@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -22,6 +24,8 @@ from aiohttp import web
 
 from printbench.cwmp import params as P
 from printbench.cwmp_cpe import Cpe, CpeConfig
+from printbench.cwmp_cpe.store import JsonFileStore, StateStore
+from printbench.cwmp_proxy.errors import ProxyError
 from printbench.cwmp_proxy.inventory import PrinterEntry
 from printbench.cwmp_proxy.model import Identity, ModelConfig, ProxyRoot, build_model
 from printbench.cwmp_proxy.notifications import Notifier
@@ -46,6 +50,31 @@ class ProxyConfig:
     trap_port: int | None = None  # UDP port for printerV2Alert traps (None: no listener)
     serial_number: str = ""
     cwmp_version: str = "1.4"
+    #: Where the CWMP state of the proxy and of each virtual device is kept (JSON files) and
+    #: the proxy's serial number: a restart is then 1 BOOT with the same DeviceIds, its
+    #: queued events, pending TransferCompletes and attributes, not 0 BOOTSTRAP of every
+    #: printer. None: memory only (a restart is a new proxy).
+    state_dir: Path | None = None
+
+
+def _serial_number(state_dir: Path | None) -> str:
+    """The proxy's serial number: kept in ``state_dir`` once chosen (the DeviceId an ACS
+    knows it by), a new random one without a state folder."""
+    if state_dir is None:
+        return f"proxy-{secrets.token_hex(4)}"
+    path = Path(state_dir) / "identity.json"
+    try:
+        serial = str(json.loads(path.read_text(encoding="utf-8"))["serial_number"])
+        if serial:
+            return serial
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ProxyError(f"{path}: unreadable proxy identity ({exc})") from None
+    serial = f"proxy-{secrets.token_hex(4)}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"serial_number": serial}) + "\n", encoding="utf-8")
+    return serial
 
 
 class Proxy:
@@ -61,7 +90,7 @@ class Proxy:
             model_name="printbench CWMP proxy",
             description="CWMP proxy for printers over SNMP, IPP and EWS",
             product_class="CWMPProxy",
-            serial_number=config.serial_number or f"proxy-{secrets.token_hex(4)}",
+            serial_number=config.serial_number or _serial_number(config.state_dir),
             software_version="1.0",
         )
         self.cpe: Cpe | None = None
@@ -72,6 +101,12 @@ class Proxy:
         self._paths: dict[str, Any] = {}
         self._preparing: dict[str, asyncio.Task[bool]] = {}
         self.cr_base = ""
+
+    def _store(self, name: str) -> StateStore | None:
+        if self.config.state_dir is None:
+            return None
+        safe = "".join(ch if ch.isalnum() or ch in "-._" else "_" for ch in name)
+        return JsonFileStore(Path(self.config.state_dir) / f"{safe}.json")
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -99,7 +134,7 @@ class Proxy:
         )
         tree = P.ParameterTree(self.model, self.root, strict_xsi_type=False)
         self.root.cr_url = self._register(None)
-        self.cpe = Cpe(tree, cpe_config, name="proxy")
+        self.cpe = Cpe(tree, cpe_config, name="proxy", store=self._store("proxy"))
         self.cpe.connection_request_url = self.root.cr_url
         self._paths[self.root.cr_url.rsplit("/", 2)[-1]] = self.cpe
         # One virtual device per printer, identities read concurrently.
@@ -113,6 +148,7 @@ class Proxy:
                 timeout=c.timeout,
                 retries=c.retries,
                 cpe_config=CpeConfig(cwmp_version=c.cwmp_version),
+                store=self._store(f"printer-{e.address}"),
             )
         await asyncio.gather(*(d.discover() for d in self.devices.values()))
         for d in self.devices.values():

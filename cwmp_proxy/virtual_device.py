@@ -23,7 +23,16 @@ import aiohttp
 from printbench.cwmp import messages as m
 from printbench.cwmp import params as P
 from printbench.cwmp_cpe import Cpe, CpeConfig
-from printbench.cwmp_cpe.file_formats import CONFIG_DOWN, FIRMWARE, MAX_CONFIG, parse_config
+from printbench.cwmp_cpe.file_formats import (
+    CONFIG_DOWN,
+    CONFIG_SECTIONS,
+    CONFIG_UP,
+    FIRMWARE,
+    MAX_CONFIG,
+    make_config,
+    parse_config,
+)
+from printbench.cwmp_cpe.store import StateStore
 from printbench.cwmp_proxy.binding import PS, Bindings, FetchPlan, PrinterView, Snapshot
 from printbench.cwmp_proxy.errors import ProxyError, Unreachable
 from printbench.cwmp_proxy.ews_client import EwsClient
@@ -261,10 +270,35 @@ class TransferHooks:
     """
 
     download_types: tuple[str, ...] = (CONFIG_DOWN,)
-    upload_types: tuple[str, ...] = ()
+    upload_types: tuple[str, ...] = (CONFIG_UP, f"3 {CONFIG_UP[2:]} 1")  # 1.0 and instance forms
 
     def __init__(self, device: PrinterDevice) -> None:
         self.device = device
+
+    async def upload_content(self, job: Any) -> tuple[bytes, str]:
+        """Upload of ``1 Vendor Configuration File`` (TR-069 A.4.1.5): the printer's
+        configurable values read through its EWS, in the file format Download takes back
+        (:mod:`printbench.cwmp_cpe.file_formats`), so an ACS can back a printer up and
+        restore it (TP-181 "configuration backup and restoration")."""
+        from printbench.cwmp_cpe import TransferError
+
+        ews = self.device.conn.ews
+        if not job.file_type.startswith(("1 ", "3 ")) or ews is None:
+            raise TransferError(9011, f"FileType {job.file_type!r} cannot be uploaded")
+        try:
+            current = await ews.state()
+            pages = await ews.pages()
+        except ProxyError as exc:
+            raise TransferError(9011, f"configuration unreadable: {exc.message}") from None
+        # What a restore can write back: values a configuration page holds. Secrets
+        # (passwords, write communities) are withheld by the EWS (None), as on real printers:
+        # the backup leaves them out and a restore leaves them as they are.
+        values = {
+            k: v
+            for k, v in current.items()
+            if k.startswith(CONFIG_SECTIONS) and k in pages and v is not None
+        }
+        return make_config(values), "application/x-yaml"
 
     async def accept_download(self, job: Any, file: Any) -> Any:
         from printbench.cwmp_cpe import TransferError, TransferOutcome
@@ -413,8 +447,13 @@ class PrinterDevice:
         retries: int = 1,
         cpe_config: CpeConfig | None = None,
         dev: int = 1,
+        store: StateStore | None = None,
     ) -> None:
         self.entry = entry
+        #: Where the virtual device's CWMP state lives (event queue, pending transfers,
+        #: attributes, bootstrap); a file store lets a proxy restart be a 1 BOOT, not a
+        #: 0 BOOTSTRAP of every printer. None: memory only.
+        self.store = store
         self.bindings = bindings
         self.conn = PrinterConn(entry, session, timeout=timeout, retries=retries)
         self.view = PrinterView(bindings, set(entry.protocols), dev)
@@ -499,9 +538,16 @@ class PrinterDevice:
         )
         if self.conn.ews is None:
             hooks.download_types = ()
+            hooks.upload_types = ()
         elif self.firmware_via_ews:
             hooks.download_types = (FIRMWARE, CONFIG_DOWN)
-        cpe = Cpe(self.tree, self.cpe_config, hooks=hooks, name=f"proxy:{self.entry.address}")
+        cpe = Cpe(
+            self.tree,
+            self.cpe_config,
+            hooks=hooks,
+            name=f"proxy:{self.entry.address}",
+            store=self.store,
+        )
         cpe.connection_request_url = cr_url
         self._runtime_download = cpe._handlers[m.Download]
         cpe.register(m.Download, self.download)

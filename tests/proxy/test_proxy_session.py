@@ -116,6 +116,8 @@ async def test_proxy_cli_prints_ready(tmp_path, printers) -> None:
         "0",
         "--timeout",
         "0.5",
+        "--state-dir",
+        str(tmp_path / "state"),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
