@@ -445,7 +445,7 @@ def _parse(body: bytes) -> Any:
 def raw_facts(body: bytes | Any) -> RawFacts:
     """Header and dateTime facts from raw bytes or an already parsed tree."""
     facts = RawFacts()
-    root = _parse(body) if isinstance(body, bytes | bytearray) else body
+    root = _parse(bytes(body)) if isinstance(body, bytes | bytearray) else body
     if root is None:
         return facts
     header = root.find(f"{{{_SOAP_ENV}}}Header")

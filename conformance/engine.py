@@ -191,6 +191,7 @@ class Context:
         self.pending_rpcs: list[Any] = []
         self.notes: list[str] = []
         self.cells: list[Cell] = []
+        self.quirks_used: set[str] | None = None  # quirk modes switched on (steps/cpe.py)
         self.time_scale = getattr(self.target, "time_scale", 1.0)
         self._tasks: list[asyncio.Task] = []
         self.start_ref = self.journal_ref()
@@ -294,6 +295,8 @@ class Context:
 
     def informs_since_start(self) -> list[InformRecord]:
         tap = self.engine.tap
+        if tap is None:  # the target gives no control of the ACS: no Inform is seen
+            return []
         return [r for r in tap.records[self.start_inform :] if r.device == self.device.acs_id]
 
     async def next_inform(

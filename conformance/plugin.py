@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from printbench.conformance.scenario import AREAS, Scenario, ScenarioError, load_file
 from printbench.emulator.profiles import list_profiles
+
+if TYPE_CHECKING:
+    from _pytest._code.code import TerminalRepr  # what pytest's own repr_failure returns
 
 _STATE_KEY = pytest.StashKey[dict]()
 
@@ -171,7 +174,9 @@ class ScenarioItem(pytest.Item):
         if res.status in ("failed", "error"):
             raise ScenarioFailure(res)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str | TerminalRepr:
         if isinstance(excinfo.value, ScenarioFailure):
             r = excinfo.value.result
             lines = [

@@ -197,8 +197,10 @@ def parse_steps(node: yaml.Node, file: str, prefix: str = "") -> list[Step]:
     for i, item in enumerate(node.value, 1):
         number = f"{prefix}{i}"
         line = _line(item)
+        args: dict[str, Any] = {}
+        children_node: yaml.Node | None = None
         if isinstance(item, yaml.ScalarNode):  # a bare action: "- release"
-            action, args, children_node = item.value, {}, None
+            action = item.value
         else:
             items = _mapping_items(item, file, f"step {number}")
             action = next(iter(items), "")
@@ -211,7 +213,6 @@ def parse_steps(node: yaml.Node, file: str, prefix: str = "") -> list[Step]:
                     step=number,
                 )
             children_node = items["steps"][1] if "steps" in items else None
-            args = {}
             for key, (_knode, vnode) in items.items():
                 if key == "steps":
                     continue

@@ -637,7 +637,10 @@ class ExternalAcsTarget(BuiltinTarget):
             )
 
 
-KINDS: dict[str, type[Target]] = {
+#: Target kind → its class, called as ``cls(name, settings, report_dir)`` (the base Target
+#: takes no report_dir, so the table is typed by that call, not as ``type[Target]``).
+TargetFactory = Callable[[str, dict[str, Any], Path | None], Target]
+KINDS: dict[str, TargetFactory] = {
     "builtin": BuiltinTarget,
     "cpe": ExternalCpeTarget,
     "proxy": ExternalProxyTarget,
@@ -723,7 +726,7 @@ def load_target(
         settings.setdefault("name", path.stem)
     settings.update(overrides or {})
     cls = KINDS[settings.get("kind", "builtin")]
-    return cls(str(settings.get("name")), settings, report_dir)  # type: ignore[call-arg]
+    return cls(str(settings.get("name")), settings, report_dir)
 
 
 def _line_of(node: Any, key: str) -> int:

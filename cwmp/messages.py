@@ -19,9 +19,10 @@ Naming: class names are the element names of the schema; field names are their s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 # --- namespaces -------------------------------------------------------------------------
 
@@ -74,7 +75,13 @@ def el(
     minimum: int | None = None,
     maximum: int | None = None,
 ) -> Any:
-    """A dataclass field bound to wire element ``name`` of the given kind."""
+    """A dataclass field bound to wire element ``name`` of the given kind.
+
+    A field without ``default`` is required. Optional elements and arrays spell their default
+    (``default=None``, ``default=()``) at the call rather than having it filled in here,
+    because the type checker reads field specifiers from the call (PEP 681): an implied
+    default would make it reject every message built without that field.
+    """
     meta = {
         "el": name,
         "kind": kind,
@@ -86,10 +93,6 @@ def el(
         "max": maximum,
     }
     if default is ...:
-        if optional:
-            return field(default=None, metadata=meta)
-        if kind in (ARRAY, REPEAT, OPERATION):
-            return field(default=(), metadata=meta)
         return field(metadata=meta)
     return field(default=default, metadata=meta)
 
@@ -104,6 +107,19 @@ def _uint(name: str, default: Any = ...) -> Any:
 
 def _int(name: str, default: Any = ...) -> Any:
     return el(name, INT, default=default, minimum=INT_MIN, maximum=INT_MAX)
+
+
+_S = TypeVar("_S")
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field, el, _uint, _int))
+def _struct(cls: type[_S]) -> type[_S]:
+    """A frozen, slotted dataclass whose ``el`` fields the type checker understands.
+
+    Plain ``@dataclass`` would do the same at run time, but the checker only knows
+    ``dataclasses.field`` there: every ``el(...)`` field would look optional to it.
+    """
+    return dataclass(frozen=True, slots=True)(cls)
 
 
 # --- base classes -----------------------------------------------------------------------
@@ -128,7 +144,7 @@ class Struct:
 # --- structs ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class ParameterValueStruct(Struct):
     """Name, value text and its xsi:type (None when the sender omitted xsi:type)."""
 
@@ -137,7 +153,7 @@ class ParameterValueStruct(Struct):
     type: str | None = "xsd:string"
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class DeviceIdStruct(Struct):
     manufacturer: str = el("Manufacturer", STR)
     oui: str = el("OUI", STR)
@@ -145,46 +161,46 @@ class DeviceIdStruct(Struct):
     serial_number: str = el("SerialNumber", STR)
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class EventStruct(Struct):
     event_code: str = el("EventCode", STR)
     command_key: str = el("CommandKey", STR, default="")
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class ParameterInfoStruct(Struct):
     name: str = el("Name", STR)
     writable: bool = el("Writable", BOOL)
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class SetParameterAttributesStruct(Struct):
     name: str = el("Name", STR)
     notification_change: bool = el("NotificationChange", BOOL, default=False)
     notification: int = el("Notification", INT, default=0, minimum=0, maximum=6)
     access_list_change: bool = el("AccessListChange", BOOL, default=False)
     access_list: tuple[str, ...] = el(
-        "AccessList", ARRAY, item="string", cls=None, array_type="xsd:string"
+        "AccessList", ARRAY, item="string", cls=None, array_type="xsd:string", default=()
     )
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class ParameterAttributeStruct(Struct):
     name: str = el("Name", STR)
     notification: int = el("Notification", INT, default=0, minimum=0, maximum=6)
     access_list: tuple[str, ...] = el(
-        "AccessList", ARRAY, item="string", cls=None, array_type="xsd:string"
+        "AccessList", ARRAY, item="string", cls=None, array_type="xsd:string", default=()
     )
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class SetParameterValuesFault(Struct):
     parameter_name: str = el("ParameterName", STR)
     fault_code: int = el("FaultCode", INT, minimum=0, maximum=UINT_MAX)
-    fault_string: str | None = el("FaultString", STR, optional=True)
+    fault_string: str | None = el("FaultString", STR, optional=True, default=None)
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class FaultStruct(Struct):
     """TransferCompleteFaultStruct: FaultCode 0 means success."""
 
@@ -192,13 +208,13 @@ class FaultStruct(Struct):
     fault_string: str = el("FaultString", STR, default="")
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class DeploymentUnitFaultStruct(Struct):
     fault_code: int = el("FaultCode", INT, default=0, minimum=0, maximum=UINT_MAX)
-    fault_string: str | None = el("FaultString", STR, optional=True)
+    fault_string: str | None = el("FaultString", STR, optional=True, default=None)
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class TimeWindowStruct(Struct):
     window_start: int = _uint("WindowStart")
     window_end: int = _uint("WindowEnd")
@@ -207,13 +223,13 @@ class TimeWindowStruct(Struct):
     max_retries: int = _int("MaxRetries", default=0)
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class QueuedTransferStruct(Struct):
     command_key: str = el("CommandKey", STR)
     state: int = el("State", INT, minimum=1, maximum=3)
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class AllQueuedTransferStruct(Struct):
     command_key: str = el("CommandKey", STR)
     state: int = el("State", INT, minimum=1, maximum=3)
@@ -223,20 +239,20 @@ class AllQueuedTransferStruct(Struct):
     target_file_name: str = el("TargetFileName", STR, default="")
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class ArgStruct(Struct):
     name: str = el("Name", STR)
     value: str = el("Value", STR, default="")
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class OptionStruct(Struct):
     option_name: str = el("OptionName", STR)
     voucher_sn: int = _uint("VoucherSN")
     state: int = el("State", INT, minimum=0, maximum=3)
     mode: int = el("Mode", INT, minimum=0, maximum=2)
-    start_date: datetime = el("StartDate", DATETIME)  # noqa: RUF009
-    expiration_date: datetime | None = el("ExpirationDate", DATETIME, optional=True)  # noqa: RUF009
+    start_date: datetime = el("StartDate", DATETIME)
+    expiration_date: datetime | None = el("ExpirationDate", DATETIME, optional=True, default=None)
     is_transferable: int = el("IsTransferable", INT, default=0, minimum=0, maximum=1)
 
 
@@ -247,32 +263,32 @@ class OperationStruct(Struct):
     XSI_TYPE: ClassVar[str] = ""
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class InstallOpStruct(OperationStruct):
     XSI_TYPE: ClassVar[str] = "InstallOpStruct"
     url: str = el("URL", STR)
-    uuid: str | None = el("UUID", STR, optional=True)
-    username: str | None = el("Username", STR, optional=True)
-    password: str | None = el("Password", STR, optional=True)
-    execution_env_ref: str | None = el("ExecutionEnvRef", STR, optional=True)
+    uuid: str | None = el("UUID", STR, optional=True, default=None)
+    username: str | None = el("Username", STR, optional=True, default=None)
+    password: str | None = el("Password", STR, optional=True, default=None)
+    execution_env_ref: str | None = el("ExecutionEnvRef", STR, optional=True, default=None)
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class UpdateOpStruct(OperationStruct):
     XSI_TYPE: ClassVar[str] = "UpdateOpStruct"
-    uuid: str | None = el("UUID", STR, optional=True)
-    version: str | None = el("Version", STR, optional=True)
-    url: str | None = el("URL", STR, optional=True)
-    username: str | None = el("Username", STR, optional=True)
-    password: str | None = el("Password", STR, optional=True)
+    uuid: str | None = el("UUID", STR, optional=True, default=None)
+    version: str | None = el("Version", STR, optional=True, default=None)
+    url: str | None = el("URL", STR, optional=True, default=None)
+    username: str | None = el("Username", STR, optional=True, default=None)
+    password: str | None = el("Password", STR, optional=True, default=None)
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class UninstallOpStruct(OperationStruct):
     XSI_TYPE: ClassVar[str] = "UninstallOpStruct"
     uuid: str = el("UUID", STR)
-    version: str | None = el("Version", STR, optional=True)
-    execution_env_ref: str | None = el("ExecutionEnvRef", STR, optional=True)
+    version: str | None = el("Version", STR, optional=True, default=None)
+    execution_env_ref: str | None = el("ExecutionEnvRef", STR, optional=True, default=None)
 
 
 OPERATION_TYPES: dict[str, type[OperationStruct]] = {
@@ -280,7 +296,7 @@ OPERATION_TYPES: dict[str, type[OperationStruct]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class OpResultStruct(Struct):
     uuid: str = el("UUID", STR)
     deployment_unit_ref: str = el("DeploymentUnitRef", STR, default="")
@@ -288,14 +304,14 @@ class OpResultStruct(Struct):
     current_state: str = el("CurrentState", STR, default="Installed")
     resolved: bool = el("Resolved", BOOL, default=True)
     execution_unit_ref_list: str = el("ExecutionUnitRefList", STR, default="")
-    start_time: datetime = el("StartTime", DATETIME, default=UNKNOWN_TIME)  # noqa: RUF009
-    complete_time: datetime = el("CompleteTime", DATETIME, default=UNKNOWN_TIME)  # noqa: RUF009
-    fault: DeploymentUnitFaultStruct = el(  # noqa: RUF009
+    start_time: datetime = el("StartTime", DATETIME, default=UNKNOWN_TIME)
+    complete_time: datetime = el("CompleteTime", DATETIME, default=UNKNOWN_TIME)
+    fault: DeploymentUnitFaultStruct = el(
         "Fault", STRUCT, cls=DeploymentUnitFaultStruct, default=DeploymentUnitFaultStruct()
     )
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class AutonOpResultStruct(Struct):
     uuid: str = el("UUID", STR)
     deployment_unit_ref: str = el("DeploymentUnitRef", STR, default="")
@@ -303,9 +319,9 @@ class AutonOpResultStruct(Struct):
     current_state: str = el("CurrentState", STR, default="Installed")
     resolved: bool = el("Resolved", BOOL, default=True)
     execution_unit_ref_list: str = el("ExecutionUnitRefList", STR, default="")
-    start_time: datetime = el("StartTime", DATETIME, default=UNKNOWN_TIME)  # noqa: RUF009
-    complete_time: datetime = el("CompleteTime", DATETIME, default=UNKNOWN_TIME)  # noqa: RUF009
-    fault: DeploymentUnitFaultStruct = el(  # noqa: RUF009
+    start_time: datetime = el("StartTime", DATETIME, default=UNKNOWN_TIME)
+    complete_time: datetime = el("CompleteTime", DATETIME, default=UNKNOWN_TIME)
+    fault: DeploymentUnitFaultStruct = el(
         "Fault", STRUCT, cls=DeploymentUnitFaultStruct, default=DeploymentUnitFaultStruct()
     )
     operation_performed: str = el("OperationPerformed", STR, default="Install")
@@ -314,7 +330,7 @@ class AutonOpResultStruct(Struct):
 # --- Fault ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@_struct
 class Fault(Message):
     """A CWMP fault (SOAP Fault with detail/cwmp:Fault). Only ever a response.
 
@@ -324,9 +340,9 @@ class Fault(Message):
 
     METHOD: ClassVar[str] = "Fault"
     fault_code: int = el("FaultCode", INT, minimum=0, maximum=UINT_MAX)
-    fault_string: str | None = el("FaultString", STR, optional=True)
+    fault_string: str | None = el("FaultString", STR, optional=True, default=None)
     set_parameter_values_faults: tuple[SetParameterValuesFault, ...] = el(
-        "SetParameterValuesFault", REPEAT, cls=SetParameterValuesFault
+        "SetParameterValuesFault", REPEAT, cls=SetParameterValuesFault, default=()
     )
     soap_fault_code: str | None = None
     soap_fault_string: str = "CWMP fault"
@@ -348,8 +364,18 @@ class Fault(Message):
 # --- responses (declared first so requests can name them) --------------------------------
 
 
-def _message(method: str, response: type[Message] | None = None):
-    def wrap(cls):
+_M = TypeVar("_M", bound=Message)
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field, el, _uint, _int))
+def _message(method: str, response: type[Message] | None = None) -> Callable[[type[_M]], type[_M]]:
+    """Make ``cls`` a frozen, slotted message dataclass for wire element ``method``.
+
+    ``dataclass_transform`` tells the type checker what this decorator does, so a message
+    built with a wrong, missing or extra field is reported where it is built.
+    """
+
+    def wrap(cls: type[_M]) -> type[_M]:
         cls = dataclass(frozen=True, slots=True)(cls)
         cls.METHOD = method
         cls.RESPONSE = response
@@ -361,7 +387,9 @@ def _message(method: str, response: type[Message] | None = None):
 
 @_message("GetRPCMethodsResponse")
 class GetRPCMethodsResponse(Message):
-    method_list: tuple[str, ...] = el("MethodList", ARRAY, item="string", array_type="xsd:string")
+    method_list: tuple[str, ...] = el(
+        "MethodList", ARRAY, item="string", array_type="xsd:string", default=()
+    )
 
 
 @_message("SetParameterValuesResponse")
@@ -377,6 +405,7 @@ class GetParameterValuesResponse(Message):
         item="ParameterValueStruct",
         cls=ParameterValueStruct,
         array_type="cwmp:ParameterValueStruct",
+        default=(),
     )
 
 
@@ -388,6 +417,7 @@ class GetParameterNamesResponse(Message):
         item="ParameterInfoStruct",
         cls=ParameterInfoStruct,
         array_type="cwmp:ParameterInfoStruct",
+        default=(),
     )
 
 
@@ -404,6 +434,7 @@ class GetParameterAttributesResponse(Message):
         item="ParameterAttributeStruct",
         cls=ParameterAttributeStruct,
         array_type="cwmp:ParameterAttributeStruct",
+        default=(),
     )
 
 
@@ -455,6 +486,7 @@ class GetQueuedTransfersResponse(Message):
         item="QueuedTransferStruct",
         cls=QueuedTransferStruct,
         array_type="cwmp:QueuedTransferStruct",
+        default=(),
     )
 
 
@@ -466,6 +498,7 @@ class GetAllQueuedTransfersResponse(Message):
         item="AllQueuedTransferStruct",
         cls=AllQueuedTransferStruct,
         array_type="cwmp:AllQueuedTransferStruct",
+        default=(),
     )
 
 
@@ -492,7 +525,12 @@ class SetVouchersResponse(Message):
 @_message("GetOptionsResponse")
 class GetOptionsResponse(Message):
     option_list: tuple[OptionStruct, ...] = el(
-        "OptionList", ARRAY, item="OptionStruct", cls=OptionStruct, array_type="cwmp:OptionStruct"
+        "OptionList",
+        ARRAY,
+        item="OptionStruct",
+        cls=OptionStruct,
+        array_type="cwmp:OptionStruct",
+        default=(),
     )
 
 
@@ -547,6 +585,7 @@ class SetParameterValues(Message):
         item="ParameterValueStruct",
         cls=ParameterValueStruct,
         array_type="cwmp:ParameterValueStruct",
+        default=(),
     )
     parameter_key: str = el("ParameterKey", STR, default="")
 
@@ -554,7 +593,7 @@ class SetParameterValues(Message):
 @_message("GetParameterValues", GetParameterValuesResponse)
 class GetParameterValues(Message):
     parameter_names: tuple[str, ...] = el(
-        "ParameterNames", ARRAY, item="string", array_type="xsd:string"
+        "ParameterNames", ARRAY, item="string", array_type="xsd:string", default=()
     )
 
 
@@ -572,13 +611,14 @@ class SetParameterAttributes(Message):
         item="SetParameterAttributesStruct",
         cls=SetParameterAttributesStruct,
         array_type="cwmp:SetParameterAttributesStruct",
+        default=(),
     )
 
 
 @_message("GetParameterAttributes", GetParameterAttributesResponse)
 class GetParameterAttributes(Message):
     parameter_names: tuple[str, ...] = el(
-        "ParameterNames", ARRAY, item="string", array_type="xsd:string"
+        "ParameterNames", ARRAY, item="string", array_type="xsd:string", default=()
     )
 
 
@@ -659,6 +699,7 @@ class ScheduleDownload(Message):
         item="TimeWindowStruct",
         cls=TimeWindowStruct,
         array_type="cwmp:TimeWindowStruct",
+        default=(),
     )
 
 
@@ -669,14 +710,14 @@ class CancelTransfer(Message):
 
 @_message("ChangeDUState", ChangeDUStateResponse)
 class ChangeDUState(Message):
-    operations: tuple[OperationStruct, ...] = el("Operations", OPERATION)
-    command_key: str | None = el("CommandKey", STR, optional=True)
+    operations: tuple[OperationStruct, ...] = el("Operations", OPERATION, default=())
+    command_key: str | None = el("CommandKey", STR, optional=True, default=None)
 
 
 @_message("SetVouchers", SetVouchersResponse)
 class SetVouchers(Message):
     voucher_list: tuple[str, ...] = el(
-        "VoucherList", ARRAY, item="base64", array_type="SOAP-ENC:base64"
+        "VoucherList", ARRAY, item="base64", array_type="SOAP-ENC:base64", default=()
     )
 
 
@@ -692,7 +733,12 @@ class GetOptions(Message):
 class Inform(Message):
     device_id: DeviceIdStruct = el("DeviceId", STRUCT, cls=DeviceIdStruct)
     event: tuple[EventStruct, ...] = el(
-        "Event", ARRAY, item="EventStruct", cls=EventStruct, array_type="cwmp:EventStruct"
+        "Event",
+        ARRAY,
+        item="EventStruct",
+        cls=EventStruct,
+        array_type="cwmp:EventStruct",
+        default=(),
     )
     max_envelopes: int = _uint("MaxEnvelopes", default=1)
     current_time: datetime = el("CurrentTime", DATETIME, default=UNKNOWN_TIME)
@@ -703,6 +749,7 @@ class Inform(Message):
         item="ParameterValueStruct",
         cls=ParameterValueStruct,
         array_type="cwmp:ParameterValueStruct",
+        default=(),
     )
 
 
@@ -739,19 +786,26 @@ class Kicked(Message):
 class RequestDownload(Message):
     file_type: str = el("FileType", STR, default="1 Firmware Upgrade Image")
     file_type_arg: tuple[ArgStruct, ...] = el(
-        "FileTypeArg", ARRAY, item="ArgStruct", cls=ArgStruct, array_type="cwmp:ArgStruct"
+        "FileTypeArg",
+        ARRAY,
+        item="ArgStruct",
+        cls=ArgStruct,
+        array_type="cwmp:ArgStruct",
+        default=(),
     )
 
 
 @_message("DUStateChangeComplete", DUStateChangeCompleteResponse)
 class DUStateChangeComplete(Message):
-    results: tuple[OpResultStruct, ...] = el("Results", REPEAT, cls=OpResultStruct)
-    command_key: str | None = el("CommandKey", STR, optional=True)
+    results: tuple[OpResultStruct, ...] = el("Results", REPEAT, cls=OpResultStruct, default=())
+    command_key: str | None = el("CommandKey", STR, optional=True, default=None)
 
 
 @_message("AutonomousDUStateChangeComplete", AutonomousDUStateChangeCompleteResponse)
 class AutonomousDUStateChangeComplete(Message):
-    results: tuple[AutonOpResultStruct, ...] = el("Results", REPEAT, cls=AutonOpResultStruct)
+    results: tuple[AutonOpResultStruct, ...] = el(
+        "Results", REPEAT, cls=AutonOpResultStruct, default=()
+    )
 
 
 # --- registries ------------------------------------------------------------------------------

@@ -413,7 +413,10 @@ class DataModel:
             src = source
             get = lambda nc: src.get()  # noqa: E731
             if writable:
-                set = lambda nc, v: src.set(v)  # type: ignore[attr-defined]  # noqa: E731
+                write = getattr(src, "set", None)  # ParameterSource.set is optional
+                if write is None:
+                    raise SchemaError(f"{path}: writable, but its source has no set(value)")
+                set = lambda nc, v: write(v)  # noqa: E731
             lexical = True
         if writable and get is not None and set is None:
             raise SchemaError(f"{path}: writable parameter with a getter needs a setter")

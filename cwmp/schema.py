@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -57,7 +58,7 @@ class _LocalResolver(etree.Resolver):
         super().__init__()
         self.bbf = bbf
 
-    def resolve(self, system_url, public_id, context):  # type: ignore[override]
+    def resolve(self, system_url: str | None, public_id: str | None, context: Any) -> Any:
         url = system_url or ""
         for prefix, name in _STANDINS.items():
             if url.rstrip("/") == prefix.rstrip("/"):

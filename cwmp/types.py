@@ -826,17 +826,22 @@ def load_named_types(path: Path) -> dict[str, ParamType]:
 
 def list_facet(el: Any) -> ListFacet:
     """The ``ListFacet`` of a TR-106 ``<list>`` element (minItems, maxItems, its ``size``)."""
-    kw: dict[str, int] = {}
-    if el.get("minItems"):
-        kw["min_items"] = int(el.get("minItems"))
-    if el.get("maxItems"):
-        kw["max_items"] = int(el.get("maxItems"))
+    min_length = max_length = None
     for size in el.findall("size"):
-        if size.get("maxLength"):
-            kw["max_length"] = int(size.get("maxLength"))
-        if size.get("minLength"):
-            kw["min_length"] = int(size.get("minLength"))
-    return ListFacet(**kw)
+        max_length = _int_attr(size, "maxLength", max_length)
+        min_length = _int_attr(size, "minLength", min_length)
+    return ListFacet(
+        min_items=_int_attr(el, "minItems"),
+        max_items=_int_attr(el, "maxItems"),
+        min_length=min_length,
+        max_length=max_length,
+    )
+
+
+def _int_attr(el: Any, name: str, default: int | None = None) -> int | None:
+    """Attribute ``name`` of ``el`` as an int; ``default`` when it is absent or empty."""
+    value = el.get(name)
+    return int(value) if value else default
 
 
 # The names datamodel/loader.py used before these became public; kept for compatibility.

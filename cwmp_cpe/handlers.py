@@ -109,11 +109,11 @@ def parameter_handlers(tree: P.ParameterTree, quirks: frozenset[str]) -> dict[ty
     freeze = "parameter-key-frozen" in quirks
     ignore_nl = "gpn-ignore-next-level" in quirks
     return {
-        m.GetParameterValues: lambda r: get_parameter_values(tree, r),  # type: ignore[arg-type]
-        m.SetParameterValues: lambda r: set_parameter_values(tree, r, freeze_key=freeze),  # type: ignore[arg-type]
-        m.GetParameterNames: lambda r: get_parameter_names(tree, r, ignore_next_level=ignore_nl),  # type: ignore[arg-type]
-        m.SetParameterAttributes: lambda r: set_parameter_attributes(tree, r),  # type: ignore[arg-type]
-        m.GetParameterAttributes: lambda r: get_parameter_attributes(tree, r),  # type: ignore[arg-type]
-        m.AddObject: lambda r: add_object(tree, r, freeze_key=freeze),  # type: ignore[arg-type]
-        m.DeleteObject: lambda r: delete_object(tree, r, freeze_key=freeze),  # type: ignore[arg-type]
+        m.GetParameterValues: lambda r: get_parameter_values(tree, r),
+        m.SetParameterValues: lambda r: set_parameter_values(tree, r, freeze_key=freeze),
+        m.GetParameterNames: lambda r: get_parameter_names(tree, r, ignore_next_level=ignore_nl),
+        m.SetParameterAttributes: lambda r: set_parameter_attributes(tree, r),
+        m.GetParameterAttributes: lambda r: get_parameter_attributes(tree, r),
+        m.AddObject: lambda r: add_object(tree, r, freeze_key=freeze),
+        m.DeleteObject: lambda r: delete_object(tree, r, freeze_key=freeze),
     }

@@ -48,7 +48,7 @@ def _bool(v: str | None, default: bool) -> bool:
 
 def _int(v: str | None, default: int) -> int:
     try:
-        return int(v) if v not in (None, "") else default  # type: ignore[arg-type]
+        return int(v) if v else default
     except ValueError:
         return default
 

@@ -40,7 +40,7 @@ def _build(args: argparse.Namespace) -> int:
                 for name, content in generate(args.sm_dir, args.bbf_dir).items()
                 if not (args.out / name).is_file() or (args.out / name).read_bytes() != content
             ]
-            if README.is_file():
+            if README is not None and README.is_file():  # None: not a source checkout
                 text = README.read_text(encoding="utf-8")
                 if readme_with_mapping(text) != text:
                     stale.append("README.md (mapping table)")

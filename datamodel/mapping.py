@@ -186,7 +186,7 @@ def validate(
             raise err(f"access {access!r} is not one of {', '.join(ACCESS)}", "access")
         if access == "read-write" and not p.writable:
             raise err(f"{path} is readOnly in the data model but mapped read-write", "access")
-        sources = []
+        sources: list[Source] = []
         for kind in [k for k in raw if k in _SOURCE_KEYS]:  # YAML order: first is primary
             src = raw[kind]
             sline = lines.get(kind, line)

@@ -85,9 +85,10 @@ class SmNode:
         """The descendant at a dotted path of element names (for tests and tooling)."""
         node = self
         for part in path.split("."):
-            node = next((c for c in node.children if c.name == part), None)  # type: ignore[assignment]
-            if node is None:
+            child = next((c for c in node.children if c.name == part), None)
+            if child is None:
                 raise KeyError(f"no element {part!r} on the way to {path!r} under {self.name}")
+            node = child
         return node
 
 
@@ -222,10 +223,17 @@ class SchemaSet:
                     inline = child.find(f"{_Q}simpleType")
                     base = self._simple_type(inline) if inline is not None else SimpleInfo()
                 info = SimpleInfo(**{**base.__dict__})
-                enums = [e.get("value") for e in child.findall(f"{_Q}enumeration")]
+                # A facet without its (required) value attribute says nothing: skipped.
+                enums: list[str] = [
+                    v
+                    for e in child.findall(f"{_Q}enumeration")
+                    if (v := e.get("value")) is not None
+                ]
                 if enums:
                     info.enumerations = tuple(enums)
-                pats = [p.get("value") for p in child.findall(f"{_Q}pattern")]
+                pats: list[str] = [
+                    v for p in child.findall(f"{_Q}pattern") if (v := p.get("value")) is not None
+                ]
                 if pats:
                     info.patterns = tuple(pats)
                 for facet, attr in (
@@ -246,9 +254,9 @@ class SchemaSet:
                     for m in (child.get("memberTypes") or "").split()
                 ]
                 members += [self._simple_type(s) for s in child.findall(f"{_Q}simpleType")]
-                enums: list[str] = []
-                pats: list[str] = []
-                lengths = []
+                enums = []
+                pats = []
+                lengths: list[int] = []
                 for m in members:
                     enums += [e for e in m.enumerations if e not in enums]
                     pats += [p for p in m.patterns if p not in pats]

@@ -20,6 +20,7 @@ real-time driver. No randomness: the same state, clock and seed give the same ev
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 from collections.abc import Callable
@@ -1131,7 +1132,9 @@ class PrinterEngine:
 
 
 def _copy_values(src: st.Node, dst: st.Node, keep: tuple[str, ...] = ()) -> None:
-    for name in src.__dataclass_fields__:  # type: ignore[attr-defined]
+    assert dataclasses.is_dataclass(src)  # every concrete state node is one (emulator/state.py)
+    for f in dataclasses.fields(src):
+        name = f.name
         if name in keep and getattr(dst, name):
             continue
         value = getattr(src, name)

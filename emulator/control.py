@@ -214,8 +214,9 @@ class PrinterControl:
 # HTTP/JSON
 # ---------------------------------------------------------------------------------------------
 
-LOOKUP_KEY = web.AppKey("control_lookup", object)
-CONTROLS_KEY = web.AppKey("control_cache", dict)
+# Subscripted, not AppKey(name, type): a Callable alias or dict[...] is no class to pass.
+LOOKUP_KEY = web.AppKey[Lookup]("control_lookup")
+CONTROLS_KEY = web.AppKey[dict[int, PrinterControl]]("control_cache")
 MAX_BODY = 64 * 1024
 
 

@@ -155,12 +155,12 @@ def _read_snmprec(lines: list[str], source: str, walk: Walk) -> None:
         dotted = ".".join(map(str, oid))
         walk.rows.append((oid, value))
         kind, raw = value
-        if kind == ber.OBJECT_IDENTIFIER:
-            walk.values[dotted] = ".".join(map(str, raw))  # type: ignore[arg-type]
-        elif kind == ber.OCTET_STRING and tag == "4":
-            walk.values[dotted] = raw.decode("utf-8", "replace")  # type: ignore[union-attr]
-        elif kind == ber.IP_ADDRESS:
-            walk.values[dotted] = ".".join(str(b) for b in raw)  # type: ignore[union-attr]
+        if kind == ber.OBJECT_IDENTIFIER and isinstance(raw, tuple):
+            walk.values[dotted] = ".".join(map(str, raw))
+        elif kind == ber.OCTET_STRING and tag == "4" and isinstance(raw, bytes):
+            walk.values[dotted] = raw.decode("utf-8", "replace")
+        elif kind == ber.IP_ADDRESS and isinstance(raw, bytes):
+            walk.values[dotted] = ".".join(str(b) for b in raw)
         else:
             walk.values[dotted] = raw
 
@@ -348,7 +348,7 @@ def profile_from_walk(
     )
 
     # interfaces and the vendor's OUI
-    interfaces = []
+    interfaces: list[dict[str, Any]] = []
     oui = ""
     macs: list[str] = []
     for idx, row in _table(values, "1.3.6.1.2.1.2.2.1", None).items():
@@ -378,7 +378,7 @@ def profile_from_walk(
         interfaces.append({"name": "eth0", "description": "Ethernet"})
 
     # input trays
-    trays = []
+    trays: list[dict[str, Any]] = []
     media_seen: list[str] = []
     for idx, row in _table(values, "1.3.6.1.2.1.43.8.2.1", dev).items():
         tray_name = _text(row.get(13, "")) or _text(row.get(18, "")) or f"Tray {len(trays) + 1}"
@@ -412,7 +412,7 @@ def profile_from_walk(
         media_seen.append("iso_a4_210x297mm")
 
     # output trays
-    outputs = []
+    outputs: list[dict[str, Any]] = []
     for idx, row in _table(values, "1.3.6.1.2.1.43.9.2.1", dev).items():
         cap = row.get(4, 150) if isinstance(row.get(4), int) else 150
         rem = row.get(5, cap) if isinstance(row.get(5), int) else cap
@@ -435,7 +435,7 @@ def profile_from_walk(
     colorant_rows = _table(values, "1.3.6.1.2.1.43.12.1.1", dev)
     marker_rows = _table(values, "1.3.6.1.2.1.43.10.2.1", dev) or {1: {}}
     marker_pos = {orig: pos for pos, orig in enumerate(marker_rows, 1)}
-    colorants = []
+    colorants: list[dict[str, Any]] = []
     colorant_pos: dict[int, int] = {}
     for orig, row in colorant_rows.items():
         colorant_pos[orig] = len(colorants) + 1
@@ -449,7 +449,7 @@ def profile_from_walk(
         )
     supply_rows = _table(values, "1.3.6.1.2.1.43.11.1.1", dev)
     derive_colorants = not colorants
-    supplies = []
+    supplies: list[dict[str, Any]] = []
     for orig, row in supply_rows.items():
         description = _text(row.get(6, "")) or f"Supply {len(supplies) + 1}"
         stype = _keyword(ps.PRT_SUPPLY_TYPE, row.get(5), "other")
@@ -520,7 +520,7 @@ def profile_from_walk(
         markers.append(marker)
     if not colorants and markers[0]["process_colorants"] == 1:
         colorants = [{"value": "black"}]
-    colour = any(m["process_colorants"] > 1 for m in markers)
+    is_colour = any(m["process_colorants"] > 1 for m in markers)
 
     # covers, console, media paths, interpreters, channels, storage
     covers = [
@@ -593,7 +593,7 @@ def profile_from_walk(
         ch: dict[str, Any] = {"channel_type": _keyword(ps.PRT_CHANNEL_TYPE, r.get(2), "other")}
         if _text(r.get(3, "")):
             ch["protocol_version"] = _text(r[3])
-        ch["interpreter_index"] = interp_pos.get(r.get(5), 1) if interpreter_rows else 1
+        ch["interpreter_index"] = interp_pos.get(r.get(5, 0), 1) if interpreter_rows else 1
         if r.get(6) == 4:  # prtChannelState printDataNotAccepted
             ch["enabled"] = False
         channels.append(ch)
@@ -629,11 +629,11 @@ def profile_from_walk(
         "description": {
             "info": sys_descr[:255] or hr_descr,
             "make_and_model": hr_descr[:127],
-            "color_supported": colour,
+            "color_supported": is_colour,
             "pages_per_minute": max_speed if 0 < max_speed <= 1000 else 20,
             **(
                 {"pages_per_minute_color": max_speed if 0 < max_speed <= 1000 else 20}
-                if colour
+                if is_colour
                 else {}
             ),
             "media_supported": media_supported,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import multiprocessing as mp
 import random
 import time
@@ -47,8 +48,9 @@ def plot(rec: Recorder, out: Path, title: str, marks: dict[str, float]) -> list[
     fig.savefig(paths[-1], dpi=100)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(9, 4))
-    ax.plot(xs, [None if v is None else v * 1000 for v in p50], lw=1, label="p50")
-    ax.plot(xs, [None if v is None else v * 1000 for v in p99], lw=1, label="p99")
+    # A second without a completed session is a gap in the line (NaN), not a zero.
+    ax.plot(xs, [math.nan if v is None else v * 1000 for v in p50], lw=1, label="p50")
+    ax.plot(xs, [math.nan if v is None else v * 1000 for v in p99], lw=1, label="p99")
     ax.set_xlabel("seconds since start")
     ax.set_ylabel("session latency (ms)")
     ax.set_yscale("log")

@@ -309,17 +309,19 @@ def encode_oid_content(oid: tuple[int, ...]) -> bytes:
 
 def encode_value(value: Value) -> bytes:
     tag, v = value
-    if tag == INTEGER:
-        return tlv(INTEGER, _int_bytes(v))  # type: ignore[arg-type]
-    if tag in (OCTET_STRING, IP_ADDRESS, OPAQUE):
-        return tlv(tag, v)  # type: ignore[arg-type]
-    if tag == OBJECT_IDENTIFIER:
-        return tlv(tag, encode_oid_content(v))  # type: ignore[arg-type]
-    if tag in _UNSIGNED32 or tag == COUNTER64:
-        return tlv(tag, _uint_bytes(v))  # type: ignore[arg-type]
+    # Each tag checks that its value has the Python type it is encoded from, so a value of
+    # the wrong type is a ValueError naming the tag, not a TypeError from deep inside.
+    if tag == INTEGER and isinstance(v, int):
+        return tlv(INTEGER, _int_bytes(v))
+    if tag in (OCTET_STRING, IP_ADDRESS, OPAQUE) and isinstance(v, bytes | bytearray):
+        return tlv(tag, bytes(v))
+    if tag == OBJECT_IDENTIFIER and isinstance(v, tuple):
+        return tlv(tag, encode_oid_content(v))
+    if (tag in _UNSIGNED32 or tag == COUNTER64) and isinstance(v, int):
+        return tlv(tag, _uint_bytes(v))
     if tag == NULL or tag in _EXCEPTIONS:
         return bytes((tag, 0))
-    raise ValueError(f"cannot encode value tag 0x{tag:02x}")
+    raise ValueError(f"cannot encode value tag 0x{tag:02x} from {type(v).__name__}")
 
 
 def encode_varbind(oid: tuple[int, ...], value: Value) -> bytes:

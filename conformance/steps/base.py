@@ -78,7 +78,7 @@ class StepSpec:
             if key not in step.args:
                 raise StepSchemaError(f"missing required key {key!r}")
         value = step.args.get("_")
-        kinds = {
+        kinds: dict[str, tuple[type, ...]] = {
             "none": (type(None),),
             "str": (str,),
             "int": (int,),

@@ -83,9 +83,9 @@ async def quirks(ctx: Context, st: Step) -> None:
         wanted = check_quirks(str(q) for q in ctx.subst(st.args["_"]))
     except ConfigError as exc:
         raise StepFailed(str(exc)) from None
-    used: set[str] | None = getattr(ctx, "quirks_used", None)
+    used = ctx.quirks_used
     if used is None:  # the first switch in this scenario: restore the original set at the end
-        used = ctx.quirks_used = set()  # type: ignore[attr-defined]
+        used = ctx.quirks_used = set()
         before = frozenset(cpe.quirks)
         device = ctx.device
 

@@ -24,6 +24,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from functools import partial
 from typing import Any
 
 from printbench.emulator.behaviour import EngineError
@@ -158,16 +159,16 @@ class Activity:
         for supply in s.supplies:
             if supply.level == 0 and supply.max_capacity > 0:
                 self.services += 1
-                self._later(self.config.service_minutes, lambda i=supply.index: engine.refill(i))
+                self._later(self.config.service_minutes, partial(engine.refill, supply.index))
                 return
         for tray in s.input_trays:
             if tray.level == 0 and tray.capacity > 0:
                 self.services += 1
-                self._later(self.config.service_minutes,
-                            lambda i=tray.index: engine.load_paper(i))  # fmt: skip
+                self._later(self.config.service_minutes, partial(engine.load_paper, tray.index))
                 return
         for out in s.output_trays:
             if out.remaining_capacity == 0:
-                self._later(self.config.service_minutes / 4,
-                            lambda i=out.index: engine.empty_output(i))  # fmt: skip
+                self._later(
+                    self.config.service_minutes / 4, partial(engine.empty_output, out.index)
+                )
                 return

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -51,6 +51,9 @@ from printbench.emulator.fleet import limits
 from printbench.emulator.fleet.plan import Layout, profile_for
 from printbench.emulator.identity import cr_credentials
 from printbench.emulator.profiles import Profile, build_printer, load_profile
+
+if TYPE_CHECKING:
+    from printbench.cwmp_cpe import Cpe  # imported when a fleet serves TR-069, not before
 
 log = logging.getLogger(__name__)
 
@@ -244,13 +247,14 @@ class Metrics:
         return out
 
 
-def _metered_cpe_class() -> type:
-    """``cwmp_cpe.Cpe`` timing each session and its Inform→InformResponse (built lazily)."""
+def _metered_cpe_class(fleet_metrics: Metrics, session_gate: asyncio.Semaphore | None) -> type[Cpe]:
+    """``cwmp_cpe.Cpe`` timing each session and its Inform→InformResponse (built lazily, one
+    class per fleet start: every printer of the worker shares its metrics and session gate)."""
     from printbench.cwmp_cpe import Cpe
 
     class MeteredCpe(Cpe):
-        metrics: Metrics | None = None
-        gate: asyncio.Semaphore | None = None
+        metrics: Metrics | None = fleet_metrics
+        gate: asyncio.Semaphore | None = session_gate
 
         async def _run_session(self, settings: Any = None) -> None:
             gate = self.gate
@@ -344,7 +348,10 @@ class _Face:
 
     async def serve(self, sock: socket.socket, backlog: int = 1024) -> int:
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(self.runner.server, sock=sock, backlog=backlog)
+        factory = self.runner.server
+        if factory is None:
+            raise RuntimeError(f"{self.name} face: serve() before setup()")
+        server = await loop.create_server(factory, sock=sock, backlog=backlog)
         self.servers.append(server)
         return sock.getsockname()[1]
 
@@ -390,7 +397,7 @@ class Fleet:
         self._starting: asyncio.Task[None] | None = None
         self._profiles: dict[str, Profile] = {}
         self._rng = random.Random(config.seed * 7919 + config.first)
-        self._cpe_class: type | None = None
+        self._cpe_class: type[Cpe] | None = None
         self._http_pool: Any = None
         self._session_gate: asyncio.Semaphore | None = None
         self.listen_mode = ""
@@ -491,10 +498,10 @@ class Fleet:
             if "cwmp" in c.faces:
                 from printbench.cwmp_cpe.http import AcsConnectionPool
 
-                self._cpe_class = _metered_cpe_class()
                 self._http_pool = AcsConnectionPool()
                 if c.max_sessions > 0:
                     self._session_gate = asyncio.Semaphore(c.max_sessions)
+                self._cpe_class = _metered_cpe_class(self.metrics, self._session_gate)
             self.running = True
             self._ticker = asyncio.create_task(self._tick_loop(), name="fleet engine ticker")
             await self._start_devices(progress)
@@ -612,10 +619,9 @@ class Fleet:
             cr_server=_CrRegistry(self, device),
             http_timeout=self.config.http_timeout,
         )
-        # The fleet meters every session (load runs): same object, a subclass that times it.
+        # The fleet meters every session (load runs): same object, a subclass that times it
+        # (and holds the fleet's metrics and session gate).
         client.cpe.__class__ = self._cpe_class
-        client.cpe.metrics = self.metrics
-        client.cpe.gate = self._session_gate
         # One pool of keep-alive ACS connections per worker: a session still runs on one
         # TCP connection, but does not pay a connect and a new aiohttp client each time.
         client.cpe.http_pool = self._http_pool

@@ -199,6 +199,7 @@ class WorkerInfo:
     restarts: int = 0
     error: str = ""
     reader: asyncio.Task[None] | None = None
+    reply: asyncio.Future[Any] | None = None  # the reply awaited to the last command()
 
 
 class Supervisor:
@@ -340,7 +341,7 @@ class Supervisor:
             w.error = msg.get("message", "")
             log.error("worker %d: %s", w.index, w.error)
         elif kind == "reply":
-            fut = getattr(w, "_reply", None)
+            fut = w.reply
             if fut is not None and not fut.done():
                 fut.set_result(msg.get("result"))
 
@@ -351,7 +352,7 @@ class Supervisor:
             if w.proc is None or w.proc.returncode is not None or w.proc.stdin is None:
                 continue
             fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            w._reply = fut  # type: ignore[attr-defined]
+            w.reply = fut
             w.proc.stdin.write((json.dumps({"cmd": cmd, **args}) + "\n").encode())
             await w.proc.stdin.drain()
             futs.append(fut)

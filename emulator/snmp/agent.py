@@ -69,6 +69,8 @@ class _Endpoint(asyncio.DatagramProtocol):
         self.traps_sent = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # A datagram endpoint is always given a DatagramTransport; the base signature says
+        # BaseTransport because connection_made is shared with stream protocols.
         self.transport = transport  # type: ignore[assignment]
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:

@@ -110,9 +110,11 @@ def format_row(oid: OID, value: ber.Value) -> str:
         number = 4 if tag == ber.OCTET_STRING else 68
         return f"{dotted}|{number}|{text}" if text is not None else f"{dotted}|{number}x|{v.hex()}"
     if tag == ber.OBJECT_IDENTIFIER:
-        return f"{dotted}|6|{'.'.join(map(str, v))}"  # type: ignore[arg-type]
+        assert isinstance(v, tuple)
+        return f"{dotted}|6|{'.'.join(map(str, v))}"
     if tag == ber.IP_ADDRESS:
-        return f"{dotted}|64|{'.'.join(str(b) for b in v)}"  # type: ignore[union-attr]
+        assert isinstance(v, bytes)
+        return f"{dotted}|64|{'.'.join(str(b) for b in v)}"
     if tag == ber.NULL:
         return f"{dotted}|5|"
     number = {b: n for n, b in _INT_TAGS.items()}[tag]
@@ -161,8 +163,8 @@ def canonical(value: ber.Value) -> tuple[str, Any]:
     """A comparable form of a value: (type name, value); Gauge32 and Unsigned32 are one type."""
     tag, v = value
     name = ber.TAG_NAMES.get(tag, hex(tag))
-    if tag in (ber.OCTET_STRING, ber.OPAQUE, ber.IP_ADDRESS):
-        return name, bytes(v)  # type: ignore[arg-type]
+    if tag in (ber.OCTET_STRING, ber.OPAQUE, ber.IP_ADDRESS) and isinstance(v, bytes | bytearray):
+        return name, bytes(v)
     return name, v
 
 

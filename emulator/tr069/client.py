@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import deque
-from typing import Any
+from typing import Any, Protocol
 
 from printbench.cwmp_cpe import ConnectionRequestServer, Cpe, CpeConfig, MemoryStore
 from printbench.cwmp_cpe.config import QUIRKS
@@ -26,6 +26,15 @@ from printbench.emulator.tr069.transfers import PrinterHooks
 from printbench.emulator.tr069.view import printer_tree
 
 log = logging.getLogger(__name__)
+
+
+class CrRegistry(Protocol):
+    """Where a client registers for connection requests: a ``ConnectionRequestServer`` of its
+    own, or a listener shared by many printers (the fleet's)."""
+
+    def register(self, cpe: Any, path: str | None = None) -> str: ...
+
+    def unregister(self, cpe: Any) -> None: ...
 
 
 def _sleep_for(clock: Any):
@@ -51,7 +60,7 @@ class EmbeddedClient:
         acs_url: str | None = None,
         store: Any = None,
         sleep: Any = None,
-        cr_server: ConnectionRequestServer | None = None,
+        cr_server: CrRegistry | None = None,
         **config: Any,
     ) -> None:
         self.state = state
@@ -80,8 +89,11 @@ class EmbeddedClient:
             name=f"{host} {state.identity.serial_number}",
             secrets=self._secrets,
         )
-        self._own_server = cr_server is None
-        self.cr_server = cr_server or ConnectionRequestServer(host, port)
+        # Started and stopped here only when it is the client's own.
+        self._own_server: ConnectionRequestServer | None = None
+        if cr_server is None:
+            cr_server = self._own_server = ConnectionRequestServer(host, port)
+        self.cr_server: CrRegistry = cr_server
         self._unsubscribe: Any = None
 
     def _secrets(self) -> dict[str, str]:
@@ -96,8 +108,8 @@ class EmbeddedClient:
 
     async def start(self) -> str:
         """Start serving; returns the ConnectionRequestURL."""
-        if self._own_server:
-            await self.cr_server.start()
+        if self._own_server is not None:
+            await self._own_server.start()
         url = self.cr_server.register(self.cpe, self._cr_path())
         self.view.connection_request_url = url
         self.tree.listeners.append(self._tree_changed)
@@ -111,8 +123,8 @@ class EmbeddedClient:
             self._unsubscribe = None
         await self.cpe.stop()
         self.cr_server.unregister(self.cpe)
-        if self._own_server:
-            await self.cr_server.stop()
+        if self._own_server is not None:
+            await self._own_server.stop()
 
     def _tree_changed(self, op: str, names: list[str]) -> None:
         # Mirror the ParameterKey into the state so the EWS and a factory reset see it.

@@ -199,6 +199,24 @@ def _alert_time(view: PrinterView, ticks: int) -> datetime:
 
 Get = Callable[[Any], Any]  # row/view object -> value
 Put = Callable[[Any, Any], None]  # (row/view object, python value) -> None
+RowPut = tuple[str, str, Callable[[Any], Any] | None]  # ("row", attr, conv): row path + attr
+Validate = Callable[[P.NodeContext, str], None]
+
+
+class _RowAndView:
+    """A row getter that also needs the printer's view (alerts' times, subunit states).
+
+    A class rather than a flag on the function, so the binder tells the two kinds of getter
+    apart with ``isinstance`` and each is called with the arguments it takes.
+    """
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[Any, PrinterView], Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, row: Any, view: PrinterView) -> Any:
+        return self.fn(row, view)
 
 
 def _write(view: PrinterView, path: str, value: Any) -> None:
@@ -214,7 +232,12 @@ class _Spec:
 
     __slots__ = ("get", "put", "validate")
 
-    def __init__(self, get: Get, put: Put | None = None, validate=None) -> None:
+    def __init__(
+        self,
+        get: Get | _RowAndView | None,
+        put: Put | RowPut | None = None,
+        validate: Validate | None = None,
+    ) -> None:
         self.get = get
         self.put = put
         self.validate = validate
@@ -247,11 +270,11 @@ class PrinterBinder:
 
     # -- declaration helpers
 
-    def ro(self, path: str, get: Get) -> None:
+    def ro(self, path: str, get: Get | _RowAndView) -> None:
         self.specs[path] = _Spec(get)
 
     def rw(self, path: str, get: Get, state_path: str, conv: Callable[[Any], Any] | None = None,
-           validate=None) -> None:  # fmt: skip
+           validate: Validate | None = None) -> None:  # fmt: skip
         """Writable parameter of the printer as a whole (context: the view)."""
 
         def put(view: PrinterView, value: Any) -> None:
@@ -262,7 +285,7 @@ class PrinterBinder:
     def rw_row(self, path: str, attr: str, conv: Callable[[Any], Any] | None = None,
                out: Callable[[Any], Any] | None = None) -> None:  # fmt: skip
         """Writable parameter of a table row (context: the row)."""
-        self.specs[path] = _Spec(_field(attr, out), ("row", attr, conv))  # type: ignore[arg-type]
+        self.specs[path] = _Spec(_field(attr, out), ("row", attr, conv))
 
     # -- Binder protocol
 
@@ -286,30 +309,36 @@ class PrinterBinder:
         if s.get is None:  # stored in the tree, with a rule
             return L.Binding(validate=s.validate)
         get = s.get
-        needs_view = getattr(get, "needs_view", False)
         ptype = spec.type
 
         def getter(nc: P.NodeContext) -> Any:
             obj = nc.obj if nc.obj is not None else nc.tree.root
-            value = get(obj, nc.tree.root) if needs_view else get(obj)
+            value = get(obj, nc.tree.root) if isinstance(get, _RowAndView) else get(obj)
             return fit(ptype, value)
 
         setter = None
         if spec.writable and s.put is not None:
-            if isinstance(s.put, tuple):
-                _, attr, conv = s.put
-
-                def setter(nc: P.NodeContext, value: Any, attr=attr, conv=conv) -> None:
-                    row_path = getattr(nc.obj, "_path", "")
-                    _write(_view_of(nc), row_path + attr, conv(value) if conv else value)
-
-            else:
-                put = s.put
-
-                def setter(nc: P.NodeContext, value: Any, put=put) -> None:
-                    put(_view_of(nc), value)
-
+            setter = _row_setter(*s.put[1:]) if isinstance(s.put, tuple) else _view_setter(s.put)
         return L.Binding(get=getter, set=setter, validate=s.validate)
+
+
+def _row_setter(attr: str, conv: Callable[[Any], Any] | None) -> P.Setter:
+    """Write a row's column: the state path is the row's own path plus ``attr``."""
+
+    def setter(nc: P.NodeContext, value: Any) -> None:
+        row_path = getattr(nc.obj, "_path", "")
+        _write(_view_of(nc), row_path + attr, conv(value) if conv else value)
+
+    return setter
+
+
+def _view_setter(put: Put) -> P.Setter:
+    """Write through ``put`` on the printer's view."""
+
+    def setter(nc: P.NodeContext, value: Any) -> None:
+        put(_view_of(nc), value)
+
+    return setter
 
 
 def _rows(table: str, where: Callable[[Any, Any], bool] | None = None) -> Callable[[Any], Any]:
@@ -366,10 +395,9 @@ def fit(pt: T.ParamType, value: Any) -> Any:
     return "Other" if "Other" in lits else value
 
 
-def _rv(fn: Callable[[Any, PrinterView], Any]) -> Any:
+def _rv(fn: Callable[[Any, PrinterView], Any]) -> _RowAndView:
     """A row getter that also needs the printer's view (alerts' times, subunit states)."""
-    fn.needs_view = True  # type: ignore[attr-defined]
-    return fn
+    return _RowAndView(fn)
 
 
 def _state_of(row: Any) -> Any:
@@ -441,7 +469,7 @@ def _declare(b: PrinterBinder) -> None:
                 P.FAULT_INVALID_PARAMETER_VALUE,
             )
 
-    b.specs[MS + "InformParameter.{i}.ParameterName"] = _Spec(None, None, no_forced)  # type: ignore[arg-type]
+    b.specs[MS + "InformParameter.{i}.ParameterName"] = _Spec(None, None, no_forced)
 
     # -- PrintService.{i} ----------------------------------------------------------------------
     b.tables[PS] = lambda obj: {1: obj}  # one print service: the printer
@@ -745,13 +773,15 @@ def _declare(b: PrinterBinder) -> None:
 
     # -- vendor settings (what the EWS configures) ----------------------------------------------
     for name, path in _SETTINGS.items():
-        section, attr = path.split(".")
         conv = tuple if name in _LIST_SETTINGS else None
-        b.rw(X + name, _s(lambda s, section=section, attr=attr: _listish(getattr(getattr(s, section), attr))),
-             path, conv=conv)  # fmt: skip
+        b.rw(X + name, _s(_field(path, _listish)), path, conv=conv)  # path: "section.attr"
     for name, attr in _TCPIP.items():
-        b.rw(X + "TCPIP." + name, _s(lambda s, attr=attr: getattr(s.interfaces[0], attr)),
-             f"interfaces.1.{attr}")  # fmt: skip
+        b.rw(X + "TCPIP." + name, _first_interface(attr), f"interfaces.1.{attr}")
+
+
+def _first_interface(attr: str) -> Get:
+    """Getter of ``attr`` of the printer's first network interface."""
+    return _s(lambda s: getattr(s.interfaces[0], attr))
 
 
 def _bin_out(keyword: str) -> str:

@@ -665,6 +665,19 @@ def test_schema_errors():
         m.parameter("Device.Z", "string")
 
 
+def test_writable_source_without_set_is_refused_when_declared():
+    """set() is optional on a ParameterSource; a writable parameter needs it, so the model
+    refuses the declaration instead of failing at the first SetParameterValues."""
+
+    class ReadOnlyBox:
+        def get(self):
+            return "7"
+
+    m = DataModel()
+    with pytest.raises(SchemaError, match="no set"):
+        m.parameter("Device.Box", "int", writable=True, source=ReadOnlyBox())
+
+
 def test_parameter_source_protocol():
     class Box:
         def __init__(self):

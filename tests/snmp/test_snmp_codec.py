@@ -123,3 +123,19 @@ def test_enumeration_tables_are_injective_where_the_tc_is() -> None:
         if name == "PrtCoverStatusTC":  # the state's short forms alias coverOpen/coverClosed
             continue
         assert len(set(table.values())) == len(table), name
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        (ber.INTEGER, "7"),
+        (ber.OCTET_STRING, "text"),
+        (ber.OBJECT_IDENTIFIER, "1.3.6"),
+        (ber.COUNTER32, b"\x01"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_a_value_error_naming_its_tag(value) -> None:
+    """A MIB value of the wrong Python type for its tag fails with a ValueError that names
+    the tag (the agent logs it), not with an AttributeError from inside the encoder."""
+    with pytest.raises(ValueError, match=f"tag 0x{value[0]:02x}"):
+        ber.encode_value(value)
