@@ -177,8 +177,16 @@ RULES: dict[str, Rule] = {
         Rule(
             "retry-count",
             "mandatory",
-            "TR-069 A.3.3.1 RetryCount (MUST count failed attempts, 0 after success), §3.2.1.1",
+            "TR-069 A.3.3.1 RetryCount (MUST be zero if and only if the previous session "
+            "completed successfully: wording as quoted by CPE sources, PDF not seen), §3.2.1.1",
             "RetryCount is 0 after a successful session and grows by 1 per failed attempt.",
+        ),
+        Rule(
+            "retry-count-reboot",
+            "optional",
+            "TR-069 A.3.3.1, §3.2.1.1 Table 3 (retry count is 'post reboot')",
+            "After failed attempts and a reboot, RetryCount goes on counting (last + 1); "
+            "Table 3 counts retries since the reboot, so 0 is not a MUST violation.",
         ),
         Rule(
             "parameter-key",
@@ -689,9 +697,14 @@ class Judge:
         elif not device.last_session_ok and device.last_retry_count is not None:
             expected = device.last_retry_count + 1
             if count != expected:
-                self.add(view, "retry-count",
+                # Across a reboot the "iff" rule meets Table 3's post-reboot count: not a
+                # MUST there, so the finding is optional.
+                codes = {e.event_code for e in inform.event}
+                rebooted = bool(codes & {"1 BOOT", "0 BOOTSTRAP"})
+                self.add(view, "retry-count-reboot" if rebooted else "retry-count",
                           f"RetryCount {count} after a failed attempt with RetryCount "
-                          f"{device.last_retry_count} (expected {expected})", ref)  # fmt: skip
+                          f"{device.last_retry_count} (expected {expected})"
+                          + (" across a reboot" if rebooted else ""), ref)  # fmt: skip
 
     def _check_parameter_key(self, view, params: dict, ref, device: Device, where: str) -> None:
         if device.expected_parameter_key is None:

@@ -195,6 +195,7 @@ class Context:
         self.time_scale = getattr(self.target, "time_scale", 1.0)
         self._tasks: list[asyncio.Task] = []
         self.start_ref = self.journal_ref()
+        self.start_acs_seq = int(getattr(self.device.cwmp_client(), "acs_violation_seq", 0))
         tap = engine.tap
         self.inform_cursor = len(tap.records) if tap else 0
         self.start_inform = self.inform_cursor
@@ -285,12 +286,45 @@ class Context:
 
     def violations(self) -> list[Any]:
         acs = getattr(self.target, "acs", None)
+        found = []
+        if acs is not None:
+            found = [
+                v
+                for v in acs.verdicts(device=self.device.acs_id)
+                if v.ref is None or v.ref > self.start_ref
+            ]
+        return found + self.acs_side_violations()
+
+    def journal_acs_side_violations(self) -> None:
+        """Put this scenario's CPE-side findings into the stub ACS's journal as notes (when
+        the target has one), next to the envelopes they are about."""
+        acs = getattr(self.target, "acs", None)
         if acs is None:
-            return []
+            return
+        for v in self.acs_side_violations():
+            acs.server.journal.record(
+                "note", "-", device=self.device.acs_id, note=f"{v.rule} ({v.spec}): {v.message}"
+            )
+
+    def acs_side_violations(self) -> list[Any]:
+        """What our in-process CPE noticed the ACS doing wrong during this scenario (a
+        response whose cwmp:ID does not echo the request's, TR-069 §3.5 Table 4): the bench
+        tests ACSes too, so these are mandatory findings in the report, not silent retries."""
+        from printbench.acs_stub.verdicts import Violation
+
+        cpe = self.device.cwmp_client()
         return [
-            v
-            for v in acs.verdicts(device=self.device.acs_id)
-            if v.ref is None or v.ref > self.start_ref
+            Violation(
+                rule=v["rule"],
+                severity="mandatory",
+                spec=v["spec"],
+                message=f"ACS violation seen by the CPE at {v['at']}: {v['message']}",
+                device=self.device.acs_id,
+                session=None,
+                ref=None,
+            )
+            for v in getattr(cpe, "acs_violations", None) or []
+            if v["seq"] > self.start_acs_seq
         ]
 
     def informs_since_start(self) -> list[InformRecord]:
@@ -596,6 +630,7 @@ class Engine:
         finally:
             await ctx.close()
         seen = ctx.violations()
+        ctx.journal_acs_side_violations()
         violations = [v for v in seen if v.rule not in sc.ignore_rules]
         res.violations = [v.to_dict() for v in violations]
         mandatory_v = [

@@ -240,9 +240,11 @@ class PrinterFleet:
         acs_url: str | None = None,
         embedded: bool = True,
         cr_rate_limit: int | None = None,
+        strict: bool = False,
     ) -> None:
         self.profiles = profiles
         self.cr_rate_limit = cr_rate_limit
+        self.strict = strict  # CpeConfig.strict of the embedded clients
         self.hosts = allocate_hosts(base, len(profiles))
         self.ports = ports
         self.acs_url = acs_url
@@ -267,6 +269,8 @@ class PrinterFleet:
                 # Every RPC step of a scenario may need its own session; the default 5 per
                 # 10 s would make a run wait on 503s. CR-004 bursts above this limit.
                 printer.tr069.cpe.config.cr_rate_limit = self.cr_rate_limit
+            if printer.tr069 is not None and self.strict:
+                printer.tr069.cpe.config.strict = True
 
     async def stop(self) -> None:
         for p in reversed(self.printers):
@@ -620,7 +624,10 @@ class ExternalAcsTarget(BuiltinTarget):
         profiles = self.settings.get("profiles", "all")
         names = list_profiles() if profiles == "all" else list(profiles)
         base = str(self.settings.get("base_address", "127.1.0.1"))
-        self.fleet = PrinterFleet(names, base, acs_url=acs_url)
+        # strict: an ACS response whose cwmp:ID does not echo the request's ends the session
+        # (the retry table applies) instead of being recorded and reported (docs/conformance.md)
+        strict = bool(self.settings.get("strict", False))
+        self.fleet = PrinterFleet(names, base, acs_url=acs_url, strict=strict)
         await self.fleet.start()
         self.capabilities = {"emulator"}
         for printer in self.fleet.printers:
@@ -672,7 +679,7 @@ _KEYS = {
         "cr_password",
         "time_scale",
     },
-    "acs": {"kind", "name", "acs_url", "base_address", "profiles", "nbi", "time_scale"},
+    "acs": {"kind", "name", "acs_url", "base_address", "profiles", "nbi", "time_scale", "strict"},
 }
 
 

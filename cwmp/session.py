@@ -43,7 +43,12 @@ Rules implemented (TR-069 §3.7, reference/tr069.md §2.3-2.4, 2.6):
 - The ACS accepts only an Inform first (else fault 8003 / HTTP 400), and echoes the CPE's
   namespace for the whole session. CWMP 1.4: the CPE sends SupportedCWMPVersions, the ACS
   answers UseCWMPVersion with the highest common version, or fault 8006 if none.
-- cwmp:ID: a response echoes its request's ID; a mismatching ID is a protocol error.
+- cwmp:ID: a response echoes its request's ID (TR-069 §3.5 Table 4). The ACS side treats a
+  CPE's mismatch as a protocol error. The CPE side, by default, *records* an ACS response
+  whose ID does not echo the request's (``CpeSession.id_mismatches``) and goes on: the bench
+  tests ACSes, so the ACS's violation is reported, not turned into a failed session and a
+  retry storm; ``strict_ids=True`` makes it a ``RemoteProtocolError`` (the session fails and
+  the retry table applies).
 """
 
 from __future__ import annotations
@@ -317,6 +322,7 @@ class CpeSession(_Base):
         id_factory: Callable[[], str] | None = None,
         encode_options: dict[str, Any] | None = None,
         max_size: int = soap.DEFAULT_MAX_SIZE,
+        strict_ids: bool = False,
     ) -> None:
         super().__init__(
             timeout=timeout,
@@ -342,6 +348,10 @@ class CpeSession(_Base):
         self._acs_request_id: str | None = None
         self._acs_request: m.Message | None = None
         self._cookies: dict[str, str] = {}
+        self.strict_ids = strict_ids
+        #: ACS responses whose cwmp:ID did not echo the request's (TR-069 §3.5 Table 4),
+        #: one message each, when ``strict_ids`` is False.
+        self.id_mismatches: list[str] = []
 
     # -- queries
 
@@ -502,6 +512,20 @@ class CpeSession(_Base):
             return self._on_inform_response(envelope)
         return self._on_response(envelope)
 
+    def _check_response_id(self, envelope: m.Envelope, what: str) -> None:
+        """TR-069 §3.5 Table 4: a response carries its request's cwmp:ID. A CPE that gets a
+        different (or no) ID still knows what the response answers (one request is
+        outstanding, MaxEnvelopes 1), so by default it notes the ACS's violation and goes on;
+        ``strict_ids`` ends the session instead."""
+        sent = self._outstanding_id
+        if sent is None or envelope.id == sent:
+            return
+        got = "no cwmp:ID" if envelope.id is None else f"cwmp:ID {envelope.id!r}"
+        message = f"{what} carries {got}, but the request had {sent!r}"
+        if self.strict_ids:
+            raise RemoteProtocolError(message)
+        self.id_mismatches.append(message)
+
     def _on_empty(self, status: int) -> Event:
         if self.state is not CpeState.AWAIT_ACS:
             what = type(self._outstanding).__name__
@@ -519,7 +543,7 @@ class CpeSession(_Base):
 
     def _on_inform_response(self, envelope: m.Envelope) -> Event:
         message = envelope.body
-        _check_id(self._outstanding_id, envelope, "InformResponse")
+        self._check_response_id(envelope, "InformResponse")
         if isinstance(message, m.Fault):
             return self._on_fault(envelope, message, inform=True)
         if not isinstance(message, m.InformResponse):
@@ -551,7 +575,7 @@ class CpeSession(_Base):
         request = self._outstanding
         assert request is not None
         message = envelope.body
-        _check_id(self._outstanding_id, envelope, f"response to {request.METHOD}")
+        self._check_response_id(envelope, f"response to {request.METHOD}")
         if isinstance(message, m.Fault):
             return self._on_fault(envelope, message, inform=False)
         if request.RESPONSE is None or not isinstance(message, request.RESPONSE):

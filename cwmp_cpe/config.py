@@ -113,6 +113,11 @@ class CpeConfig:
     #: Largest ACS message read (TR-069 A.2.1 asks for >= 32 KB; a GetParameterValues of a
     #: whole tree is megabytes).
     max_acs_message: int = 32 * 1024 * 1024
+    #: False (the default): an ACS mistake the CPE can live with (a response whose cwmp:ID
+    #: does not echo the request's, TR-069 §3.5 Table 4) is recorded as the ACS's violation
+    #: (``Cpe.acs_violations``, log, listeners) and the session goes on. True: it ends the
+    #: session, which then counts as failed and the TR-069 §3.2.1.1 retry table applies.
+    strict: bool = False
 
     def __post_init__(self) -> None:
         self.quirks = check_quirks(self.quirks)

@@ -138,6 +138,15 @@ class Cpe:
         self.sessions = 0  # sessions that got an InformResponse
         self.failed_sessions = 0
         self.last_session_end: float | None = None
+        #: End of the last *successfully completed* session (ACS's empty response, nothing
+        #: left to send): the active-notification throttle counts from here (TR-181
+        #: DefaultActiveNotificationThrottle: "counted since the last successfully completed
+        #: session"). Not persisted: "does not need to be tracked across reboots".
+        self.last_success_end: float | None = None
+        #: What the ACS did wrong that this CPE noticed and survived (dicts with rule, spec,
+        #: message, at); the bench is used to test ACSes, so these are reported, not hidden.
+        self.acs_violations: list[dict[str, Any]] = []  # the last 100
+        self.acs_violation_seq = 0  # how many were ever recorded (``seq`` of the last)
         self.session: _Session | None = None
         self.informs: list[m.Inform] = []  # recent Informs sent (for tests and the bench)
         self._handlers: dict[type, Callable[[m.Message], Any]] = H.parameter_handlers(
@@ -160,6 +169,7 @@ class Cpe:
         self._challenger: digest.DigestChallenger | None = None
         self._ssl: ssl.SSLContext | None = None
         self._reported_changes: list[str] = []
+        self._restored_jobs: list[TransferJob] = []
         self.listeners: list[Callable[[str, Any], None]] = []
 
     # =========================================================================================
@@ -168,9 +178,12 @@ class Cpe:
 
     async def start(self, *, boot: bool = True) -> None:
         """Restore the persisted state, note the boot (``1 BOOT``) and start the main task."""
+        # After a stop() the store, not the stopped tasks, says which transfers are pending.
+        self.jobs = [j for j in self.jobs if j.task is not None and not j.task.done()]
         self._restore()
         if boot:
             self.device_booted()
+        self._resume_transfers()
         self.tree.listeners.append(self._tree_changed)
         if self.config.ca_file or self.config.client_cert:
             self._ssl = ssl_context(
@@ -231,8 +244,19 @@ class Cpe:
 
     def add_event(self, code: str, command_key: str = "") -> None:
         self.queue.add(code, command_key)
+        self._new_event()
         self._save()
         self.wake()
+
+    def _new_event(self) -> None:
+        """An event that needs a session was queued. TR-069 §3.2.1.1: a failed session is
+        retried after the wait "or when a new event occurs, whichever comes first" (wording
+        as quoted by QA Cafe and third-party CPE notes; the PDF is not in /work/shared), so
+        a new 7 TRANSFER COMPLETE, 3 SCHEDULED, 2 PERIODIC, M event or active 4 VALUE CHANGE
+        ends the wait, though never before the lower end of the current Table 3 row
+        (``RetryState.on_new_event``): a busy device is not faster than the table."""
+        if self.retry.next_attempt is not None:
+            self.retry.on_new_event(self.clock.monotonic())
 
     def wake(self) -> None:
         self._idle.clear()  # the loop has work: not idle until it parks again
@@ -252,15 +276,28 @@ class Cpe:
         self.queue.add("1 BOOT")
         if key is not None:
             self.queue.add("M Reboot", key)
-        for job in list(self.jobs):
-            if job.state != COMPLETED and job.task is not None and not job.task.done():
-                job.task.cancel()
+        self._interrupt_transfers("a reboot of the device")
         self.tree.tracker.pending.clear()
         self.tree.tracker.prime()
         self._periodic_key = None
-        self.retry.on_success()
+        # Table 3 counts "post reboot" retries: the waits start over; RetryCount stays (the
+        # previous session still did not complete successfully).
+        self.retry.on_boot()
         self._save()
         self.wake()
+
+    def _interrupt_transfers(self, why: str) -> None:
+        """A transfer at work when the device restarts cannot finish: it fails, and is
+        reported like any failed transfer (TransferComplete with a fault, 7 TRANSFER
+        COMPLETE + M Download/M Upload; TR-069 A.3.2.8: a CPE that accepted a Download with
+        Status 1 MUST send a TransferComplete). Transfers still waiting out DelaySeconds are
+        not touched: their due time survives the reboot (and the store, for a restart)."""
+        for job in list(self.jobs):
+            if job.state != IN_PROGRESS or job.task is None or job.task.done():
+                continue
+            job.task.cancel()
+            code = 9010 if job.is_download else 9011
+            self._finish_job(job, TransferError(code, f"transfer interrupted by {why}"))
 
     def device_factory_reset(self) -> None:
         """The device was reset to factory settings: a new relationship (``0 BOOTSTRAP``)."""
@@ -370,6 +407,30 @@ class Cpe:
             "scheduled": [
                 [_iso(wall + timedelta(seconds=due - mono)), key] for due, key in self.scheduled
             ],
+            # RetryCount is zero iff the previous session completed successfully (TR-069
+            # A.3.3.1): it must outlive a restart of the process.
+            "retry_count": self.retry.retry_count,
+            "jobs": [self._job_state(j, wall, mono) for j in self.jobs if j.state != COMPLETED],
+        }
+
+    @staticmethod
+    def _job_state(job: TransferJob, wall: datetime, mono: float) -> dict[str, Any]:
+        """An accepted transfer as stored. The credentials are stored with it: the transfer
+        must still be possible after a restart, as TR-069 A.3.2.8 wants it completed."""
+        due = job.due if job.due is not None else mono
+        return {
+            "command_key": job.command_key,
+            "is_download": job.is_download,
+            "file_type": job.file_type,
+            "url": job.url,
+            "username": job.username,
+            "password": job.password,
+            "file_size": job.file_size,
+            "target_file_name": job.target_file_name,
+            "delay_seconds": job.delay_seconds,
+            "due": _iso(wall + timedelta(seconds=due - mono)),
+            "state": job.state,
+            "start_time": _iso(job.start_time) if job.start_time else None,
         }
 
     def _save(self) -> None:
@@ -396,8 +457,51 @@ class Cpe:
                 if due.tzinfo is None:
                     due = due.replace(tzinfo=UTC)
                 self.scheduled.append((mono + max(0.0, (due - wall).total_seconds()), str(key)))
+            self.retry.retry_count = max(0, int(data.get("retry_count", 0)))
+            self._restored_jobs = [
+                self._job_from_state(j, wall, mono) for j in data.get("jobs", [])
+            ]
         except (KeyError, TypeError, ValueError, E.EventError) as exc:
             log.error("%s: saved CPE state unusable, starting afresh: %s", self.name, exc)
+
+    @staticmethod
+    def _job_from_state(d: dict[str, Any], wall: datetime, mono: float) -> TransferJob:
+        due = soap.parse_datetime(str(d["due"]))
+        if due.tzinfo is None:
+            due = due.replace(tzinfo=UTC)
+        job = TransferJob(
+            str(d["command_key"]),
+            bool(d["is_download"]),
+            str(d["file_type"]),
+            str(d["url"]),
+            str(d.get("username", "")),
+            str(d.get("password", "")),
+            int(d.get("file_size", 0)),
+            str(d.get("target_file_name", "")),
+            int(d.get("delay_seconds", 0)),
+        )
+        job.state = int(d.get("state", NOT_STARTED))
+        job.due = mono + max(0.0, (due - wall).total_seconds())
+        if d.get("start_time"):
+            job.start_time = soap.parse_datetime(str(d["start_time"]))
+        return job
+
+    def _resume_transfers(self) -> None:
+        """Transfers accepted before the process stopped (restored from the store): those
+        still waiting out DelaySeconds go on waiting; those that were at work cannot resume
+        and fail (reported with TransferComplete, as ``_interrupt_transfers``)."""
+        jobs, self._restored_jobs = self._restored_jobs, []
+        for job in jobs:
+            if any(j.command_key == job.command_key for j in self.jobs):
+                continue
+            self.jobs.append(job)
+            if job.state == NOT_STARTED:
+                job.task = asyncio.create_task(
+                    self._run_job(job), name=f"transfer {job.command_key}"
+                )
+            else:
+                code = 9010 if job.is_download else 9011
+                self._finish_job(job, TransferError(code, "transfer interrupted by a restart"))
 
     # =========================================================================================
     # the main loop
@@ -426,8 +530,10 @@ class Cpe:
                     # A bug (ours or a tree provider's) must cost one attempt and a retry
                     # wait, like any failed session, never a loop that spins at full CPU.
                     log.exception("%s: session crashed", self.name)
+                    self.session = None
                     self.failed_sessions += 1
-                    self.retry.on_failure(self.clock.monotonic())
+                    self.last_session_end = self.clock.monotonic()
+                    self.retry.on_failure(self.last_session_end)
                 finally:
                     self._busy -= 1
                 continue
@@ -464,6 +570,7 @@ class Cpe:
             if self.bootstrapped_url is not None:
                 self.transfers.clear()
             self.queue.add("0 BOOTSTRAP")
+            self._new_event()
             self._save()
         # Periodic informs.
         key = (s.periodic_enable, s.periodic_interval, s.periodic_time)
@@ -472,6 +579,7 @@ class Cpe:
             self._periodic_next = self._first_periodic(now, s) if s.periodic_enable else None
         if self._periodic_next is not None and now >= self._periodic_next:
             self.queue.add("2 PERIODIC")
+            self._new_event()
             while self._periodic_next <= now:
                 self._periodic_next += s.periodic_interval
         # ScheduleInform.
@@ -481,6 +589,7 @@ class Cpe:
             self.queue.add("3 SCHEDULED")
             for _, k in due:
                 self.queue.add("M ScheduleInform", k)
+            self._new_event()
             self._save()
         if self._poll_needed:
             self._poll_needed = False
@@ -498,28 +607,45 @@ class Cpe:
             s = self.settings()
         if not s.enabled or not s.url:
             return False
-        backoff = self.retry.next_attempt is not None and now < self.retry.next_attempt
+        retrying = self.retry.next_attempt is not None
+        if retrying and self._new_active_change():
+            self.retry.on_new_event(now)  # an active 4 VALUE CHANGE is a new event too
+        backoff = retrying and now < self.retry.next_attempt  # type: ignore[operator]
         if backoff and not self._cr_override:
+            # Only a Connection Request skips the wait at once: the ACS asked for the session
+            # (TR-069 §3.2.2) and the accepted requests are rate-limited (cr_rate_limit).
             return False
         if len(self.queue):
             return True
         if self.tree.tracker.has_active:
-            return self._throttle_due(s) <= now
+            # TR-181 DefaultActiveNotificationThrottle: a session that retries a failed one
+            # "MUST NOT be delayed based on this parameter value".
+            return retrying or self._throttle_due(s) <= now
         return False
 
+    def _new_active_change(self) -> bool:
+        """An active value change that arrived after the last failed attempt."""
+        since = self.retry.failed_at
+        return since is not None and any(
+            c.active and c.at > since for c in self.tree.tracker.pending.values()
+        )
+
     def _throttle_due(self, s: Settings) -> float:
-        if self.last_session_end is None or not s.throttle:
+        """TR-181 DefaultActiveNotificationThrottle: "the time is counted since the last
+        successfully completed session" (a failed session does not restart it)."""
+        if self.last_success_end is None or not s.throttle:
             return float("-inf")
-        return self.last_session_end + s.throttle
+        return self.last_success_end + s.throttle
 
     def _next_due(self, now: float, s: Settings | None = None) -> float | None:
         candidates = []
         if self._periodic_next is not None:
             candidates.append(self._periodic_next)
         candidates += [t for t, _ in self.scheduled]
-        if self.retry.next_attempt is not None and len(self.queue):
-            candidates.append(self.retry.next_attempt)
-        if self.tree.tracker.has_active:
+        if self.retry.next_attempt is not None:
+            if len(self.queue) or self.tree.tracker.has_active:
+                candidates.append(self.retry.next_attempt)
+        elif self.tree.tracker.has_active:
             candidates.append(self._throttle_due(s if s is not None else self.settings()))
         if not candidates:
             return None
@@ -646,6 +772,7 @@ class Cpe:
             session_timeout=plan.session_timeout,
             encode_options=self._encode_options(),
             max_size=self.config.max_acs_message,
+            strict_ids=self.config.strict,
         )
         cs.no_more_requests = "no-more-requests" in self.quirks
         for rec in self.transfers.pending():
@@ -712,6 +839,7 @@ class Cpe:
             cs.fail(str(exc))
         finally:
             self.session = None
+            self._note_id_mismatches(cs)
             await conn.close(reusable=ended_ok)
         now = self.clock.monotonic()
         self.last_session_end = now
@@ -720,11 +848,37 @@ class Cpe:
             self.queue.on_session_failed()
             if version_fault and lower_version(self.version_cap) is not None:
                 self.version_cap = lower_version(self.version_cap)  # type: ignore[assignment]
-            self.retry.on_failure(now)
-        elif (not ended_ok or tc_fault) and len(self.queue):
+        if informed and ended_ok and not tc_fault:
+            self.retry.on_success()
+            self.last_success_end = now
+        else:
+            # Every kind of failure (refused, HTTP error, bad envelope, strict cwmp:ID
+            # mismatch, timeout, a session broken off after the InformResponse, a faulted
+            # TransferComplete) counts: RetryCount is zero only after a successful session
+            # (TR-069 A.3.3.1) and the next attempt waits out Table 3 (§3.2.1.1).
             self.retry.on_failure(now)
         self._save()
         self._emit("session", {"ok": informed and ended_ok, "inform": inform})
+
+    def _note_id_mismatches(self, cs: _Session) -> None:
+        """Record the ACS's cwmp:ID violations of this session (non-strict mode)."""
+        for message in cs.id_mismatches:
+            self.record_acs_violation("acs-id-echo", "TR-069 §3.5 Table 4 (cwmp:ID)", message)
+
+    def record_acs_violation(self, rule: str, spec: str, message: str) -> None:
+        """Note something the ACS did wrong (kept, logged, and passed to the listeners)."""
+        self.acs_violation_seq += 1
+        v = {
+            "seq": self.acs_violation_seq,
+            "rule": rule,
+            "spec": spec,
+            "message": message,
+            "at": _iso(self.clock.now()),
+        }
+        self.acs_violations.append(v)
+        del self.acs_violations[:-100]
+        log.warning("%s: ACS violation %s: %s", self.name, rule, message)
+        self._emit("acs-violation", v)
 
     def _on_inform_accepted(
         self, inform: m.Inform, change_names: list[str], version: str, s: Settings
@@ -734,7 +888,6 @@ class Cpe:
         codes = {e.event_code for e in inform.event}
         self.queue.on_inform_response()
         self.tree.tracker.acknowledge(change_names)
-        self.retry.on_success()
         if "0 BOOTSTRAP" in codes:
             self.bootstrapped_url = s.url
         self._save()
@@ -903,15 +1056,19 @@ class Cpe:
             return m.Fault(9004, "too many queued transfers")
         self.jobs.append(job)
         job.origin = self.session
+        job.due = self.clock.monotonic() + job.delay_seconds
+        self._save()  # an accepted transfer must survive a restart (TR-069 A.3.2.8)
         job.task = asyncio.create_task(self._run_job(job), name=f"transfer {job.command_key}")
         return response(status=1)
 
     async def _run_job(self, job: TransferJob) -> None:
-        if job.delay_seconds:
-            await self._sleep(job.delay_seconds)
+        due = job.due if job.due is not None else self.clock.monotonic() + job.delay_seconds
+        if due > self.clock.monotonic():
+            await self._sleep(due - self.clock.monotonic())
         self._busy += 1
         job.state = IN_PROGRESS
         job.start_time = self.clock.now()
+        self._save()
         outcome: TransferOutcome | None = None
         fault: TransferError | None = None
         try:
@@ -956,8 +1113,10 @@ class Cpe:
         except TransferError as exc:
             fault = exc
         except asyncio.CancelledError:
+            # Stopped (process exit: the job stays IN_PROGRESS in the store and fails at the
+            # next start), interrupted by a reboot (already reported) or cancelled by
+            # CancelTransfer (already removed). Never silently marked done here.
             self._busy -= 1
-            job.state = COMPLETED
             raise
         except Exception as exc:
             log.exception("%s: transfer %s failed", self.name, job.command_key)
@@ -1005,6 +1164,7 @@ class Cpe:
         self.transfers.add(rec)
         self.queue.add("7 TRANSFER COMPLETE")
         self.queue.add("M Download" if job.is_download else "M Upload", job.command_key)
+        self._new_event()
         session = self.session
         if (
             session is not None
@@ -1056,4 +1216,5 @@ class Cpe:
                 j.task.cancel()
             j.state = COMPLETED
             self.jobs.remove(j)
+        self._save()  # a cancelled transfer must not come back after a restart
         return m.CancelTransferResponse()

@@ -65,11 +65,30 @@ def _time(v: str | None) -> datetime | None:
     return dt if dt.year > 1970 else None
 
 
+def _in_range(v: int, bounds: tuple[int, int], default: int) -> int:
+    """``v`` if TR-181 allows it, else the default.
+
+    Why not clamp: a model whose TR-181 entry has no <default> (2.17 has none for the two retry
+    parameters) reads "0"; clamping made that 1 s and multiplier 1.000, a retry every second
+    (the proxy's 96 failed sessions in 48 s). TR-181 says 5 and 2000 are the default
+    behaviour of TR-069, so a value outside the range means "not configured" here.
+    """
+    return v if bounds[0] <= v <= bounds[1] else default
+
+
 def read_settings(tree: P.ParameterTree, root: str = "Device.") -> Settings:
     p = root + MS
     d = Settings()
-    min_wait = _int(_get(tree, p + "CWMPRetryMinimumWaitInterval"), d.retry_min_wait)
-    mult = _int(_get(tree, p + "CWMPRetryIntervalMultiplier"), d.retry_multiplier)
+    min_wait = _in_range(
+        _int(_get(tree, p + "CWMPRetryMinimumWaitInterval"), d.retry_min_wait),
+        R.MIN_WAIT_RANGE,
+        R.DEFAULT_MIN_WAIT,
+    )
+    mult = _in_range(
+        _int(_get(tree, p + "CWMPRetryIntervalMultiplier"), d.retry_multiplier),
+        R.MULTIPLIER_RANGE,
+        R.DEFAULT_MULTIPLIER,
+    )
     return Settings(
         enabled=_bool(_get(tree, p + "EnableCWMP"), True),
         url=_get(tree, p + "URL") or "",
@@ -81,6 +100,6 @@ def read_settings(tree: P.ParameterTree, root: str = "Device.") -> Settings:
         cr_username=_get(tree, p + "ConnectionRequestUsername") or "",
         cr_password=_get(tree, p + "ConnectionRequestPassword") or "",
         throttle=_int(_get(tree, p + "DefaultActiveNotificationThrottle"), 0),
-        retry_min_wait=min(max(min_wait, 1), 65535),
-        retry_multiplier=min(max(mult, 1000), 65535),
+        retry_min_wait=min_wait,
+        retry_multiplier=mult,
     )

@@ -37,6 +37,9 @@ class TransferJob:
     delay_seconds: int = 0
     state: int = NOT_STARTED
     start_time: datetime | None = None
+    #: When DelaySeconds is over, on the runtime's monotonic clock (persisted as wall time,
+    #: so a restarted process resumes the wait instead of forgetting the transfer).
+    due: float | None = None
     task: asyncio.Task[Any] | None = field(default=None, repr=False)
     #: The session that accepted the job (compared by identity): only that session may
     #: carry its TransferComplete without 7 TRANSFER COMPLETE + M Download in its Inform.

@@ -160,6 +160,11 @@ class ProxyBinder:
             ms + "ConnectionRequestUsername": self.config.cr_username,
             ms + "ConnectionRequestPassword": self.config.cr_password,
             ms + "EnableCWMP": "true",
+            # TR-181 2.17 gives these two no <default>, so the loader would serve "0", which
+            # is outside their ranges; 5 and 2000 are TR-069's default behaviour (TR-181
+            # descriptions, TR-069 §3.2.1.1).
+            ms + "CWMPRetryMinimumWaitInterval": "5",
+            ms + "CWMPRetryIntervalMultiplier": "2000",
             **self.config.extra,
         }
         if path in defaults:

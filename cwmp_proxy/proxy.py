@@ -25,6 +25,7 @@ from aiohttp import web
 from printbench.cwmp import params as P
 from printbench.cwmp_cpe import Cpe, CpeConfig
 from printbench.cwmp_cpe.store import JsonFileStore, StateStore
+from printbench.cwmp_cpe.timing import Clock, Sleep
 from printbench.cwmp_proxy.errors import ProxyError
 from printbench.cwmp_proxy.inventory import PrinterEntry
 from printbench.cwmp_proxy.model import Identity, ModelConfig, ProxyRoot, build_model
@@ -50,6 +51,7 @@ class ProxyConfig:
     trap_port: int | None = None  # UDP port for printerV2Alert traps (None: no listener)
     serial_number: str = ""
     cwmp_version: str = "1.4"
+    strict: bool = False  # CpeConfig.strict for every device of the proxy
     #: Where the CWMP state of the proxy and of each virtual device is kept (JSON files) and
     #: the proxy's serial number: a restart is then 1 BOOT with the same DeviceIds, its
     #: queued events, pending TransferCompletes and attributes, not 0 BOOTSTRAP of every
@@ -80,8 +82,18 @@ def _serial_number(state_dir: Path | None) -> str:
 class Proxy:
     """``await start()`` → endpoint lines; ``await stop()``."""
 
-    def __init__(self, config: ProxyConfig, printers: list[PrinterEntry]) -> None:
+    def __init__(
+        self,
+        config: ProxyConfig,
+        printers: list[PrinterEntry],
+        *,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
         self.config = config
+        #: Time of the CWMP runtimes (the proxy's device and every virtual device); None:
+        #: the real clock. Injected so tests can run a failing ACS for minutes in ms.
+        self._time: dict[str, Any] = {"clock": clock, "sleep": sleep}
         self.entries = printers
         self.devices: dict[str, PrinterDevice] = {}
         self.identity = Identity(
@@ -126,7 +138,7 @@ class Proxy:
         )
         port = await self._start_cr_server()
         self.cr_base = f"http://{c.host}:{port}"
-        cpe_config = CpeConfig(cwmp_version=c.cwmp_version)
+        cpe_config = CpeConfig(cwmp_version=c.cwmp_version, strict=c.strict)
         # The proxy's own device.
         self.root = ProxyRoot(
             identity=self.identity,
@@ -134,7 +146,7 @@ class Proxy:
         )
         tree = P.ParameterTree(self.model, self.root, strict_xsi_type=False)
         self.root.cr_url = self._register(None)
-        self.cpe = Cpe(tree, cpe_config, name="proxy", store=self._store("proxy"))
+        self.cpe = Cpe(tree, cpe_config, name="proxy", store=self._store("proxy"), **self._time)
         self.cpe.connection_request_url = self.root.cr_url
         self._paths[self.root.cr_url.rsplit("/", 2)[-1]] = self.cpe
         # One virtual device per printer, identities read concurrently.
@@ -147,13 +159,13 @@ class Proxy:
                 proxier=self.identity,
                 timeout=c.timeout,
                 retries=c.retries,
-                cpe_config=CpeConfig(cwmp_version=c.cwmp_version),
+                cpe_config=CpeConfig(cwmp_version=c.cwmp_version, strict=c.strict),
                 store=self._store(f"printer-{e.address}"),
             )
         await asyncio.gather(*(d.discover() for d in self.devices.values()))
         for d in self.devices.values():
             url = self._register(d)
-            d.make_cpe(url)
+            d.make_cpe(url, **self._time)
         await self.cpe.start()
         await asyncio.gather(*(d.prefetch_watched() for d in self.devices.values()))
         for d in self.devices.values():

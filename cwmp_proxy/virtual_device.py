@@ -528,7 +528,8 @@ class PrinterDevice:
         async with self.lock:
             await self.refresh(self.watched_names(), merge=True)
 
-    def make_cpe(self, cr_url: str) -> Cpe:
+    def make_cpe(self, cr_url: str, **cpe_kwargs: Any) -> Cpe:
+        """The device's CWMP runtime; ``cpe_kwargs`` go to ``Cpe`` (clock, sleep)."""
         self.view.cr_url = cr_url  # type: ignore[attr-defined]
         # Reboot/FactoryReset need SNMP (prtGeneralReset); Download of a configuration file
         # needs the EWS. TR-069 requires Download of every CPE, so it is always offered: a
@@ -547,6 +548,7 @@ class PrinterDevice:
             hooks=hooks,
             name=f"proxy:{self.entry.address}",
             store=self.store,
+            **cpe_kwargs,
         )
         cpe.connection_request_url = cr_url
         self._runtime_download = cpe._handlers[m.Download]

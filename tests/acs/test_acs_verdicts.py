@@ -360,3 +360,17 @@ async def test_inform_waiter(acs, make_cpe):
     await cpe.session(cpe.inform(events=("1 BOOT",)))
     device, inform = await waiter
     assert device.id == cpe.device_id and inform.event[0].event_code == "1 BOOT"
+
+
+async def test_retry_count_across_a_reboot_is_not_mandatory(acs, make_cpe):
+    """After a failed attempt, an Inform with 1 BOOT may restart RetryCount (TR-069 Table 3
+    counts post-reboot retries): optional finding, not the mandatory retry-count."""
+    cpe = make_cpe()
+    await open_session(cpe)  # then the CPE disappears: the session expires
+    acs.server.clock = _Later(acs.server.clock, 60)
+    acs.expire_sessions()
+    await open_session(cpe, retry_count=0, events=("1 BOOT",))
+    await finish(cpe)
+    found = [(v.rule, v.severity) for v in acs.verdicts(device=cpe.device_id)]
+    assert ("retry-count-reboot", "optional") in found
+    assert "retry-count" not in [r for r, _ in found]

@@ -80,3 +80,51 @@ async def test_not_applicable_scenarios_are_skipped_not_passed(small_target) -> 
     run = await Engine(small_target).run([sc])
     assert [r.status for r in run.results] == ["skipped"]
     assert not run.ok  # nothing passed: an empty run is not a success
+
+
+async def test_acs_violation_seen_by_the_cpe_fails_the_scenario(small_target) -> None:
+    """What the in-process CPE records against the ACS (a cwmp:ID not echoed, TR-069 §3.5
+    Table 4; detection itself: tests/proxy/test_proxy_retry.py) is a mandatory finding in the
+    scenario's result, so a run against a third-party ACS reports it instead of hiding it."""
+    from printbench.cwmp import messages as m
+
+    (sc,) = parse_scenarios(PASSING, "pass.yaml")
+    cpe = small_target.devices[0].cwmp_client()
+    cpe.record_acs_violation("acs-id-echo", "TR-069 §3.5 Table 4 (cwmp:ID)", "before the run")
+    answer = cpe._handlers[m.GetRPCMethods]
+
+    def get_rpc_methods(req):
+        cpe.record_acs_violation(
+            "acs-id-echo", "TR-069 §3.5 Table 4 (cwmp:ID)", "InformResponse carries cwmp:ID 'x'"
+        )
+        return answer(req)
+
+    cpe.register(m.GetRPCMethods, get_rpc_methods)
+    run = await Engine(small_target).run([sc])
+    (res,) = run.results
+    assert res.status == "failed"
+    found = [(v["rule"], v["severity"]) for v in res.violations]
+    assert found == [("acs-id-echo", "mandatory")]  # only the one during the scenario
+    assert "cwmp:ID 'x'" in res.violations[0]["message"]
+    notes = [e.note for e in small_target.acs.server.journal.entries() if e.kind == "note"]
+    assert any(n.startswith("acs-id-echo") and "cwmp:ID 'x'" in n for n in notes)
+
+
+async def test_acs_target_strict_setting_reaches_the_embedded_clients(tmp_path) -> None:
+    """``strict: true`` in an acs target: our clients end a session on a non-echoed cwmp:ID
+    (then the retry table applies) instead of recording it and going on."""
+    from printbench.conformance.targets import load_target
+    from tests.conformance.conftest import base_address
+
+    path = tmp_path / "acs.yaml"
+    path.write_text(
+        "kind: acs\nacs_url: http://127.0.0.1:9/acs\nprofiles: [mono-desktop-laser]\n"
+        f"base_address: {base_address()}\nstrict: true\n"
+    )
+    target = load_target(path, tmp_path)
+    await target.start()
+    try:
+        (device,) = target.devices
+        assert device.cwmp_client().config.strict is True
+    finally:
+        await target.stop()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from printbench.cwmp.retry import RetryState, retry_wait, retry_wait_range
+from printbench.cwmp.retry import RetryState, max_attempts, retry_wait, retry_wait_range
 
 # TR-069 Table 3 with the default m=5, k=2000 (quoted by RDK as the "Session Retry Wait
 # Intervals" table): retry number -> seconds.
@@ -79,3 +79,41 @@ def test_retry_state_with_fake_clock():
     assert st_.on_failure(0) == 10
     with pytest.raises(ValueError):
         st_.configure(0, 2000)
+
+
+def test_max_attempts_follows_the_tables_lower_ends():
+    # attempts at 0, 5, 15, 35, 75, 155, 315, 635 s (each row's lower end after the last)
+    assert [max_attempts(d) for d in (0, 4.9, 5, 14.9, 15, 120, 600, 634.9, 635)] == [
+        1, 1, 2, 2, 3, 5, 7, 7, 8
+    ]  # fmt: skip
+    assert max_attempts(10, 1, 1000) == 11  # m=1 s, k=1: one a second
+    assert max_attempts(-1) == 0
+
+
+class Top:
+    def uniform(self, a, b):
+        return b
+
+
+def test_new_event_ends_the_wait_no_earlier_than_the_rows_lower_end():
+    st_ = RetryState(rng=Top())
+    assert st_.on_new_event(0) is None  # no wait: nothing to cut
+    st_.on_failure(100)  # retry 1: 5-10 s, drawn 10
+    assert st_.next_attempt == 110
+    assert st_.on_new_event(102) == 105  # too early: the row's lower end
+    assert st_.on_new_event(107) == 105  # later events do not push it back
+    st_.on_failure(105)  # retry 2: 10-20 s, drawn 20
+    assert st_.on_new_event(118) == 118  # past the lower end (115): at once
+
+
+def test_boot_restarts_the_table_but_keeps_retry_count():
+    st_ = RetryState(rng=Top())
+    for now in (0, 10, 30):
+        st_.on_failure(now)
+    assert st_.retry_count == 3 and st_.table_index == 3
+    st_.on_boot()
+    assert st_.retry_count == 3 and st_.next_attempt is None
+    assert st_.on_failure(100) == 110  # first row again: 5-10 s
+    assert st_.retry_count == 4
+    st_.on_success()
+    assert st_.retry_count == 0 and st_.table_index == 0
