@@ -129,9 +129,13 @@ async def _run_target(
             def done(res: Any) -> None:
                 if res.status in ("failed", "error"):
                     failed.append(res)
-                colour = {"passed": "green", "failed": "red", "error": "red", "skipped": "dim"}[
-                    res.status
-                ]
+                colour = {
+                    "passed": "green",
+                    "failed": "red",
+                    "error": "red",
+                    "skipped": "dim",
+                    "blocked": "yellow",
+                }[res.status]
                 progress.update(
                     task, advance=1, last=f"[{colour}]{res.status}[/] {res.scenario} {res.device}"
                 )
@@ -204,9 +208,9 @@ def _summary(console: Console, run: Any, paths: dict[str, Path]) -> None:
         table.add_column(col, justify="right" if col != "area" else "left")
     areas: dict[str, dict[str, int]] = {}
     for r in run.results:
-        areas.setdefault(r.area, {"passed": 0, "failed": 0, "error": 0, "skipped": 0})[
-            r.status
-        ] += 1
+        areas.setdefault(
+            r.area, {"passed": 0, "failed": 0, "error": 0, "skipped": 0, "blocked": 0}
+        )[r.status] += 1
     for area in sorted(areas, key=lambda a: AREAS.index(a) if a in AREAS else 99):
         c = areas[area]
         table.add_row(area, str(c["passed"]), str(c["failed"]), str(c["error"]), str(c["skipped"]))
@@ -228,9 +232,19 @@ def _summary(console: Console, run: Any, paths: dict[str, Path]) -> None:
                 markup=True,
                 highlight=False,
             )
+    blocked = [r for r in run.results if r.status == "blocked"]
+    if blocked:  # one line per cause, not one per scenario it blocked
+        causes: dict[str, int] = {}
+        for r in blocked:
+            cause = r.message.split(" (", 1)[0]  # "blocked: <device> went away after <RPC> ..."
+            causes[cause] = causes.get(cause, 0) + 1
+        for cause, n in causes.items():
+            console.print(f"[yellow]BLOCKED[/] {n} scenario(s), {cause}", markup=True)
     for kind, path in paths.items():
         console.print(f"{kind}: {path}")
     verdict = "[green]PASS[/]" if run.ok else "[red]FAIL[/]"
+    more = f", {len(blocked)} blocked" if blocked else ""
     console.print(
-        f"{verdict}: {c['passed']} passed, {len(run.mandatory_failures)} mandatory failures, {run.seconds:.1f} s"
+        f"{verdict}: {c['passed']} passed, {len(run.mandatory_failures)} mandatory failures"
+        f"{more}, {run.seconds:.1f} s"
     )

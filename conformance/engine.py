@@ -29,6 +29,7 @@ from printbench.acs_stub.journal import pretty_xml
 from printbench.conformance.scenario import Scenario, Step
 from printbench.conformance.steps import (
     STEPS,
+    DeviceGone,
     StepFailed,
     StepSkipped,
     Substituter,
@@ -77,7 +78,7 @@ class ScenarioResult:
     device: str
     profile: str | None
     via: str
-    status: str  # passed | failed | error | skipped
+    status: str  # passed | failed | error | skipped | blocked (the device was away, see cause)
     message: str = ""
     file: str = ""
     line: int = 0
@@ -108,7 +109,7 @@ class RunResult:
     journal_path: str | None = None
 
     def counts(self) -> dict[str, int]:
-        out = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
+        out = {"passed": 0, "failed": 0, "error": 0, "skipped": 0, "blocked": 0}
         for r in self.results:
             out[r.status] = out.get(r.status, 0) + 1
         return out
@@ -392,6 +393,12 @@ class Context:
                 await asyncio.sleep(min(left, 0.1))
         return True
 
+    def refresh_cr_url(self) -> None:
+        """Follow the ConnectionRequestURL the device informed last."""
+        follow = getattr(self.target, "follow_cr_url", None)
+        if follow is not None:
+            follow(self.device)
+
     async def learn_cr_url(self) -> None:
         acs = self.need_acs()
         dev = acs.server.registry.get(self.device.acs_id)
@@ -435,6 +442,9 @@ class Context:
                 self.device.unreachable += 1
                 raise StepFailed("connection request accepted but no session started") from None
         self.device.unreachable += 1
+        if last is not None and ": HTTP " not in str(last):
+            # nothing answered at the URL it informed (refused, no route, timeout): gone
+            raise DeviceGone(f"could not make the device connect: {last}")
         raise StepFailed(f"could not make the device connect: {last}")
 
     def background(self, coro: Awaitable[Any]) -> None:
@@ -508,6 +518,9 @@ class Engine:
         self.tap: InformTap | None = getattr(target, "inform_tap", None)
         self.on_result = on_result
         self.on_start = on_start
+        #: per device name: (result, first journal ref, last journal ref) of each scenario run,
+        #: to find the scenario whose RPC a device went away after
+        self.spans: dict[str, list[tuple[ScenarioResult, int, int]]] = {}
 
     def plan(self, scenarios: list[Scenario]) -> list[tuple[Scenario, Any, str | None]]:
         """(scenario, device, reason not applicable or None) for every pair."""
@@ -590,8 +603,12 @@ class Engine:
         )
 
     async def run_one(self, sc: Scenario, dev: Any) -> tuple[ScenarioResult, list[Cell]]:
-        if getattr(dev, "unreachable", 0) >= 2 and not dev.boot_error:
-            dev.boot_error = f"{dev.name} stopped answering connection requests (twice in a row)"
+        down = getattr(dev, "down", None)
+        if down is not None:
+            if self._informs(dev) > down["informs"]:  # it came back: reachable again
+                dev.down, dev.unreachable = None, 0
+            else:
+                return self._blocked(sc, dev, down), []
         if getattr(dev, "boot_error", ""):
             res = self._result(sc, dev, "failed", dev.boot_error)
             res.failed_step, res.failed_where = "start", f"{sc.file}:{sc.line}: target start"
@@ -606,6 +623,11 @@ class Engine:
                 s0 = time.monotonic()
                 try:
                     await ctx.run_step(st)
+                except DeviceGone as exc:
+                    res.steps.append(_sr(st, "failed", str(exc), s0))
+                    res.failed_step, res.failed_where = st.label, st.where
+                    failing_ref = self._gone(sc, dev, ctx, res, str(exc))
+                    break
                 except StepFailed as exc:
                     res.steps.append(_sr(st, "failed", str(exc), s0))
                     if st.args.get("optional"):
@@ -657,7 +679,92 @@ class Engine:
             res.envelopes = _around(ctx, failing_ref)
         res.seconds = time.monotonic() - t0
         res.notes = ctx.notes
+        self.spans.setdefault(dev.name, []).append((res, ctx.start_ref, ctx.journal_ref()))
         return res, ctx.cells
+
+    # -- a device that went away: one cause, the rest blocked ----------------------------------
+    def _informs(self, dev: Any) -> int:
+        count = getattr(self.target, "informs_of", None)
+        return int(count(dev)) if count is not None else 0
+
+    def _gone(self, sc: Scenario, dev: Any, ctx: Context, res: ScenarioResult, why: str) -> int:
+        """``dev`` stopped answering during ``sc``: find the RPC it went away after, mark it down.
+
+        The cause is the last RPC the ACS sent the device before it went quiet (from the
+        journal). If that RPC belongs to an earlier scenario, that scenario carries the cause
+        (its message and envelopes) and this one is ``blocked``; otherwise this one fails with
+        it. Returns the journal ref to show envelopes around (this scenario's view).
+        """
+        acs = getattr(self.target, "acs", None)
+        last = None
+        if acs is not None:
+            rpcs = [
+                e
+                for e in acs.server.journal.entries(device=dev.acs_id, kind="http")
+                if e.direction == "acs->cpe" and e.method and not e.method.endswith("Response")
+            ]
+            last = rpcs[-1] if rpcs else None
+        rpc = last.method if last is not None else "an unknown point"
+        ref = last.ref if last is not None else ctx.start_ref
+        owner = next(
+            (r for r, a, b in self.spans.get(dev.name, []) if last is not None and a < ref <= b),
+            None,
+        )
+        cause_id = owner.scenario if owner is not None else sc.id
+        dev.down = {"cause": cause_id, "rpc": rpc, "ref": ref, "informs": self._informs(dev)}
+        gone = f"{dev.name} went away after {rpc} (journal ref {ref}) and did not come back"
+        if owner is None:  # the device went away during this very scenario
+            res.status, res.message = "failed", f"{gone}: {why}"
+            return ref - 1
+        owner.message = f"{gone}: {owner.message}" if owner.message else gone
+        if last is not None and not any(e.get("ref") == ref for e in owner.envelopes):
+            owner.envelopes = _around_entry(acs, dev.acs_id, ref) + owner.envelopes
+        if owner.status == "passed":  # its checks held, but the device did not survive it
+            owner.status = "failed"
+            owner.failed_step, owner.failed_where = (
+                "after the scenario",
+                f"{owner.file}:{owner.line}",
+            )
+        blocked = self._blocked(sc, dev, dev.down)
+        res.status, res.message = blocked.status, f"{blocked.message} ({why})"
+        return ctx.start_ref
+
+    def _blocked(self, sc: Scenario, dev: Any, down: dict[str, Any]) -> ScenarioResult:
+        cause = _find_result(self.spans.get(dev.name, []), down["cause"])
+        where = f" ({cause.file}:{cause.line})" if cause is not None else ""
+        res = self._result(
+            sc,
+            dev,
+            "blocked",
+            f"blocked: {dev.name} went away after {down['rpc']} in scenario {down['cause']}"
+            f"{where} and has not informed since",
+        )
+        self.spans.setdefault(dev.name, []).append((res, 0, 0))
+        return res
+
+
+def _find_result(spans: list[tuple[ScenarioResult, int, int]], sid: str) -> ScenarioResult | None:
+    return next((r for r, _, _ in spans if r.scenario == sid), None)
+
+
+def _around_entry(acs: Any, acs_id: str, ref: int) -> list[dict[str, Any]]:
+    """The journal entry ``ref`` (the RPC a device went away after) and the one before it."""
+    from printbench.acs_stub.journal import pretty_xml
+
+    entries = [e for e in acs.server.journal.entries(device=acs_id) if e.ref <= ref][-2:]
+    return [
+        {
+            "ref": e.ref,
+            "ts": e.ts,
+            "direction": e.direction,
+            "method": e.method or ("(empty)" if e.kind == "http" else e.kind),
+            "http_status": e.http_status,
+            "note": e.note,
+            "session": e.session,
+            "body": pretty_xml(e.body or "")[:6000],
+        }
+        for e in entries
+    ]
 
 
 def _find(scenarios: list[Scenario], sid: str) -> Scenario | None:

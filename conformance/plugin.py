@@ -169,7 +169,7 @@ class ScenarioItem(pytest.Item):
         if "session" not in state:
             state["session"] = _Session(self.config)
         res = state["session"].run(self.scenario, self.device)
-        if res.status == "skipped":
+        if res.status in ("skipped", "blocked"):
             pytest.skip(res.message)
         if res.status in ("failed", "error"):
             raise ScenarioFailure(res)

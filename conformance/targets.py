@@ -86,6 +86,9 @@ class DeviceHandle:
     capabilities: set[str] = field(default_factory=set)
     boot_error: str = ""  # why the device never came up (its scenarios fail with it)
     unreachable: int = 0  # connection requests in a row that started no session
+    #: set when the device went away: {"cause": scenario id, "rpc": method, "ref": journal ref,
+    #: "informs": Informs seen then}; cleared when it informs again
+    down: dict[str, Any] | None = None
 
     def cwmp_client(self) -> Any:
         """The in-process ``cwmp_cpe.Cpe`` behind this device (None for a third-party CPE)."""
@@ -141,16 +144,33 @@ class Target:
     async def prepare_connection_request(self, device: DeviceHandle) -> None:
         if self.acs is None:
             return
-        if not device.cr_url:
-            known = self.acs.server.registry.get(device.acs_id)
-            if known is not None and known.cr_url:
-                device.cr_url = known.cr_url
+        self.follow_cr_url(device)
         self.acs.set_connection_request(
             device.acs_id,
             username=device.cr_username,
             password=device.cr_password,
             url=device.cr_url or None,
         )
+
+    def follow_cr_url(self, device: DeviceHandle) -> None:
+        """Take the ConnectionRequestURL the device informed last (TR-069 §3.2.2: the CPE
+        reports it in every Inform; a CPE that restarts may listen on a new port)."""
+        if self.acs is None:
+            return
+        known = self.acs.server.registry.get(device.acs_id)
+        if known is not None and known.cr_url and known.cr_url != device.cr_url:
+            if device.cr_url:
+                note = (
+                    f"{device.name}: ConnectionRequestURL now {known.cr_url} (was {device.cr_url})"
+                )
+                log.info("%s", note)
+                self.notes.append(note)
+            device.cr_url = known.cr_url
+
+    def informs_of(self, device: DeviceHandle) -> int:
+        """How many Informs the ACS has had from ``device`` (0 when it knows none)."""
+        known = self.acs.server.registry.get(device.acs_id) if self.acs is not None else None
+        return int(getattr(known, "inform_count", 0) or 0) if known is not None else 0
 
     async def reset_cr_rate_limit(self, device: DeviceHandle) -> bool:
         """Make the CPE forget the connection requests it counts for its rate limit, as if

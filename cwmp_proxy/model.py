@@ -11,6 +11,7 @@ lists the proxied printers on the proxy's own device only.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,7 @@ from printbench.cwmp_proxy.binding import (
     PrinterView,
     PrintServiceRows,
     TableRows,
-    render,
+    conform,
 )
 from printbench.datamodel.loader import (
     Binding,
@@ -33,6 +34,8 @@ from printbench.datamodel.loader import (
     load_spec,
 )
 from printbench.datamodel.mapping import Mapping, load_mapping
+
+log = logging.getLogger(__name__)
 
 #: TR-106 §3.3 allows vendor-extensible enumerations; SNMP, IPP and HTTP are not in TR-181's
 #: ProxyProtocol list, so the proxy names them with the X_ prefix.
@@ -61,6 +64,7 @@ class ProxyRoot:
     devices: Callable[[], list[Any]] = lambda: []  # the proxied printers' VirtualDevice rows
     cr_url: str = ""
     proxier: Identity | None = None
+    notes: dict[str, str] = field(default_factory=dict)  # values changed to fit their type
 
 
 @dataclass
@@ -78,6 +82,30 @@ def _identity_getter(attr: str) -> P.Getter:
         return getattr(nc.tree.root.identity, attr)
 
     return get
+
+
+def _conformed(get: P.Getter, spec: ParamSpec) -> P.Getter:
+    """``get`` whose value always fits the parameter's type (``binding.conform``).
+
+    These values (the printer's make, model, serial) also make the Inform's DeviceId, which the
+    CWMP XSD limits (Manufacturer, ProductClass, SerialNumber: maxLength 64; OUI: 6 hex
+    digits, cwmp-1-2.xsd DeviceIdStruct); TR-181 gives DeviceInfo the same limits.
+    """
+    pt = spec.type
+    seen: set[tuple[str, str]] = set()
+
+    def get_conformed(nc: P.NodeContext) -> str:
+        value, note = conform(str(get(nc)), pt)
+        if note is not None:
+            notes = getattr(nc.tree.root, "notes", None)
+            if isinstance(notes, dict):
+                notes[spec.path] = note
+            if (spec.path, note) not in seen:
+                seen.add((spec.path, note))
+                log.warning("%s: %s", spec.path, note)
+        return value
+
+    return get_conformed
 
 
 def _proxier_getter(attr: str) -> P.Getter:
@@ -128,7 +156,7 @@ class ProxyBinder:
             info + "SoftwareVersion": "software_version",
         }
         if path in simple:
-            return Binding(get=_identity_getter(simple[path]))
+            return Binding(get=_conformed(_identity_getter(simple[path]), spec))
         prox = {
             info + "ProxierInfo.ManufacturerOUI": "oui",
             info + "ProxierInfo.ProductClass": "product_class",
@@ -136,7 +164,7 @@ class ProxyBinder:
             info + "ProxierInfo.ProxyProtocol": "proxy_protocol",
         }
         if path in prox:
-            return Binding(get=_proxier_getter(prox[path]))
+            return Binding(get=_conformed(_proxier_getter(prox[path]), spec))
         if path == info + "UpTime":
             uptime = self.b.rows[PS + "Status.UpTime"]
 
@@ -187,10 +215,11 @@ class ProxyBinder:
     def _mapped(self, spec: ParamSpec) -> Binding:
         row = self.b.rows[spec.path]
         pt = spec.type
+        leaf = spec.path.rsplit(".", 1)[1]
 
         def get(nc: P.NodeContext) -> str:
             view: PrinterView = nc.tree.root
-            return render(view.read(row, nc.instances), pt)
+            return view.lexical(row, nc.instances, pt, nc.path + leaf)  # nc.path: the object
 
         if not (row.writable and spec.writable):
             return Binding(get=get, lexical=True)

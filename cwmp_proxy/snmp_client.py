@@ -310,7 +310,7 @@ class SnmpClient:
             return
         target = await self._transport()
         oids = [o for o, _ in values]
-        ind, status, index, _ = await set_cmd(
+        ind, status, index, vbs = await set_cmd(
             self.engine,
             self._auth(True),
             target,
@@ -319,6 +319,16 @@ class SnmpClient:
             lookupMib=False,
         )
         self._check(ind, status, index, oids)
+        # RFC 3416 §4.2.5: a SET is applied to every varbind or answered with an error-status.
+        # Some agents (snmpsim 1.2.2 on a plain recorded row) answer noError with noSuchInstance
+        # in the varbind and change nothing: that is "not writable here", not success.
+        for (_name, value), oid in zip(vbs, oids, strict=False):
+            if value is not None and _to_python(value) is None:
+                raise NotWritable(
+                    f"{self.where}: the agent answered the SET of {oid} with "
+                    f"{type(value).__name__} and no error-status (nothing written)",
+                    names=(oid,),
+                )
 
     def close(self) -> None:
         self._target = None

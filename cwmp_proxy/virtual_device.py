@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -137,6 +139,8 @@ class PrinterConn:
             elif isinstance(res, BaseException):
                 log.error("%s %s fetch failed: %r", self.entry.address, kind, res)
                 snap.errors[kind] = ProxyError(f"{self.entry.address} {kind.upper()}: {res!r}")
+        # the instant the uptimes were read, within one round trip: boot time = taken - uptime
+        snap.taken = datetime.now(UTC)
         return snap
 
     async def reachable(self, timeout: float = 1.0) -> bool:
@@ -182,7 +186,7 @@ async def read_identity(conn: PrinterConn, dev: int = 1) -> Identity:
             model = hr or descr
             ident.manufacturer = model.split(" ", 1)[0] if model else ""
             ident.model_name = model
-            ident.product_class = model[len(ident.manufacturer) :].strip() or model
+            ident.product_class = product_class_of(model, ident.manufacturer)
             if hr and descr.startswith(hr):
                 ident.software_version = descr[len(hr) :].strip()
             macs = [v for v in cols.get("1.3.6.1.2.1.2.2.1.6", {}).values() if len(v) == 6]
@@ -210,7 +214,9 @@ async def read_identity(conn: PrinterConn, dev: int = 1) -> Identity:
             mm = str(a.get("printer-make-and-model", ""))
             ident.manufacturer = ident.manufacturer or did.get("MFG", mm.split(" ", 1)[0])
             ident.model_name = ident.model_name or mm
-            ident.product_class = ident.product_class or did.get("MDL", mm)
+            ident.product_class = ident.product_class or product_class_of(
+                did.get("MDL", mm), ident.manufacturer
+            )
             ident.serial_number = ident.serial_number or did.get("SN", "")
             fw = a.get("printer-firmware-string-version", "")
             ident.software_version = ident.software_version or (
@@ -225,7 +231,9 @@ async def read_identity(conn: PrinterConn, dev: int = 1) -> Identity:
             ident.serial_number = ident.serial_number or str(s.get("identity.serial_number", ""))
             ident.manufacturer = ident.manufacturer or str(s.get("identity.manufacturer", ""))
             ident.model_name = ident.model_name or str(s.get("identity.model", ""))
-            ident.product_class = ident.product_class or str(s.get("identity.product_class", ""))
+            ident.product_class = ident.product_class or product_class_of(
+                str(s.get("identity.product_class", "")), ""
+            )
             ident.software_version = ident.software_version or str(
                 s.get("identity.software_version", "")
             )
@@ -235,11 +243,37 @@ async def read_identity(conn: PrinterConn, dev: int = 1) -> Identity:
                 mac = bytes.fromhex(text.replace(":", "").replace("-", ""))
         except (ProxyError, ValueError) as exc:
             log.info("%s: identity over EWS failed: %s", conn.entry.address, exc)
-    if len(mac) >= 3:
-        ident.oui = mac[:3].hex().upper()
+    if len(mac) >= 3 and any(mac[:3]):
+        ident.oui = mac[:3].hex().upper()  # six upper-case hex digits (cwmp-1-2.xsd OUI)
     if not ident.serial_number:
         ident.serial_number = conn.entry.address  # keeps the DeviceId unique
     return ident
+
+
+#: where a model string stops naming the model: real printers append firmware, ROM and MID
+#: fields to hrDeviceDescr/sysDescr ("Brother NC-8300w, Firmware Ver.1.07 ...", "...;FID 2")
+_MODEL_END = re.compile(r"[;,\r\n\x00]|\s(?:firmware|fw|rom|version|ver\.)\b", re.IGNORECASE)
+PRODUCT_CLASS_MAX = 64  # cwmp-1-2.xsd DeviceIdStruct/ProductClass maxLength; TR-181 string(64)
+
+
+def product_class_of(model: str, manufacturer: str) -> str:
+    """A ProductClass from a printer's model string: stable, meaningful, at most 64 characters.
+
+    TR-181 DeviceInfo.ProductClass "identif[ies] the product or class of product over which the
+    SerialNumber parameter is unique" and MUST stay fixed across firmware updates: so the model
+    without the manufacturer and without the firmware/ROM details printers append (which change
+    with an update), whitespace collapsed, cut at a word boundary to fit 64 characters.
+    """
+    text = " ".join(model.split())
+    if manufacturer and text.lower().startswith(manufacturer.lower() + " "):
+        text = text[len(manufacturer) + 1 :]
+    m = _MODEL_END.search(text)
+    head = text[: m.start()].strip() if m else text
+    text = head or text
+    if len(text) > PRODUCT_CLASS_MAX:
+        cut = text[: PRODUCT_CLASS_MAX + 1].rsplit(" ", 1)[0]
+        text = cut if 0 < len(cut) <= PRODUCT_CLASS_MAX else text[:PRODUCT_CLASS_MAX]
+    return text.strip()
 
 
 #: Seconds for a firmware upload and for the printer to come back running it.
@@ -510,18 +544,29 @@ class PrinterDevice:
         its next source; rows with no source left are pruned from this device's model (a
         proxy should not invent values). A printer that does not answer keeps the full model.
         """
+        if self.view.dead:  # rows of protocols this printer is not configured with
+            self.tree.model = self.bindings.pruned(frozenset(self.view.dead))  # type: ignore[attr-defined]
         for _ in range(rounds):
             self.view.rechoose_needed = False
             before = set(self.view.dead)
             await self.refresh([PS.rsplit("{", 1)[0]])
             if self.view.snapshot.errors:
                 return
+            self.view.notes.clear()
             with contextlib.suppress(P.ParameterFault):
                 self.tree.get_parameter_values([PS.rsplit("{", 1)[0]])
             if self.view.dead != before and self.view.dead:
                 self.tree.model = self.bindings.pruned(frozenset(self.view.dead))  # type: ignore[attr-defined]
-            if not self.view.rechoose_needed and self.view.dead == before:
-                return
+            params = dict(self.view.row_param)
+            self.view.choose_row_params()
+            if (
+                not self.view.rechoose_needed
+                and self.view.dead == before
+                and self.view.row_param == params
+            ):
+                break
+        # what calibration read from sources it then moved away from or pruned is no news
+        self.view.notes = {k: v for k, v in self.view.notes.items() if self.tree.exists(k)}
 
     async def prefetch_watched(self) -> None:
         """Fill the snapshot with what the runtime reads on its own (tracker baseline)."""
@@ -586,6 +631,7 @@ class PrinterDevice:
             old.ipp.update(snap.ipp)
             old.ews.update(snap.ews)
             old.errors = snap.errors
+            old.taken = snap.taken
         else:
             self.view.snapshot = snap
         self._note_health(snap)

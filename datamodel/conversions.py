@@ -27,13 +27,22 @@ class Converter:
     to_dm: Callable[[Any], Any]
     from_dm: Callable[[Any], Any]
     doc: str
+    #: what else the converter needs besides the source value; "boot_time": it is called with
+    #: ``(value, boot time or None)`` (the reader knows the printer's clock, a converter does not)
+    context: str = ""
 
 
 CONVERTERS: dict[str, Converter] = {}
 
 
-def _register(name: str, to_dm: Callable[[Any], Any], from_dm: Callable[[Any], Any], doc: str):
-    CONVERTERS[name] = Converter(name, to_dm, from_dm, doc)
+def _register(
+    name: str,
+    to_dm: Callable[[Any], Any],
+    from_dm: Callable[[Any], Any],
+    doc: str,
+    context: str = "",
+) -> None:
+    CONVERTERS[name] = Converter(name, to_dm, from_dm, doc, context)
 
 
 def get(name: str) -> Converter:
@@ -49,7 +58,15 @@ def _enum(name: str, table: dict[int, str], doc: str, default_from: int | None =
     """An SNMP/IPP integer enumeration ↔ SM keyword converter from a one-to-one table."""
     reverse = {v: k for k, v in table.items()}
 
+    by_keyword = {kw.lower(): kw for kw in table.values()}
+
     def to_dm(v: Any) -> str:
+        # IPP's key=value members carry the MIB TC's *keyword* (PWG 5100.13 printer-input-tray
+        # "type=sheetFeedAutoRemovableTray", as CUPS ippeveprinter sends), SNMP its integer
+        if isinstance(v, str | bytes) and not _as_text(v).lstrip("-").isdigit():
+            kw = by_keyword.get(_as_text(v).lower())
+            if kw is not None:
+                return kw
         try:
             return table[int(v)]
         except (KeyError, ValueError, TypeError):
@@ -465,6 +482,8 @@ def mac_to_dm(v: Any) -> str:
             raise ConversionError(f"mac: {v!r} is not a MAC address")
         return ":".join(h.lower() for h in hexes)
     b = bytes(v)
+    if not b:  # RFC 2863 ifPhysAddress: zero length for interfaces without an address
+        return ""
     if len(b) != 6:
         raise ConversionError(f"mac: {len(b)} octets, a MAC address has 6")
     return ":".join(f"{x:02x}" for x in b)
@@ -515,6 +534,326 @@ _register(
     lambda v: int(v) // 100,
     lambda v: int(v) * 100,
     "TimeTicks (1/100 s) ↔ seconds",
+)
+# -- prtAlertTable (RFC 3805) -> SM DeviceCondition ------------------------------------------------
+
+#: PrtAlertCodeTC (RFC 3805 / IANA-PRINTER-MIB); Name is the keyword upper-first, as the
+#: embedded client's view gives it (``emulator/tr069/view.py``: camel of the code keyword).
+PRT_ALERT_CODES: dict[int, str] = {
+    1: "other",
+    2: "unknown",
+    3: "coverOpen",
+    4: "coverClosed",
+    5: "interlockOpen",
+    6: "interlockClosed",
+    7: "configurationChange",
+    8: "jam",
+    9: "subunitMissing",
+    10: "subunitLifeAlmostOver",
+    11: "subunitLifeOver",
+    12: "subunitAlmostEmpty",
+    13: "subunitEmpty",
+    14: "subunitAlmostFull",
+    15: "subunitFull",
+    16: "subunitNearLimit",
+    17: "subunitAtLimit",
+    18: "subunitOpened",
+    19: "subunitClosed",
+    20: "subunitTurnedOn",
+    21: "subunitTurnedOff",
+    22: "subunitOffline",
+    23: "subunitPowerSaver",
+    24: "subunitWarmingUp",
+    25: "subunitAdded",
+    26: "subunitRemoved",
+    27: "subunitResourceAdded",
+    28: "subunitResourceRemoved",
+    29: "subunitRecoverableFailure",
+    30: "subunitUnrecoverableFailure",
+    31: "subunitRecoverableStorageError",
+    32: "subunitUnrecoverableStorageError",
+    33: "subunitMotorFailure",
+    34: "subunitMemoryExhausted",
+    35: "subunitUnderTemperature",
+    36: "subunitOverTemperature",
+    37: "subunitTimingFailure",
+    38: "subunitThermistorFailure",
+    501: "doorOpen",
+    502: "doorClosed",
+    503: "powerUp",
+    504: "powerDown",
+    505: "printerNMSReset",
+    506: "printerManualReset",
+    507: "printerReadyToPrint",
+    801: "inputMediaTrayMissing",
+    802: "inputMediaSizeChange",
+    803: "inputMediaWeightChange",
+    804: "inputMediaTypeChange",
+    805: "inputMediaColorChange",
+    806: "inputMediaFormPartsChange",
+    807: "inputMediaSupplyLow",
+    808: "inputMediaSupplyEmpty",
+    809: "inputManualInputRequest",
+    810: "inputManualInputComplete",
+    901: "outputMediaTrayMissing",
+    902: "outputMediaTrayAlmostFull",
+    903: "outputMediaTrayFull",
+    904: "outputMailboxSelectFailure",
+    1001: "markerFuserUnderTemperature",
+    1002: "markerFuserOverTemperature",
+    1003: "markerFuserTimingFailure",
+    1004: "markerFuserThermistorFailure",
+    1005: "markerAdjustingPrintQuality",
+    1101: "markerTonerEmpty",
+    1102: "markerInkEmpty",
+    1103: "markerPrintRibbonEmpty",
+    1104: "markerTonerAlmostEmpty",
+    1105: "markerInkAlmostEmpty",
+    1106: "markerPrintRibbonAlmostEmpty",
+    1107: "markerWasteTonerReceptacleAlmostFull",
+    1108: "markerWasteInkReceptacleAlmostFull",
+    1109: "markerWasteTonerReceptacleFull",
+    1110: "markerWasteInkReceptacleFull",
+    1111: "markerOpcLifeAlmostOver",
+    1112: "markerOpcLifeOver",
+    1113: "markerDeveloperAlmostEmpty",
+    1114: "markerDeveloperEmpty",
+    1115: "markerTonerCartridgeMissing",
+    1301: "mediaPathMediaTrayMissing",
+    1302: "mediaPathMediaTrayAlmostFull",
+    1303: "mediaPathMediaTrayFull",
+    1304: "mediaPathCannotDuplexMediaSelected",
+    1501: "interpreterMemoryIncrease",
+    1502: "interpreterMemoryDecrease",
+    1503: "interpreterCartridgeAdded",
+    1504: "interpreterCartridgeDeleted",
+    1505: "interpreterResourceAdded",
+    1506: "interpreterResourceDeleted",
+    1507: "interpreterResourceUnavailable",
+    1509: "interpreterComplexPageEncountered",
+    1801: "alertRemovalOfBinaryChangeEntry",
+}
+
+#: PrtAlertGroupTC → the SM subunit names ComponentGroup's pattern lists (PWG 5108.06 subunits;
+#: TR-181-style pattern in printservice-001). A group with no SM subunit keeps the MIB keyword
+#: in the pattern's extension form ``<namespace>:<name>`` rather than an invented subunit.
+_ALERT_GROUP_SUBUNIT: dict[str, str] = {
+    "generalPrinter": "PrintService",
+    "input": "InputTray",
+    "output": "OutputTray",
+    "marker": "Marker",
+    "markerSupplies": "Marker",
+    "markerColorant": "Marker",
+    "mediaPath": "MediaPath",
+    "channel": "InputChannel",
+    "interpreter": "Interpreter",
+    "consoleDisplayBuffer": "Console",
+    "consoleLights": "Console",
+    "finDevice": "Finisher",
+    "finSupply": "Finisher",
+    "finSupplyMediaInput": "Finisher",
+    "finAttribute": "Finisher",
+}
+_ALERT_GROUPS: dict[int, str] = {
+    1: "other",
+    2: "unknown",
+    3: "hostResourcesMIBStorageTable",
+    4: "hostResourcesMIBDeviceTable",
+    5: "generalPrinter",
+    6: "cover",
+    7: "localization",
+    8: "input",
+    9: "output",
+    10: "marker",
+    11: "markerSupplies",
+    12: "markerColorant",
+    13: "mediaPath",
+    14: "channel",
+    15: "interpreter",
+    16: "consoleDisplayBuffer",
+    17: "consoleLights",
+    18: "alert",
+    30: "finDevice",
+    31: "finSupply",
+    32: "finSupplyMediaInput",
+    33: "finAttribute",
+}
+#: PrtAlertSeverityLevelTC → SM Severity (Informational | Warning | Critical); other(1) is the
+#: MIB's "not critical, not a warning", i.e. informational.
+_ALERT_SEVERITY: dict[str, str] = {
+    "other": "Informational",
+    "critical": "Critical",
+    "warning": "Warning",
+    "warningBinaryChangeEvent": "Warning",
+}
+_ALERT_SEVERITIES: dict[int, str] = {
+    1: "other",
+    3: "critical",
+    4: "warning",
+    5: "warningBinaryChangeEvent",
+}
+
+
+def _tc_int(name: str, table: dict[int, str], v: Any) -> str:
+    if isinstance(v, bool):
+        raise ConversionError(f"{name}: no keyword for {v!r}")
+    try:
+        return table[int(v)]
+    except (KeyError, ValueError, TypeError):
+        raise ConversionError(f"{name}: no keyword for {v!r}") from None
+
+
+def alert_group_keyword(v: Any) -> str:
+    """A PrtAlertGroupTC keyword (EWS) → ComponentGroup (SM subunit, or ``PrtAlertGroupTC:kw``)."""
+    kw = _as_text(v)
+    if kw in _ALERT_GROUP_SUBUNIT:
+        return _ALERT_GROUP_SUBUNIT[kw]
+    if kw in _ALERT_GROUPS.values():
+        return f"PrtAlertGroupTC:{kw}"
+    raise ConversionError(f"alert_group: no PrtAlertGroupTC keyword {kw!r}")
+
+
+def alert_severity_keyword(v: Any) -> str:
+    try:
+        return _ALERT_SEVERITY[_as_text(v)]
+    except KeyError:
+        raise ConversionError(f"alert_severity: no PrtAlertSeverityLevelTC keyword {v!r}") from None
+
+
+#: PrtAlertCodeTC keywords whose SM name (DeviceCondition.Name's pattern, PWG 5108.06 alert
+#: names) is not the keyword upper-first; two codes have no SM name at all and keep the MIB
+#: keyword in the pattern's extension form ``<namespace>:<name>``.
+_ALERT_CODE_NAME: dict[str, str] = {
+    "jam": "MediaJam",
+    "inputMediaTrayMissing": "InputTrayMissing",
+    "inputMediaSupplyLow": "MediaLow",
+    "inputMediaSupplyEmpty": "MediaEmpty",
+    "outputMediaTrayMissing": "OutputTrayMissing",
+    "outputMediaTrayAlmostFull": "OutputAreaAlmostFull",
+    "outputMediaTrayFull": "OutputAreaFull",
+    "doorClosed": "PrtAlertCodeTC:doorClosed",
+    "inputManualInputComplete": "PrtAlertCodeTC:inputManualInputComplete",
+}
+
+
+def alert_code_keyword(v: Any) -> str:
+    """A PrtAlertCodeTC keyword (EWS) → DeviceCondition.Name."""
+    kw = _as_text(v)
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", kw):
+        raise ConversionError(f"alert_code: {kw!r} is not a PrtAlertCodeTC keyword")
+    return _ALERT_CODE_NAME.get(kw, kw[:1].upper() + kw[1:])
+
+
+def prt_alert_code(v: Any) -> str:
+    """PrtAlertCodeTC integer → Name; a vendor's own code number keeps its number in the
+    extension form (``PrtAlertCodeTC:40123``) rather than becoming "Other"."""
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ConversionError(f"prt_alert_code: {v!r} is not an integer")
+    if v in PRT_ALERT_CODES:
+        return alert_code_keyword(PRT_ALERT_CODES[v])
+    return f"PrtAlertCodeTC:{v}"
+
+
+def _first_key(table: dict[Any, str], value: str, name: str) -> Any:
+    """The first key of ``table`` whose value is ``value`` (where several map to one)."""
+    for k, v in table.items():
+        if v == value:
+            return k
+    raise ConversionError(f"{name}: no source value for {value!r}")
+
+
+def name_to_alert_code(v: str) -> str:
+    kw = _first_key(_ALERT_CODE_NAME, v, "alert_code") if v in _ALERT_CODE_NAME.values() else v
+    return kw[:1].lower() + kw[1:]
+
+
+def name_to_prt_alert_code(v: str) -> int:
+    if v.startswith("PrtAlertCodeTC:") and v.split(":", 1)[1].isdigit():
+        return int(v.split(":", 1)[1])
+    return _first_key(PRT_ALERT_CODES, name_to_alert_code(v), "prt_alert_code")
+
+
+def group_to_keyword(v: str) -> str:
+    if v.startswith("PrtAlertGroupTC:"):
+        return v.split(":", 1)[1]
+    return _first_key(_ALERT_GROUP_SUBUNIT, v, "alert_group")
+
+
+_register(
+    "prt_alert_code",
+    prt_alert_code,
+    name_to_prt_alert_code,
+    "PrtAlertCodeTC → Name (PWG alert name; the MIB keyword in extension form where none)",
+)
+_register("alert_code", alert_code_keyword, name_to_alert_code, "alert code keyword ↔ Name")
+_register(
+    "prt_alert_group",
+    lambda v: alert_group_keyword(_tc_int("prt_alert_group", _ALERT_GROUPS, v)),
+    lambda v: _first_key(_ALERT_GROUPS, group_to_keyword(v), "prt_alert_group"),
+    "PrtAlertGroupTC → Component.Group (SM subunit)",
+)
+_register("alert_group", alert_group_keyword, group_to_keyword, "group keyword ↔ Group")
+_register(
+    "prt_alert_severity",
+    lambda v: alert_severity_keyword(_tc_int("prt_alert_severity", _ALERT_SEVERITIES, v)),
+    lambda v: _first_key(
+        _ALERT_SEVERITIES, _first_key(_ALERT_SEVERITY, v, "alert_severity"), "prt_alert_severity"
+    ),
+    "PrtAlertSeverityLevelTC → Severity",
+)
+_register(
+    "alert_severity",
+    alert_severity_keyword,
+    lambda v: _first_key(_ALERT_SEVERITY, v, "alert_severity"),
+    "severity keyword ↔ Severity",
+)
+
+
+#: TR-106 Amendment 8 §3.2.1 (Table "Data types", dateTime): "If the time is unknown or not
+#: applicable, the following value representing Unknown Time MUST be used:
+#: 0001-01-01T00:00:00Z".
+UNKNOWN_TIME = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def ticks_to_datetime(v: Any) -> datetime:
+    """``(TimeTicks, boot time)`` → the absolute dateTime the ticks stand for.
+
+    prtAlertTime (RFC 3805) is "the value of sysUpTime at the time that this alert was
+    generated": hundredths of a second since the agent started, so 0 (what many real
+    printers report) means "at boot", not "no value". The reader gives the boot time as
+    ``now - sysUpTime``; when it does not know it (no uptime answered), the result is TR-106's
+    Unknown Time (an untimezoned relative time since boot would be the TR-106 SHOULD for
+    "absolute time not available", but ``cwmp.types`` reads an untimezoned value as UTC).
+    """
+    ticks, boot = v if isinstance(v, tuple) else (v, None)
+    if isinstance(ticks, bool) or not isinstance(ticks, int | str | bytes):
+        raise ConversionError(f"timeticks_datetime: {ticks!r} is not a TimeTicks value")
+    try:
+        t = int(ticks)
+    except ValueError:
+        raise ConversionError(f"timeticks_datetime: {ticks!r} is not a TimeTicks value") from None
+    if not 0 <= t <= 0xFFFFFFFF:  # RFC 2578 §7.1.8: TimeTicks is 0..2^32-1
+        raise ConversionError(f"timeticks_datetime: {t} is outside TimeTicks (0..4294967295)")
+    if boot is None:
+        return UNKNOWN_TIME
+    return (boot + timedelta(seconds=t // 100)).astimezone(UTC).replace(microsecond=0)
+
+
+def datetime_to_ticks(v: Any) -> int:
+    """``(dateTime, boot time)`` → TimeTicks since boot (the inverse, for completeness)."""
+    dt, boot = v
+    if boot is None or dt == UNKNOWN_TIME:
+        return 0
+    return max(0, int((dt - boot).total_seconds() * 100))
+
+
+_register(
+    "timeticks_datetime",
+    ticks_to_datetime,
+    datetime_to_ticks,
+    "TimeTicks since boot (prtAlertTime) ↔ dateTime (boot time + ticks; TR-106 Unknown Time "
+    "when the boot time is unknown)",
+    context="boot_time",
 )
 _register(
     "kbytes",

@@ -58,14 +58,14 @@ def junit_xml(run: RunResult) -> str:
     counts = run.counts()
     out.append(
         f'<testsuites name={quoteattr("printbench " + run.target)} tests="{len(run.results)}" '
-        f'failures="{counts["failed"]}" errors="{counts["error"]}" skipped="{counts["skipped"]}" '
+        f'failures="{counts["failed"]}" errors="{counts["error"]}" skipped="{counts["skipped"] + counts.get("blocked", 0)}" '
         f'time="{run.seconds:.3f}">'
     )
     for area in sorted(by_area, key=lambda a: AREAS.index(a) if a in AREAS else 99):
         rs = by_area[area]
         fails = sum(r.status == "failed" for r in rs)
         errs = sum(r.status == "error" for r in rs)
-        skips = sum(r.status == "skipped" for r in rs)
+        skips = sum(r.status in ("skipped", "blocked") for r in rs)
         out.append(
             f'  <testsuite name={quoteattr(area)} tests="{len(rs)}" failures="{fails}" '
             f'errors="{errs}" skipped="{skips}" time="{sum(r.seconds for r in rs):.3f}">'
@@ -89,7 +89,7 @@ def junit_xml(run: RunResult) -> str:
                 out.append(
                     f"      <error message={quoteattr(_clip(r.message))}>{escape(_detail(r))}</error>"
                 )
-            elif r.status == "skipped":
+            elif r.status in ("skipped", "blocked"):  # blocked: its cause is reported once
                 out.append(f"      <skipped message={quoteattr(_clip(r.message))}/>")
             out.append("    </testcase>")
         out.append("  </testsuite>")
@@ -121,7 +121,7 @@ def render_html(run: RunResult) -> str:
     by_area: dict[str, dict[str, int]] = {}
     for r in run.results:
         slot = by_area.setdefault(r.area, {"passed": 0, "failed": 0, "error": 0, "skipped": 0})
-        slot[r.status] += 1
+        slot[r.status if r.status != "blocked" else "skipped"] += 1
     areas = sorted(by_area.items(), key=lambda kv: AREAS.index(kv[0]) if kv[0] in AREAS else 99)
     return env.get_template("report.html").render(
         run=data, areas=areas, results=data["results"], matrix=data["matrix"]

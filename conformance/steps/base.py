@@ -33,6 +33,14 @@ class StepFailed(AssertionError):
     """A check in a step did not hold."""
 
 
+class DeviceGone(StepFailed):
+    """The device stopped answering: connection requests refused or started no session.
+
+    The engine reports it once, on the scenario whose RPC the device went away after, and marks
+    the scenarios that find it gone ``blocked`` until it informs again (issue 12 item 6).
+    """
+
+
 class StepSkipped(Exception):
     """The target cannot run this step (no emulator access, no ACS control, ...)."""
 

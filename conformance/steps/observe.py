@@ -270,6 +270,7 @@ async def connection_request(ctx: Context, st: Step) -> None:
     from printbench.conformance.targets import raw_connection_request
 
     dev = ctx.device
+    ctx.refresh_cr_url()  # the device may have informed a new one (restart on a new port)
     if not dev.cr_url:
         await ctx.learn_cr_url()
     creds = st.args.get("credentials", "default")
@@ -316,6 +317,7 @@ async def burst_connection_requests(ctx: Context, st: Step) -> None:
     from printbench.conformance.targets import raw_connection_request
 
     dev = ctx.device
+    ctx.refresh_cr_url()  # the device may have informed a new one (restart on a new port)
     if not dev.cr_url:
         await ctx.learn_cr_url()
     # The judge must know these connection requests came from the ACS side (as for

@@ -63,7 +63,7 @@ def test_junit_json_and_html(report: dict[str, Path]) -> None:
 
     data = json.loads(report["json"].read_text())
     assert data["schema_version"] == 1 and data["ok"] is False
-    assert data["counts"] == {"passed": 1, "failed": 1, "error": 0, "skipped": 1}
+    assert data["counts"] == {"passed": 1, "failed": 1, "error": 0, "skipped": 1, "blocked": 0}
     for r in data["results"]:
         assert {"scenario", "device", "status", "requirement", "steps", "envelopes"} <= set(r)
     fail = next(r for r in data["results"] if r["scenario"] == "R-FAIL")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from printbench.datamodel import conversions as C
@@ -64,12 +66,32 @@ ROUND_TRIPS = [
     ("cover_is_open", 3, True),
     ("cover_is_open", 4, False),
     ("cover_keyword_is_open", "open", True),
+    ("prt_alert_code", 8, "MediaJam"),
+    ("prt_alert_code", 1101, "MarkerTonerEmpty"),
+    ("prt_alert_code", 502, "PrtAlertCodeTC:doorClosed"),
+    ("prt_alert_code", 40123, "PrtAlertCodeTC:40123"),  # a vendor's own code
+    ("alert_code", "jam", "MediaJam"),
+    ("alert_code", "coverOpen", "CoverOpen"),
+    ("prt_alert_group", 13, "MediaPath"),
+    ("prt_alert_group", 8, "InputTray"),
+    ("prt_alert_group", 6, "PrtAlertGroupTC:cover"),
+    ("alert_group", "marker", "Marker"),
+    ("prt_alert_severity", 3, "Critical"),
+    ("prt_alert_severity", 1, "Informational"),
+    ("alert_severity", "warning", "Warning"),
+    ("timeticks_datetime", (12300, datetime(2026, 1, 2, tzinfo=UTC)), None),
 ]
 
 
 @pytest.mark.parametrize(("name", "source", "dm"), ROUND_TRIPS)
 def test_both_ways(name, source, dm):
     conv = C.get(name)
+    if conv.context == "boot_time":  # (value, boot time) in, the DM value out; ticks back
+        value, boot = source
+        dm = boot + timedelta(seconds=value // 100)
+        assert conv.to_dm(source) == dm
+        assert conv.from_dm((dm, boot)) == value
+        return
     assert conv.to_dm(source) == dm
     assert conv.from_dm(dm) == source
 
@@ -86,6 +108,11 @@ def test_one_way_cases():
         "TonerLow",
     ]
     assert C.get("kbytes").to_dm((1000, 4096)) == 4000
+    # IPP printer-input-tray carries the TC keyword (PWG 5100.13; CUPS ippeveprinter sends it)
+    assert (
+        C.get("prt_input_type").to_dm("sheetFeedAutoRemovableTray") == "SheetFeedAutoRemovableTray"
+    )
+    assert C.get("mac").to_dm(b"") == ""  # RFC 2863: no address, zero-length ifPhysAddress
     assert C.get("mac").to_dm("00-1B-A9-0A-FF-01") == "00:1b:a9:0a:ff:01"
     assert (
         C.get("vcard").from_dm("BEGIN:VCARD\nVERSION:3.0\nN:Doe;Jane\nFN:Jane\n Doe\nEND:VCARD")
