@@ -19,17 +19,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7547, help="CWMP port (default 7547)")
     p.add_argument(
-        "--control-port", type=int, default=None,
+        "--control-port",
+        type=int,
+        default=None,
         help="control API and file server port (default 7557; 0 when --port is 0)",
-    )  # fmt: skip
+    )
     p.add_argument("--cert", type=Path, help="TLS certificate (PEM): serve CWMP over HTTPS")
     p.add_argument("--key", type=Path, help="TLS private key (PEM)")
     p.add_argument("--auth", choices=MODES, default="none", help="CPE authentication")
     p.add_argument("--username", default="", help="CPE username for --auth basic/digest")
     p.add_argument("--password", default="", help="CPE password for --auth basic/digest")
     p.add_argument("--session-timeout", type=float, default=30.0, help="seconds (default 30)")
+    p.add_argument(
+        "--head-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a CPE may take to send a request head, then 408 (default 30)",
+    )
     p.add_argument("--cookie-path", default=None, help="add Path=<value> to the session cookie")
     p.add_argument("--journal-dir", type=Path, default=None, help="default: reports/")
+    p.add_argument(
+        "--journal-max-mb",
+        type=float,
+        default=256.0,
+        help="rotate the journal file at this size, keep 3 (default 256; 0: never)",
+    )
+    p.add_argument(
+        "--journal-keep-mb",
+        type=float,
+        default=64.0,
+        help="journal bodies kept in memory (default 64)",
+    )
+    p.add_argument(
+        "--no-persist",
+        action="store_true",
+        help="keep devices and queued RPCs only in memory (default: acs-state.sqlite3 in the "
+        "journal folder, so a restart loses none)",
+    )
     p.set_defaults(func=run)
 
 
@@ -39,6 +65,7 @@ async def run(args: argparse.Namespace) -> int:
     standards.require(standards.JUDGE_FILES)  # the judge needs them: fail before listening
     from printbench.acs_stub.control import AcsControl
     from printbench.acs_stub.server import AcsConfig
+    from printbench.acs_stub.store import StoreError
 
     if bool(args.cert) != bool(args.key):
         print("printbench acs: --cert and --key go together", file=sys.stderr)
@@ -53,14 +80,21 @@ async def run(args: argparse.Namespace) -> int:
         ssl_cert=args.cert,
         ssl_key=args.key,
         session_timeout=args.session_timeout,
+        head_timeout=args.head_timeout,
         auth=AuthPolicy.of(args.auth, args.username, args.password),
         cookie_path=args.cookie_path,
         journal_dir=args.journal_dir,
+        journal_max_file_bytes=int(args.journal_max_mb * 1024 * 1024),
+        journal_keep_bytes=int(args.journal_keep_mb * 1024 * 1024),
+        persist=not args.no_persist,
     )
     try:
         control = await AcsControl.start(config)
     except OSError as exc:
         print(f"printbench acs: cannot listen on {args.host}: {exc}", file=sys.stderr)
+        return 1
+    except StoreError as exc:
+        print(f"printbench acs: {exc}", file=sys.stderr)
         return 1
     server = control.server
     print(f"cwmp {server.cwmp_url}")

@@ -27,6 +27,7 @@ from printbench.acs_stub.registry import Credentials, Device
 from printbench.acs_stub.rpc_queue import QueuedRpc, RpcFault
 from printbench.acs_stub.server import AcsConfig, AcsServer
 from printbench.acs_stub.verdicts import RULES, Violation
+from printbench.common import httplog
 from printbench.common.clock import Clock
 from printbench.common.httpio import BodyTooLarge, discard_response
 from printbench.cwmp import messages as m
@@ -206,6 +207,7 @@ class AcsControl:
         device = self._device_or_new(device_id)
         device.auth_mode = mode
         device.auth_credentials = Credentials(username, password)
+        self.server.registry.save(device)
 
     def set_connection_request(
         self,
@@ -221,6 +223,7 @@ class AcsControl:
             device.cr_credentials = Credentials(username or "", password or "")
         if url is not None:
             device.cr_url = url
+        self.server.registry.save(device)
 
     async def connection_request(self, device_id: str, *, timeout: float = 30.0) -> str:
         """Send a Connection Request and await the session it starts; returns its id."""
@@ -450,6 +453,10 @@ def _http_app(ctl: AcsControl) -> web.Application:
             return _json({"fault": exc.fault}, status=200)
         except TimeoutError:
             return _error(504, "timed out")
+        except Exception as exc:
+            if not httplog.is_peer_error(exc):
+                raise
+            return _error(400, f"request could not be read: {httplog.one_line(exc)}")
 
     @routes.get("/api")
     async def index(request: web.Request) -> web.Response:
@@ -618,6 +625,7 @@ def _http_app(ctl: AcsControl) -> web.Application:
             return web.Response(status=404, text="no such session\n")
         return web.Response(text=ctl.session_html(sid), content_type="text/html")
 
+    httplog.install()
     app = web.Application(middlewares=[errors], client_max_size=64 * 1024 * 1024)
     app.add_routes(routes)
     return app

@@ -38,6 +38,13 @@ HEADERS_OF_INTEREST = (
 
 #: Bodies larger than this are kept truncated (the endpoint refuses them anyway).
 MAX_BODY_KEPT = 256 * 1024
+#: What is kept of a refused body that is not a SOAP envelope at all (enough to see what).
+MAX_UNDECODED_KEPT = 4 * 1024
+#: Defaults of the journal's size bounds (docs/acs.md "Journal"): bytes of bodies kept in
+#: memory, size of one journal file before it is rotated, rotated files kept.
+KEEP_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 256 * 1024 * 1024
+KEEP_FILES = 3
 
 
 @dataclass
@@ -91,21 +98,71 @@ def body_text(body: bytes | str | None) -> str:
 
 
 class Journal:
-    """In-memory list of entries plus an optional JSON-lines file."""
+    """In-memory list of entries plus an optional JSON-lines file.
 
-    def __init__(self, path: Path | None = None, *, clock_now=None, keep: int = 200_000) -> None:
+    Bounded three ways (issue 17): at most ``keep`` entries and ``keep_bytes`` bytes of
+    bodies in memory (the oldest go first), and a file of at most ``max_file_bytes`` before
+    it is rotated (``path`` -> ``path.1`` -> ... ``path.<keep_files>``, the oldest deleted);
+    ``max_file_bytes=0`` never rotates."""
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        clock_now=None,
+        keep: int = 200_000,
+        keep_bytes: int = KEEP_BYTES,
+        max_file_bytes: int = MAX_FILE_BYTES,
+        keep_files: int = KEEP_FILES,
+    ) -> None:
         from datetime import UTC
 
         self._now = clock_now or (lambda: datetime.now(UTC))
         self._entries: list[JournalEntry] = []
         self._keep = keep
+        self._keep_bytes = keep_bytes
+        self._bytes = 0  # body characters held by _entries
         self._dropped = 0
+        self._max_file_bytes = max_file_bytes
+        self._keep_files = max(1, keep_files)
+        self._file_bytes = 0
         self.path = path
         self._file: IO[str] | None = None
         self._appended: asyncio.Event | None = None  # set (and replaced) on each new entry
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = path.open("a", encoding="utf-8")
+            self._file_bytes = path.stat().st_size
+
+    def _rotate(self) -> None:
+        """Close the file, shift ``path.N`` up by one (dropping the last), start afresh."""
+        assert self.path is not None and self._file is not None
+        self._file.close()
+        path = self.path
+        oldest = path.with_name(f"{path.name}.{self._keep_files}")
+        oldest.unlink(missing_ok=True)
+        for n in range(self._keep_files - 1, 0, -1):
+            older = path.with_name(f"{path.name}.{n}")
+            if older.exists():
+                older.rename(path.with_name(f"{path.name}.{n + 1}"))
+        path.rename(path.with_name(f"{path.name}.1"))
+        self._file = path.open("a", encoding="utf-8")
+        self._file_bytes = 0
+
+    def _trim(self) -> None:
+        """Drop the oldest entries beyond ``keep`` entries or ``keep_bytes`` of bodies."""
+        entries = self._entries
+        drop = max(0, len(entries) - self._keep)
+        freed = sum(len(e.body) for e in entries[:drop])
+        if self._bytes - freed > self._keep_bytes:
+            target = self._keep_bytes * 9 // 10  # batch the work: trim to 90 %
+            while drop < len(entries) - 1 and self._bytes - freed > target:
+                freed += len(entries[drop].body)
+                drop += 1
+        if drop:
+            del entries[:drop]
+            self._dropped += drop
+            self._bytes -= freed
 
     def close(self) -> None:
         if self._file is not None:
@@ -126,14 +183,18 @@ class Journal:
             ref=ref, ts=self._now().isoformat(), kind=kind, direction=direction, **fields
         )
         self._entries.append(entry)
-        if len(self._entries) > self._keep:  # bounded memory in long load runs
-            drop = len(self._entries) - self._keep
-            del self._entries[:drop]
-            self._dropped += drop
+        self._bytes += len(entry.body)
+        if len(self._entries) > self._keep or self._bytes > self._keep_bytes:
+            self._trim()  # bounded memory in long load runs
         if self._file is not None:
             try:
-                self._file.write(json.dumps(entry.to_dict(), ensure_ascii=False) + "\n")
+                line = json.dumps(entry.to_dict(), ensure_ascii=False) + "\n"
+                limit = self._max_file_bytes
+                if limit and self._file_bytes and self._file_bytes + len(line) > limit:
+                    self._rotate()
+                self._file.write(line)
                 self._file.flush()
+                self._file_bytes += len(line.encode("utf-8")) if not line.isascii() else len(line)
             except OSError as exc:  # a full disk must not break the ACS
                 log.warning("journal %s: %s", self.path, exc)
         self._wake()

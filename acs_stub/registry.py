@@ -144,8 +144,10 @@ class Device:
 class Registry:
     """All devices, created on first Inform or ahead of time by the control API."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Any = None) -> None:
         self._devices: dict[str, Device] = {}
+        #: acs_stub.store.AcsStore when the ACS persists (devices and queued RPCs)
+        self.store = store
 
     def get(self, key: str) -> Device | None:
         return self._devices.get(key)
@@ -157,7 +159,38 @@ class Registry:
             oui, pc, sn = split_device_key(key)
             device = Device(id=key, oui=oui, product_class=pc, serial_number=sn)
             self._devices[key] = device
+            if self.store is not None:
+                device.queue.bind(self.store, key)
+                self.store.save_device(device)
         return device
+
+    def save(self, device: Device) -> None:
+        """Write ``device`` to the store (after an Inform, a credentials change)."""
+        if self.store is not None:
+            self.store.save_device(device)
+
+    def restore(self) -> int:
+        """Read back the stored devices and their unanswered RPCs (needs a running loop:
+        each RPC gets a future); returns how many RPCs were queued again."""
+        store = self.store
+        if store is None:
+            return 0
+        for key, data in store.devices():
+            if key not in self._devices:
+                try:
+                    oui, pc, sn = split_device_key(key)
+                except ValueError:
+                    continue
+                device = Device(id=key, oui=oui, product_class=pc, serial_number=sn)
+                device.queue.bind(store, key)
+                self._devices[key] = device
+            store.apply(self._devices[key], data, Credentials)
+        count = 0
+        for rpc_key, device_id, hold, request in store.rpcs():
+            device = self.get(device_id) or self.ensure(device_id)
+            device.queue.restore(rpc_key, request, hold_requests=hold)
+            count += 1
+        return count
 
     def for_identity(
         self, manufacturer: str, oui: str, product_class: str, serial_number: str

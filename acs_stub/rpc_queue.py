@@ -45,6 +45,7 @@ class QueuedRpc:
     )
     sent_in_session: str | None = None
     attempts: int = 0
+    store_key: int | None = None  # its row in the ACS's state file (acs_stub.store)
 
     @property
     def method(self) -> str:
@@ -75,9 +76,36 @@ class RpcQueue:
     def __init__(self) -> None:
         self._items: deque[QueuedRpc] = deque()
         self._changed = asyncio.Event()
+        self._store: Any = None  # acs_stub.store.AcsStore: queued RPCs survive a restart
+        self._device_id = ""
+
+    def bind(self, store: Any, device_id: str) -> None:
+        """Keep every RPC queued from now on in ``store`` until it is answered."""
+        self._store = store
+        self._device_id = device_id
+
+    def _persist(self, item: QueuedRpc, key: int | None) -> None:
+        store = self._store
+        if store is None or key is None:
+            return
+        item.store_key = key
+        item.future.add_done_callback(lambda _f: store.remove_rpc(key))
 
     def put(self, request: Any, *, hold_requests: bool = False) -> QueuedRpc:
         item = QueuedRpc(request=request, hold_requests=hold_requests)
+        if self._store is not None:
+            self._persist(item, self._store.add_rpc(self._device_id, request, hold_requests))
+        self._items.append(item)
+        self._changed.set()
+        return item
+
+    def restore(self, key: int, request: Any, *, hold_requests: bool = False) -> QueuedRpc:
+        """Queue an RPC read back from the store (already stored under ``key``)."""
+        item = QueuedRpc(request=request, hold_requests=hold_requests)
+        self._persist(item, key)
+        # nobody awaits an RPC queued by a previous process: retrieve a fault's exception so
+        # asyncio does not warn that it was never retrieved
+        item.future.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._items.append(item)
         self._changed.set()
         return item

@@ -30,11 +30,14 @@ from aiohttp import web
 
 from printbench.acs_stub.files import FileStore
 from printbench.acs_stub.httpauth import AuthPolicy, HttpAuthenticator
-from printbench.acs_stub.journal import Journal, body_text, pick_headers
+from printbench.acs_stub.journal import MAX_UNDECODED_KEPT, Journal, body_text, pick_headers
 from printbench.acs_stub.registry import Device, Registry
 from printbench.acs_stub.rpc_queue import QueuedRpc
+from printbench.acs_stub.store import STATE_FILE, AcsStore
 from printbench.acs_stub.verdicts import Judge, SessionView, attempt_key
+from printbench.common import httplog
 from printbench.common.clock import Clock, SystemClock
+from printbench.common.httpguard import GuardedAppRunner, HttpTimeouts
 from printbench.cwmp import messages as m
 from printbench.cwmp import soap
 from printbench.cwmp.errors import CwmpDecodeError, CwmpEncodeError, CwmpError
@@ -93,9 +96,19 @@ class AcsConfig:
     on_inform: Callable[[Device, m.Inform], Iterable[m.Message]] | None = None
     #: Seconds a connection may take to send its request (slow clients are cut off).
     read_timeout: float = 10.0
+    # seconds a CPE may take to send a request head (then 408 and close; docs/acs.md)
+    head_timeout: float = 30.0
     #: Journal entries kept in memory (the oldest are dropped beyond it). 0 together with
     #: ``journal_file=False`` keeps no journal at all: a load run's lean ACS.
     journal_keep: int = 200_000
+    #: Bytes of journal bodies kept in memory (the oldest entries go first; issue 17).
+    journal_keep_bytes: int = 64 * 1024 * 1024
+    #: Size of a journal file before it rotates to ``.1`` (0: never), rotated files kept.
+    journal_max_file_bytes: int = 256 * 1024 * 1024
+    journal_keep_files: int = 3
+    #: Keep the registry and the queued RPCs in ``<journal folder>/acs-state.sqlite3`` so a
+    #: restarted ACS on the same folder loses none (``printbench acs`` does; issue 17).
+    persist: bool = False
     #: Admission control: with this many sessions in progress a new session is refused at
     #: once with HTTP 503 (no Retry-After) instead of queueing past the CPEs' HTTP timeout;
     #: the CPE counts a failed session and retries after its session retry wait
@@ -143,6 +156,11 @@ class AcsServer:
         self.clock = clock or SystemClock()
         self.registry = Registry()
         journal_path = None
+        if self.config.persist:
+            from printbench.common.settings import reports_dir
+
+            state = (self.config.journal_dir or reports_dir()) / STATE_FILE
+            self.registry = Registry(AcsStore(state))
         if self.config.journal_file:
             from printbench.common.settings import reports_dir
 
@@ -150,7 +168,12 @@ class AcsServer:
             stamp = self.clock.now().strftime("%Y%m%dT%H%M%S")
             journal_path = folder / f"acs-journal-{stamp}-{secrets.token_hex(3)}.jsonl"
         self.journal = Journal(
-            journal_path, clock_now=self.clock.now, keep=max(0, self.config.journal_keep)
+            journal_path,
+            clock_now=self.clock.now,
+            keep=max(0, self.config.journal_keep),
+            keep_bytes=max(0, self.config.journal_keep_bytes),
+            max_file_bytes=max(0, self.config.journal_max_file_bytes),
+            keep_files=self.config.journal_keep_files,
         )
         self.judge = Judge(xsd=self.config.xsd_checks)
         self.authenticator = HttpAuthenticator(
@@ -172,6 +195,7 @@ class AcsServer:
 
     # -- lifecycle -------------------------------------------------------------------------
     def cwmp_app(self) -> web.Application:
+        httplog.install()
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_route("POST", self.config.cwmp_path, self._handle)
         app.router.add_route("*", self.config.cwmp_path, self._not_post)
@@ -180,12 +204,24 @@ class AcsServer:
     async def start(self, control_app: web.Application | None = None) -> None:
         """Listen on the CWMP port and on the control port (control API + files)."""
         cfg = self.config
+        restored = self.registry.restore()  # a persisted ACS's devices and queued RPCs
+        if self.registry.store is not None:
+            log.info(
+                "stub ACS: %d devices and %d queued RPCs restored from %s",
+                len(self.registry),
+                restored,
+                self.registry.store.path,
+            )
         ssl_ctx = None
         if cfg.ssl_cert and cfg.ssl_key:
             ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ssl_ctx.load_cert_chain(str(cfg.ssl_cert), str(cfg.ssl_key))
-        runner = web.AppRunner(
-            self.cwmp_app(), access_log=None, handler_cancellation=True, shutdown_timeout=1.0
+        runner = GuardedAppRunner(
+            self.cwmp_app(),
+            timeouts=HttpTimeouts(head=cfg.head_timeout, body=cfg.read_timeout),
+            access_log=None,
+            handler_cancellation=True,
+            shutdown_timeout=1.0,
         )
         await runner.setup()
         site = web.TCPSite(runner, cfg.host, cfg.port, ssl_context=ssl_ctx, backlog=1024)
@@ -218,6 +254,10 @@ class AcsServer:
             await runner.cleanup()
         self._runners.clear()
         self.journal.close()
+        if self.registry.store is not None:
+            for device in self.registry:
+                self.registry.save(device)
+            self.registry.store.close()
 
     async def _sweep(self) -> None:
         interval = max(0.05, min(1.0, self.config.session_timeout / 4))
@@ -256,6 +296,17 @@ class AcsServer:
             return self._respond(
                 request, None, _Reply(408, b"request timeout\n", note="slow client")
             )
+        except web.RequestPayloadError as exc:
+            # A body that does not decode (Content-Encoding: gzip with a corrupt stream, a
+            # broken chunked framing): the client's fault, RFC 9110 §15.5.1 400, one line.
+            reason = httplog.one_line(exc)
+            log.info("stub ACS: undecodable request body from %s: %s", request.remote, reason)
+            self._journal_in(request, None, b"", note=f"bad request content: {reason}")
+            reply = _Reply(400, b"request body could not be decoded\n", note="bad content")
+            response = self._respond(request, None, reply)
+            # the rest of the body cannot be framed any more: close (RFC 9112 §9.6)
+            response.force_close()
+            return response
         except web.HTTPRequestEntityTooLarge:
             self._journal_in(request, None, b"", note="body over the size limit")
             reply = _Reply(413, b"request body too large\n", note="refused: too large")
@@ -362,8 +413,11 @@ class AcsServer:
             ev = machine.receive(body, now)
         except CwmpError as exc:
             env = _last_received(machine, 0)
+            # a body that is no envelope at all keeps only its start (issue 17: each refused
+            # ~1 MB POST kept 256 KB); what did decode is kept for the verdicts' readers
+            kept = body if env is not None else body[:MAX_UNDECODED_KEPT]
             entry = self._journal_in(
-                request, None, body, method=_method_of(env, body, exc), note=str(exc)
+                request, None, kept, method=_method_of(env, body, exc), note=str(exc)
             )
             if self.config.verdicts:
                 view = SessionView(session_id="-")
@@ -599,6 +653,7 @@ class AcsServer:
         if self.config.on_inform is not None:
             for rpc in self.config.on_inform(device, inform):
                 device.queue.put(rpc)
+        self.registry.save(device)
 
     def _scripted_retry(self, session: StubSession, env: m.Envelope, ref: int) -> m.Fault | None:
         """8005 on purpose: a Fault to send if scripted; checks that a resend is unchanged."""

@@ -1,6 +1,7 @@
-"""Small Get-Printer-Attributes: our IPP server vs CUPS ippeveprinter, side by side in one run.
+"""Get-Printer-Attributes, small and full: our IPP server vs CUPS ippeveprinter, side by side.
 
     .venv/bin/python benchmarks/ipp_vs_ippeveprinter.py [--seconds 5] [--clients 1,8,32]
+        [--request small|all|both]
 
 Everything is started and stopped here: our server (one virtual color-laser-mfp printer in its
 own process, behaviour engine running), and ippeveprinter on loopback with a private D-Bus
@@ -9,7 +10,10 @@ process with raw asyncio keep-alive connections, each sending one request at a t
 checking the HTTP status and the IPP status-code bytes. With two cores, the server is pinned to
 core 0 and the client to core 1 so they do not share a core.
 
-The request asks for printer-state and printer-state-reasons (the monitoring poll).
+Two requests: ``small`` asks for printer-state and printer-state-reasons (the monitoring poll
+a fleet manager sends every few seconds), ``all`` for requested-attributes all (what a desktop
+print system or an inventory tool asks for when it sets a printer up: every description and
+status attribute, kilobytes per answer). ``both`` (the default) measures one after the other.
 """
 
 from __future__ import annotations
@@ -48,13 +52,17 @@ DBUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configu
 """
 
 
-def gpa_request(uri: str) -> bytes:
+#: requested-attributes of each request kind (RFC 8011 §4.2.5.1: "all" is every attribute).
+REQUESTS = {"small": ("printer-state", "printer-state-reasons"), "all": ("all",)}
+
+
+def gpa_request(uri: str, kind: str = "small") -> bytes:
     group = Group(0x01)
     group.add("attributes-charset", Tag.CHARSET, "utf-8")
     group.add("attributes-natural-language", Tag.NATURAL_LANGUAGE, "en")
     group.add("printer-uri", Tag.URI, uri)
     group.add("requesting-user-name", Tag.NAME, "bench")
-    group.add("requested-attributes", Tag.KEYWORD, "printer-state", "printer-state-reasons")
+    group.add("requested-attributes", Tag.KEYWORD, *REQUESTS[kind])
     return encode(Message((2, 0), 0x000B, 1, [group]))
 
 
@@ -215,11 +223,11 @@ async def _one_connection(
 
 
 def _client(
-    host: str, port: int, path_host: str, clients: int, seconds: float, out: mp.Queue
+    host: str, port: int, path_host: str, clients: int, seconds: float, out: mp.Queue, kind: str
 ) -> None:
     pin(1)
     uri = f"ipp://{path_host}:{port}/ipp/print"
-    body = gpa_request(uri)
+    body = gpa_request(uri, kind)
     request = (
         f"POST /ipp/print HTTP/1.1\r\nHost: {path_host}:{port}\r\nContent-Type: application/ipp\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
@@ -238,10 +246,10 @@ def _client(
 
 
 def measure(
-    host: str, port: int, path_host: str, clients: int, seconds: float
+    host: str, port: int, path_host: str, clients: int, seconds: float, kind: str = "small"
 ) -> tuple[float, int]:
     out: mp.Queue = mp.Queue()
-    proc = mp.Process(target=_client, args=(host, port, path_host, clients, seconds, out))
+    proc = mp.Process(target=_client, args=(host, port, path_host, clients, seconds, out, kind))
     proc.start()
     ok, errors, elapsed = out.get(timeout=seconds + 60)
     proc.join()
@@ -261,27 +269,34 @@ def main() -> int:
         default="asyncio",
         help="our server: start_ipp_listener (default) or the create_ipp_app aiohttp app",
     )
+    parser.add_argument(
+        "--request", choices=("small", "all", "both"), default="both",
+        help="small: the monitoring poll; all: requested-attributes all; both (default)",
+    )  # fmt: skip
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
+    kinds = ["small", "all"] if args.request == "both" else [args.request]
     mp.set_start_method("spawn", force=True)
     ready: mp.Queue = mp.Queue()
     server = mp.Process(target=_serve_ours, args=(OUR_HOST, ready, args.adapter), daemon=True)
     server.start()
-    results: dict[int, dict[str, tuple[float, int]]] = {}
+    results: dict[tuple[str, int], dict[str, tuple[float, int]]] = {}
     try:
         our_port = ready.get(timeout=60)
         _wait_port(OUR_HOST, our_port)
         with Ippeveprinter() as peer:
-            for n in levels:
-                measure(OUR_HOST, our_port, OUR_HOST, n, 0.5)  # warm-up
+            for kind, n in ((k, n) for k in kinds for n in levels):
+                measure(OUR_HOST, our_port, OUR_HOST, n, 0.5, kind)  # warm-up
                 # alternate the two servers and report each one's median round: the machine
                 # is shared, and interleaving gives both the same background load
                 ours: list[tuple[float, int]] = []
                 theirs: list[tuple[float, int]] = []
                 for _ in range(args.rounds):
-                    ours.append(measure(OUR_HOST, our_port, OUR_HOST, n, args.seconds))
-                    theirs.append(measure("127.0.0.1", peer.port, "localhost", n, args.seconds))
-                results[n] = {
+                    ours.append(measure(OUR_HOST, our_port, OUR_HOST, n, args.seconds, kind))
+                    theirs.append(
+                        measure("127.0.0.1", peer.port, "localhost", n, args.seconds, kind)
+                    )
+                results[(kind, n)] = {
                     "printbench": (statistics.median(r for r, _ in ours), sum(e for _, e in ours)),
                     "ippeveprinter": (
                         statistics.median(r for r, _ in theirs),
@@ -292,19 +307,24 @@ def main() -> int:
         server.terminate()
         server.join(5)
     print(
-        f"Get-Printer-Attributes (printer-state, printer-state-reasons), median of {args.rounds} x {args.seconds:g} s,"
-        f" our adapter: {args.adapter}"
+        f"Get-Printer-Attributes, median of {args.rounds} x {args.seconds:g} s, our adapter: "
+        f"{args.adapter}; keep-alive connections from a separate client process (server core "
+        "0, client core 1)"
     )
-    print("keep-alive connections from a separate client process (server core 0, client core 1)")
-    print(
-        f"{'clients':>7}  {'printbench req/s':>16}  {'errors':>6}  {'ippeveprinter req/s':>19}  {'errors':>6}  {'ratio':>5}"
-    )
-    for n, r in results.items():
-        ours, theirs = r["printbench"], r["ippeveprinter"]
-        ratio = ours[0] / theirs[0] if theirs[0] else float("inf")
+    for kind in kinds:
+        print(f"\nrequested-attributes: {', '.join(REQUESTS[kind])}")
         print(
-            f"{n:>7}  {ours[0]:>16.0f}  {ours[1]:>6}  {theirs[0]:>19.0f}  {theirs[1]:>6}  {ratio:>5.2f}"
+            f"{'clients':>7}  {'printbench req/s':>16}  {'errors':>6}  "
+            f"{'ippeveprinter req/s':>19}  {'errors':>6}  {'ratio':>5}"
         )
+        for n in levels:
+            r = results[(kind, n)]
+            ours, theirs = r["printbench"], r["ippeveprinter"]
+            ratio = ours[0] / theirs[0] if theirs[0] else float("inf")
+            print(
+                f"{n:>7}  {ours[0]:>16.0f}  {ours[1]:>6}  {theirs[0]:>19.0f}  {theirs[1]:>6}"
+                f"  {ratio:>5.2f}"
+            )
     return 0
 
 

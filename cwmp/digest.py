@@ -216,7 +216,7 @@ class DigestResult:
 @dataclass
 class _NonceState:
     created: float
-    last_nc: int = 0
+    last_nc: int = 0  # highest nc seen with qop; 0 after a qop-less use; -1 forgotten
 
 
 def _default_nonce() -> str:
@@ -227,11 +227,23 @@ class DigestChallenger:
     """Issues digest challenges and verifies Authorization headers.
 
     ``credentials`` maps a username to its password (a dict or a callable returning None for
-    unknown users). ``nonce_lifetime`` seconds after issue a nonce is stale. With qop, the
-    nonce count must grow with every request on a nonce (replay protection); without qop
-    (RFC 2069 clients, only accepted when ``allow_no_qop``) a nonce is accepted for its
-    lifetime. For TR-069's "new nonce per connection", call ``challenge`` per connection and
-    ``forget`` the nonce when the connection closes.
+    unknown users). ``nonce_lifetime`` seconds after issue a nonce is stale. For TR-069's "new
+    nonce per connection", call ``challenge`` per connection and ``forget`` the nonce when the
+    connection closes.
+
+    Nonces are stateless (issue 17): ``<random>.<issue time>.<HMAC-SHA-256 of both>`` under a
+    per-challenger key, the construction RFC 7616 §3.3 suggests (a nonce built from a time
+    stamp and a private key, so the server can check it without storing it). Issuing one
+    stores nothing, so unauthenticated requests (any number) cannot push a valid nonce out
+    of a table; a nonce whose MAC does not check (another key: a restarted server) or that is
+    older than ``nonce_lifetime`` is stale.
+
+    Replay (RFC 7616 §5.5, RFC 2617 §4.5): only nonces used by an *authenticated* request are
+    tracked, at most ``max_nonces`` of them. With qop the nonce count must grow with every
+    request on a nonce; without qop (RFC 2069 clients, only accepted when ``allow_no_qop``)
+    there is no count, so a qop-less digest may use its nonce once. When the tracked table
+    is full the oldest entry goes, and every nonce issued no later than it counts as stale
+    from then on: an untracked nonce is never accepted twice.
     """
 
     def __init__(
@@ -246,6 +258,7 @@ class DigestChallenger:
         opaque: str | None = None,
         allow_no_qop: bool = True,
         max_nonces: int = 10_000,
+        key: bytes | None = None,
     ) -> None:
         _hash_for(algorithm)
         for q in qop:
@@ -260,14 +273,33 @@ class DigestChallenger:
         self.opaque = opaque if opaque is not None else nonce_factory()
         self.allow_no_qop = allow_no_qop
         self.max_nonces = max_nonces
-        self._nonces: OrderedDict[str, _NonceState] = OrderedDict()
+        self._key = key if key is not None else secrets.token_bytes(32)
+        #: nonces used by an authenticated request (first use order), for replay checks
+        self._used: OrderedDict[str, _NonceState] = OrderedDict()
+        self._floor_ms: int | None = None  # nonces issued at or before it are stale
+
+    def _sign(self, body: str) -> str:
+        mac = hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+    def _issued_ms(self, nonce: str) -> int | None:
+        """The issue time (ms) of a nonce this challenger signed, or None."""
+        head, sep, mac = nonce.rpartition(".")
+        if not sep or not hmac.compare_digest(self._sign(head), mac):
+            return None
+        try:
+            return int(head.rpartition(".")[2], 16)
+        except ValueError:
+            return None
+
+    def tracked_nonces(self) -> int:
+        """How many used nonces are kept for replay checks (at most ``max_nonces``)."""
+        return len(self._used)
 
     def challenge(self, now: float, *, stale: bool = False) -> str:
-        """A WWW-Authenticate value with a fresh nonce."""
-        nonce = self._nonce_factory()
-        self._nonces[nonce] = _NonceState(now)
-        while len(self._nonces) > self.max_nonces:
-            self._nonces.popitem(last=False)
+        """A WWW-Authenticate value with a fresh nonce (nothing is stored)."""
+        body = f"{self._nonce_factory()}.{int(now * 1000):x}"
+        nonce = f"{body}.{self._sign(body)}"
         params: dict[str, str] = {"realm": self.realm}
         if self.qop:
             params["qop"] = ",".join(self.qop)
@@ -282,7 +314,17 @@ class DigestChallenger:
         return out
 
     def forget(self, nonce: str) -> None:
-        self._nonces.pop(nonce, None)
+        """Refuse ``nonce`` from now on (stale): the connection it was issued for closed."""
+        issued = self._issued_ms(nonce)
+        if issued is not None:
+            self._track(nonce, _NonceState(issued / 1000, last_nc=-1), issued)
+
+    def _track(self, nonce: str, state: _NonceState, issued_ms: int) -> None:
+        self._used[nonce] = state
+        while len(self._used) > self.max_nonces:
+            _old, evicted = self._used.popitem(last=False)
+            floor = int(evicted.created * 1000)
+            self._floor_ms = floor if self._floor_ms is None else max(self._floor_ms, floor)
 
     def verify(
         self, method: str, uri: str, authorization: str | None, now: float, body: bytes = b""
@@ -355,19 +397,36 @@ class DigestChallenger:
             return DigestResult(False, username, reason=str(exc))
         if not hmac.compare_digest(expected, p["response"].lower()):
             return DigestResult(False, username, reason="wrong response (bad password?)")
-        state = self._nonces.get(p["nonce"])
-        if state is None or now - state.created > self.nonce_lifetime:
+        nonce = p["nonce"]
+        issued = self._issued_ms(nonce)
+        if (
+            issued is None
+            or now - issued / 1000 > self.nonce_lifetime
+            or (self._floor_ms is not None and issued <= self._floor_ms)
+        ):
             # Right credentials on a nonce we no longer honour: RFC 7616 says stale=true,
             # so the client retries with the new nonce without asking the user again.
-            self._nonces.pop(p["nonce"], None)
+            self._used.pop(nonce, None)
             return DigestResult(False, username, stale=True, reason="stale nonce")
-        if qop:
-            if nc <= state.last_nc:
+        state = self._used.get(nonce)
+        if state is not None and state.last_nc < 0:
+            return DigestResult(False, username, stale=True, reason="nonce forgotten")
+        if not qop:
+            if state is not None:  # no nonce count to tell a replay: one use per nonce
                 return DigestResult(
-                    False,
-                    username,
-                    reason=f"nonce count {nc_text} replayed (last {state.last_nc:08x})",
+                    False, username, stale=True, reason="digest without qop replayed"
                 )
+            self._track(nonce, _NonceState(issued / 1000), issued)
+            return DigestResult(True, username)
+        if state is None:
+            self._track(nonce, _NonceState(issued / 1000, last_nc=nc), issued)
+        elif nc <= state.last_nc:
+            return DigestResult(
+                False,
+                username,
+                reason=f"nonce count {nc_text} replayed (last {state.last_nc:08x})",
+            )
+        else:
             state.last_nc = nc
         return DigestResult(True, username)
 

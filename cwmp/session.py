@@ -328,7 +328,9 @@ class CpeSession(_Base):
             timeout=timeout,
             id_factory=id_factory,
             id_prefix="cpe-",
-            encode_options=encode_options,
+            # A CPE writes values of its own state: one that XML 1.0 cannot carry (§2.2
+            # Char) is sent as U+FFFD rather than failing every session (issue 17).
+            encode_options={"replace_unencodable": True, **(encode_options or {})},
             max_size=max_size,
         )
         self.namespace = namespace

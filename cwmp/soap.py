@@ -108,14 +108,21 @@ def _plan(cls: type) -> _Plan:
 
 
 class _Opts:
-    __slots__ = ("datetime_ms", "false", "normalize_values", "true")
+    __slots__ = ("datetime_ms", "false", "normalize_values", "replace", "true")
 
-    def __init__(self, boolean_style: str, datetime_ms: bool, normalize_values: bool) -> None:
+    def __init__(
+        self,
+        boolean_style: str,
+        datetime_ms: bool,
+        normalize_values: bool,
+        replace: bool = False,
+    ) -> None:
         if boolean_style not in ("word", "digit"):
             raise ValueError(f"boolean_style must be 'word' or 'digit', not {boolean_style!r}")
         self.true, self.false = ("true", "false") if boolean_style == "word" else ("1", "0")
         self.datetime_ms = datetime_ms
         self.normalize_values = normalize_values
+        self.replace = replace
 
 
 def format_datetime(value: datetime, *, milliseconds: bool = False) -> str:
@@ -149,17 +156,28 @@ def format_datetime(value: datetime, *, milliseconds: bool = False) -> str:
     return text
 
 
+# XML 1.0 (Fifth Edition) §2.2, production [2]: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF]
+# | [#xE000-#xFFFD] | [#x10000-#x10FFFF]. Anything else cannot appear in a document at all,
+# not even as a character reference (§4.1 WFC: Legal Character).
 _BAD_XML_CHARS = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+REPLACEMENT_CHARACTER = "\ufffd"
+"""What ``replace_unencodable`` writes for a character XML 1.0 cannot carry (Unicode's
+U+FFFD REPLACEMENT CHARACTER, itself a legal XML Char)."""
 
 
-def _esc(text: str) -> str:
-    """Escape character data; refuse characters XML 1.0 cannot carry."""
+def _esc(text: str, replace: bool = False) -> str:
+    """Escape character data. Characters XML 1.0 cannot carry are refused, or, with
+    ``replace``, written as U+FFFD: a CPE must not let one bad stored value fail every
+    session (issue 17), and no escape exists for them in XML 1.0."""
     if not text.isprintable() or not text.isascii():
         bad = _BAD_XML_CHARS.search(text)
         if bad:
-            raise CwmpEncodeError(
-                f"character U+{ord(bad.group()):04X} cannot be carried in XML 1.0"
-            )
+            if not replace:
+                raise CwmpEncodeError(
+                    f"character U+{ord(bad.group()):04X} cannot be carried in XML 1.0 "
+                    "(XML 1.0 §2.2, production Char)"
+                )
+            text = _BAD_XML_CHARS.sub(REPLACEMENT_CHARACTER, text)
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:
@@ -179,7 +197,7 @@ def _enc_value(opts: _Opts, kind: str, value: Any) -> str:
     if kind == m.STR:
         if not isinstance(value, str):
             raise CwmpEncodeError(f"expected a string, got {type(value).__name__}")
-        return _esc(value)
+        return _esc(value, opts.replace)
     if kind == m.INT:
         if isinstance(value, bool) or not isinstance(value, int):
             raise CwmpEncodeError(f"expected an integer, got {value!r}")
@@ -207,7 +225,7 @@ def _enc_struct(out: list[str], obj: Any, opts: _Opts) -> None:
             out.append(f'<{name} SOAP-ENC:arrayType="{array_type}[{len(value)}]">')
             if cls is None:
                 for text in value:
-                    out.append(f"<{item}>{_esc(text)}</{item}>")
+                    out.append(f"<{item}>{_esc(text, opts.replace)}</{item}>")
             elif cls is m.ParameterValueStruct:
                 _enc_pvs(out, value, opts)
             else:
@@ -232,6 +250,7 @@ def _enc_struct(out: list[str], obj: Any, opts: _Opts) -> None:
 
 def _enc_pvs(out: list[str], items: tuple[m.ParameterValueStruct, ...], opts: _Opts) -> None:
     normalize = opts.normalize_values
+    replace = opts.replace
     append = out.append
     for p in items:
         value = p.value
@@ -244,12 +263,12 @@ def _enc_pvs(out: list[str], items: tuple[m.ParameterValueStruct, ...], opts: _O
         if p.type is None:
             append(
                 f"<ParameterValueStruct><Name>{_esc(p.name)}</Name>"
-                f"<Value>{_esc(value)}</Value></ParameterValueStruct>"
+                f"<Value>{_esc(value, replace)}</Value></ParameterValueStruct>"
             )
         else:
             append(
                 f"<ParameterValueStruct><Name>{_esc(p.name)}</Name>"
-                f'<Value xsi:type="{_esc_attr(p.type)}">{_esc(value)}</Value>'
+                f'<Value xsi:type="{_esc_attr(p.type)}">{_esc(value, replace)}</Value>'
                 "</ParameterValueStruct>"
             )
 
@@ -272,6 +291,7 @@ def encode(
     boolean_values: bool = False,
     session_timeout_tag: str = "SessionTimeout",
     xml_declaration: bool = True,
+    replace_unencodable: bool = False,
 ) -> bytes:
     """Serialise ``envelope`` to UTF-8 bytes.
 
@@ -281,12 +301,14 @@ def encode(
     ``session_timeout_tag`` lets a bench send GenieACS's lower-case ``sessionTimeout``.
     The namespace written is ``envelope.namespace`` verbatim (so non-standard URNs can be
     emitted), and ``envelope.no_more_requests`` adds the legacy NoMoreRequests header.
+    ``replace_unencodable`` writes characters XML 1.0 cannot carry (§2.2 Char) as U+FFFD
+    instead of refusing the message: what a CPE sends values of its own state with.
 
     The XML is written as text from the compiled plans (every string escaped, characters
     XML 1.0 cannot carry refused): about five times faster than building an lxml tree,
     and the schema tests prove the output valid.
     """
-    opts = _Opts(boolean_style, datetime_ms, boolean_values)
+    opts = _Opts(boolean_style, datetime_ms, boolean_values, replace_unencodable)
     out: list[str] = [_DECL] if xml_declaration else []
     try:
         out.append(_open_envelope(envelope.namespace))
@@ -331,7 +353,7 @@ def encode(
                 out.append(
                     "<SOAP-ENV:Fault>"
                     f"<faultcode>SOAP-ENV:{_esc(msg.soap_fault_code or 'Server')}</faultcode>"
-                    f"<faultstring>{_esc(msg.soap_fault_string)}</faultstring>"
+                    f"<faultstring>{_esc(msg.soap_fault_string, opts.replace)}</faultstring>"
                     "<detail><cwmp:Fault>"
                 )
                 _enc_struct(out, msg, opts)

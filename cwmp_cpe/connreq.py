@@ -16,6 +16,9 @@ from typing import Any
 
 from aiohttp import web
 
+from printbench.common import httplog
+from printbench.common.httpguard import GuardedAppRunner, HttpTimeouts
+
 CPE_KEY = web.AppKey("cwmp_cpe_registry", dict)
 
 
@@ -27,9 +30,12 @@ def new_path() -> str:
 class ConnectionRequestServer:
     """Serves connection requests for registered CPEs on one address and port."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 7547) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 7547, *, timeouts: HttpTimeouts | None = None
+    ) -> None:
         self.host = host
         self.port = port
+        self.timeouts = timeouts or HttpTimeouts()  # head/body limits (docs/tr069-client.md)
         self._by_path: dict[str, Any] = {}
         self._runner: web.AppRunner | None = None
 
@@ -46,9 +52,12 @@ class ConnectionRequestServer:
             del self._by_path[p]
 
     async def start(self) -> int:
+        httplog.install()
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = GuardedAppRunner(
+            app, timeouts=self.timeouts, access_log=None, handle_signals=False
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()

@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from printbench.common import httplog
 from printbench.cwmp import params as P
 from printbench.cwmp_cpe import Cpe, CpeConfig
 from printbench.cwmp_cpe.store import JsonFileStore, StateStore
@@ -224,6 +225,7 @@ class Proxy:
         return f"{self.cr_base}/cwmp/{token}"
 
     async def _start_cr_server(self) -> int:
+        httplog.install()
         app = web.Application()
         app.router.add_route("*", "/cwmp/{token}", self._cr)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)

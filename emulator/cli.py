@@ -30,6 +30,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--standard-ports", action="store_true", help="use 161/udp, 631 and 80 (needs privileges)"
     )
+    p.add_argument(
+        "--head-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a client may take to send a request head, then 408 (default 30)",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=60.0,
+        help="longest pause within a request body, then 408 (default 60)",
+    )
     p.set_defaults(func=_printer)
 
     p = subparsers.add_parser("profiles", help="list the printer profiles, one name a line")
@@ -88,6 +100,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 async def _printer(args: argparse.Namespace) -> int:
+    from printbench.common.httpguard import HttpTimeouts
     from printbench.emulator.device import Ports, VirtualPrinter
 
     try:
@@ -98,6 +111,7 @@ async def _printer(args: argparse.Namespace) -> int:
             acs_url=args.acs_url,
             speed=args.speed,
             ports=Ports.standard() if args.standard_ports else Ports(),
+            http_timeouts=HttpTimeouts(head=args.head_timeout, body=args.body_timeout),
         )
     except (ProfileError, ValueError) as exc:
         print(f"printbench printer: {exc}", file=sys.stderr)

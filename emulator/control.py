@@ -38,6 +38,7 @@ from typing import Any
 
 from aiohttp import web
 
+from printbench.common import httplog
 from printbench.emulator import state as st
 from printbench.emulator.behaviour import FAULTS, EngineError, EngineInvalid, EngineNotFound
 
@@ -143,7 +144,7 @@ class PrinterControl:
             self.state.set(path, value)
         except KeyError as exc:
             raise ControlError(400, exc.args[0] if exc.args else str(exc)) from None
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:  # ValueError: the state's ValueRejected
             raise ControlError(400, str(exc)) from None
         self.engine.evaluate()
         return _jsonable(self.state.get(path))
@@ -382,13 +383,18 @@ async def _errors(
         if exc.status >= 400:
             return web.json_response({"error": exc.reason}, status=exc.status)
         raise
-    except Exception:
+    except Exception as exc:
+        if httplog.is_peer_error(exc):  # the client went away or sent a broken body
+            log.info("control request %s %s: %s", request.method, request.path,
+                     httplog.one_line(exc))  # fmt: skip
+            return web.json_response({"error": "request could not be read"}, status=400)
         log.exception("control request %s %s failed", request.method, request.path)
         return web.json_response({"error": "internal error (see the printer's log)"}, status=500)
 
 
 def create_control_app(lookup: Lookup) -> web.Application:
     """The HTTP/JSON control API for every printer ``lookup(host)`` knows."""
+    httplog.install()
     app = web.Application(middlewares=[_errors], client_max_size=MAX_BODY)
     app[LOOKUP_KEY] = lookup
     app[CONTROLS_KEY] = {}

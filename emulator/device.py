@@ -18,7 +18,9 @@ from typing import Any
 
 from aiohttp import web
 
+from printbench.common import httplog
 from printbench.common.clock import Clock, SystemClock
+from printbench.common.httpguard import GuardedAppRunner, HttpTimeouts
 from printbench.emulator.behaviour import PrinterEngine
 from printbench.emulator.control import PrinterControl, create_control_app
 from printbench.emulator.identity import cr_credentials
@@ -62,12 +64,15 @@ class VirtualPrinter:
         speed: float = 1.0,
         acs_url: str | None = None,
         ports: Ports | None = None,
+        http_timeouts: HttpTimeouts | None = None,
     ) -> None:
         self.profile = profile if isinstance(profile, Profile) else load_profile(profile)
         self.host = host
         self.seed = seed
         self.clock: Clock = clock or SystemClock()
         self.ports = ports or Ports()
+        #: head/body limits of the TCP faces (IPP, EWS, control, connection requests)
+        self.http_timeouts = http_timeouts or HttpTimeouts()
         self.acs_url = acs_url
         self.state = self._build()
         self.engine = PrinterEngine(
@@ -122,7 +127,12 @@ class VirtualPrinter:
 
                 # The IPP face's own HTTP/1.1 layer, about 3x aiohttp's rate (docs/ipp.md).
                 server = await start_ipp_listener(
-                    self.lookup, self.host, self.ports.ipp, ews_port=self.ports.ews
+                    self.lookup,
+                    self.host,
+                    self.ports.ipp,
+                    ews_port=self.ports.ews,
+                    head_timeout=self.http_timeouts.head,
+                    body_timeout=self.http_timeouts.body,
                 )
                 self._servers.append(server)
                 port = int(server.sockets[0].getsockname()[1])
@@ -149,6 +159,7 @@ class VirtualPrinter:
                     host=self.host,
                     port=self.ports.cwmp,
                     store=self.tr069_store,
+                    http_timeouts=self.http_timeouts,
                 )
                 self.endpoints["tr069"] = await self.tr069.start()
         except BaseException:
@@ -159,7 +170,10 @@ class VirtualPrinter:
         return dict(self.endpoints)
 
     async def _serve(self, app: web.Application, port: int) -> int:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        httplog.install()
+        runner = GuardedAppRunner(
+            app, timeouts=self.http_timeouts, access_log=None, handle_signals=False
+        )
         await runner.setup()
         self._runners.append(runner)
         site = web.TCPSite(runner, self.host, port, reuse_address=True)

@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from printbench.emulator.state import text_problem
+
 #: A firmware header line is small; past this, the file is not a printbench image.
 MAX_HEADER = 4096
 #: The all-JSON first format is parsed in memory: bounded.
@@ -91,7 +93,8 @@ def write_firmware(path: Path, product_class: str, version: str, size: int) -> P
 
 
 def _check_version(version: str, target: Any, product_class: str) -> str:
-    if not version or len(version) > 64:
+    if not version or len(version) > 64 or text_problem(version) is not None:
+        # the version becomes SoftwareVersion on every face: the value rule applies (issue 17)
         raise FirmwareError(9018, "firmware image has no usable version")
     if target and target != product_class:
         raise FirmwareError(9010, f"firmware image is for {target!r}, not {product_class!r}")

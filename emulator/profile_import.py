@@ -641,7 +641,7 @@ def profile_from_walk(
         "defaults": {
             "media": media_seen[0],
             "sides": "one-sided",
-            "color_mode": "auto" if colour else "monochrome",
+            "color_mode": "auto" if is_colour else "monochrome",
         },
         "consoles": [console],
         "covers": covers,

@@ -21,11 +21,135 @@ Rules that keep the faces consistent by construction:
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 _UNSET = object()
+
+
+# ---------------------------------------------------------------------------------------------
+# Values every face can carry (issue 17): checked here, where every face's write ends
+# ---------------------------------------------------------------------------------------------
+
+#: Characters no text value may hold, because some face cannot carry them:
+#: * XML 1.0 (Fifth Edition) §2.2 production [2] Char excludes U+0000-U+0008, U+000B, U+000C,
+#:   U+000E-U+001F, the surrogates U+D800-U+DFFF and U+FFFE/U+FFFF: TR-069 could not send
+#:   the value at all;
+#: * RFC 2579 DisplayString (sysLocation, sysContact, sysName): "the sequence 'CR x' for any
+#:   x other than LF or NUL is illegal", and LF, HT and the other NVT controls are line and
+#:   tab movements, not text; the EWS and IPP fields are single-line (docs/ews.md, RFC 8011
+#:   §5.1.2 text has no line structure), so tab, CR and LF are refused everywhere as well;
+#: * DEL (U+007F) and the C1 controls (U+0080-U+009F): Unicode category Cc; RFC 5198
+#:   (Net-Unicode) §2 says control characters other than CR LF SHOULD NOT appear in text.
+_FORBIDDEN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: RFC 8011 §5.1.4 keyword: US-ASCII lower-case letters, digits, "-", "_" and "." starting
+#: with a letter, 1 to 255 octets (PWG 5101.1 media names follow it).
+KEYWORD_RE = re.compile(r"[a-z][a-z0-9._-]{0,254}")
+
+
+class ValueRejected(ValueError):
+    """A value some face could not carry; every face maps it to its own error (IPP
+    client-error-attributes-or-values-not-supported, SNMP wrongValue, CWMP 9007, EWS 400)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be text on every face, or None if it can."""
+    if value.isprintable():  # fast path: printable characters are all XML Chars and no Cc
+        return None
+    bad = _FORBIDDEN_TEXT.search(value)
+    if bad is None:
+        return None
+    return (
+        f"U+{ord(bad.group()):04X} is a control character or one XML 1.0 cannot carry "
+        "(XML 1.0 §2.2 Char; RFC 2579 DisplayString; RFC 5198)"
+    )
+
+
+def keyword_problem(value: str) -> str | None:
+    """Why ``value`` is not an IPP keyword (RFC 8011 §5.1.4), or None."""
+    if KEYWORD_RE.fullmatch(value):
+        return None
+    return f"{value[:40]!r} is not an IPP keyword (RFC 8011 §5.1.4: [a-z][a-z0-9._-]*)"
+
+
+#: Fields IPP sends as keywords (media names are PWG 5101.1 keywords): (class name, field).
+KEYWORD_FIELDS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("InputTray", "media"),
+        ("InputTray", "media_type"),
+        ("InputTray", "media_color"),
+        ("Defaults", "media"),
+        ("Description", "media_supported"),
+        ("MediaUsed", "media"),
+        ("MediaUsed", "media_type"),
+    }
+)
+
+
+#: PWG 5101.1 §5 self-describing media name: class_size-name_WIDTHxHEIGHTunit.
+_PWG_MEDIA_NAME = re.compile(r"[a-z0-9]+_[a-z0-9.-]+_[0-9]+(\.[0-9]+)?x[0-9]+(\.[0-9]+)?(mm|in)")
+#: Legacy size names (PWG 5101.1 Table "legacy name") a free-text media name may contain.
+LEGACY_MEDIA_NAMES: dict[str, str] = {
+    "a3": "iso_a3_297x420mm",
+    "a4": "iso_a4_210x297mm",
+    "a5": "iso_a5_148x210mm",
+    "a6": "iso_a6_105x148mm",
+    "b5": "iso_b5_176x250mm",
+    "letter": "na_letter_8.5x11in",
+    "legal": "na_legal_8.5x14in",
+    "executive": "na_executive_7.25x10.5in",
+    "ledger": "na_ledger_11x17in",
+    "tabloid": "na_ledger_11x17in",
+}
+
+
+def media_keyword(text: str) -> str | None:
+    """The PWG media keyword a media name means, or None if it names no known size.
+
+    SNMP's prtInputMediaName is free text (RFC 3805: "the name of the current media", ISO
+    10175 or PWG names recommended, not required), IPP's media-ready a keyword (RFC 8011
+    §5.1.4): a face's value is mapped into the other's space, never copied. A PWG
+    self-describing name is itself; otherwise a legacy size word in the text ("Plain A4")."""
+    if _PWG_MEDIA_NAME.fullmatch(text):
+        return text
+    for word in re.split(r"[^a-z0-9]+", text.lower()):
+        if word in LEGACY_MEDIA_NAMES:
+            return LEGACY_MEDIA_NAMES[word]
+    return None
+
+
+_KEYWORD_NAMES: dict[str, frozenset[str]] = {
+    cls: frozenset(f for c, f in KEYWORD_FIELDS if c == cls) for cls, _ in KEYWORD_FIELDS
+}
+
+
+def check_value(node: Node, name: str, value: Any) -> None:
+    """Raise :class:`ValueRejected` if ``value`` for ``node.name`` is one some face cannot
+    carry. Faces call it while validating (so a refusal leaves nothing half-written);
+    ``Node.__setattr__`` calls it again for every attached write, the one place every
+    face's write goes through."""
+    if isinstance(value, str):
+        items: tuple[Any, ...] = (value,)
+    elif isinstance(value, tuple):
+        items = value
+    else:
+        return
+    keyword = (type(node).__name__, name) in KEYWORD_FIELDS
+    for item in items:
+        if not isinstance(item, str):
+            continue
+        problem = text_problem(item)
+        if problem is None and keyword and item:
+            problem = keyword_problem(item)
+        if problem is not None:
+            raise ValueRejected(node.__dict__.get("_path", "") + name, problem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +173,18 @@ class Node:
             return
         attrs = self.__dict__
         old = attrs.get(name, _UNSET)
-        object.__setattr__(self, name, value)
         root = attrs.get("_root")
         if root is not None and old is not _UNSET and old != value:
+            kind = value.__class__
+            if kind is str:  # fast path: printable text in a non-keyword field is fine
+                if not value.isprintable() or name in _KEYWORD_NAMES.get(type(self).__name__, ()):
+                    check_value(self, name, value)
+            elif kind is tuple:
+                check_value(self, name, value)
+            object.__setattr__(self, name, value)
             root.emit(ChangeEvent(attrs["_path"] + name, old, value))
+            return
+        object.__setattr__(self, name, value)
 
     def _attach(self, root: PrinterState | None, path: str) -> None:
         object.__setattr__(self, "_root", root)
@@ -221,8 +353,11 @@ class InputTray(Node):
     name: str
     description: str = ""
     tray_type: str = "sheetFeedAutoRemovableTray"  # prtInputTypeTC keyword
-    media: str = "iso_a4_210x297mm"
-    media_name: str = ""  # prtInputMediaName as the printer words it ("LETTER"); "": ``media``
+    media: str = "iso_a4_210x297mm"  # PWG media keyword (IPP media-ready, TR-069, EWS)
+    # prtInputMediaName as the printer words it ("LETTER", from an import) or free text an
+    # operator gave the media (SNMP, IPP media-info); empty: ``media`` names it. See
+    # media_keyword(): the keyword is derived from it, never the text copied.
+    media_name: str = ""
     media_type: str = "stationery"
     media_color: str = "white"
     media_weight: int = 80  # g/m²
@@ -714,7 +849,8 @@ class PrinterState(Node):
         return node
 
     def set(self, path: str, value: Any) -> None:
-        """Set the value at a dotted path (the type must match the current value's type)."""
+        """Set the value at a dotted path (the type must match the current value's type; a
+        value some face cannot carry raises :class:`ValueRejected`, see :func:`check_value`)."""
         parent_path, _, name = path.rpartition(".")
         parent = self.get(parent_path) if parent_path else self
         if not isinstance(parent, Node) or name not in _field_names(type(parent)):
@@ -726,7 +862,17 @@ class PrinterState(Node):
             isinstance(current, float) and isinstance(value, int)
         ):
             raise TypeError(f"{path!r} holds {type(current).__name__}, not {type(value).__name__}")
+        check_value(parent, name, value)
         setattr(parent, name, value)
+
+    def check(self, path: str, value: Any) -> None:
+        """Raise :class:`ValueRejected` if ``value`` at ``path`` is one some face cannot carry
+        (or KeyError for no such value): what a face validates with before it writes."""
+        parent_path, _, name = path.rpartition(".")
+        parent = self.get(parent_path) if parent_path else self
+        if not isinstance(parent, Node) or name not in _field_names(type(parent)):
+            raise KeyError(f"no value at {path!r}")
+        check_value(parent, name, value)
 
     def walk(self) -> Iterator[tuple[str, Any]]:
         """Every (path, value) of scalar state, in a stable order."""

@@ -31,6 +31,7 @@ import jinja2
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from printbench.common import httplog
 from printbench.common.clock import Clock
 from printbench.emulator import firmware
 from printbench.emulator.ews import pages
@@ -100,6 +101,7 @@ class Reject(Exception):
 
 def create_ews_app(lookup: Lookup, *, sessions: SessionStore | None = None) -> web.Application:
     """The EWS application for every printer ``lookup`` knows by its local address."""
+    httplog.install()
     app = web.Application(
         client_max_size=MAX_BODY, middlewares=[_errors_middleware, _device_middleware]
     )
@@ -154,7 +156,10 @@ async def _errors_middleware(request: web.Request, handler: Handler) -> web.Stre
         return _refusal(request, exc.status, exc.message)
     except web.HTTPException:
         raise
-    except Exception:
+    except Exception as exc:
+        if httplog.is_peer_error(exc):  # a client gone mid-body, a body that does not decode
+            log.info("EWS: %s %s: %s", request.method, request.path_qs[:200], httplog.one_line(exc))
+            return web.Response(status=400, text="request could not be read\n")
         log.exception("EWS: unexpected error on %s %s", request.method, request.path_qs[:200])
         return web.Response(status=500, text="internal error\n")
 

@@ -21,6 +21,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+from printbench.emulator.state import text_problem
+
 #: Kinds of field and the Python type each stores in the state.
 KINDS: dict[str, type] = {
     "bool": bool,
@@ -114,7 +116,6 @@ class Field:
 # Shared checks
 # ---------------------------------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@([A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}$"
@@ -131,8 +132,9 @@ def time_zones() -> tuple[str, ...]:
 
 
 def _text(field: Field, value: str) -> str:
-    if _CONTROL.search(value):
-        raise FieldError("must not contain control characters (tabs, line breaks, NUL)")
+    problem = text_problem(value)  # the state's one rule, shared with every other face
+    if problem is not None:
+        raise FieldError(f"must not contain control characters (tabs, line breaks, NUL): {problem}")
     if len(value) > field.max_len:
         raise FieldError(f"is too long: at most {field.max_len} characters (got {len(value)})")
     if value == "":
@@ -195,7 +197,7 @@ def _list(field: Field, items: Sequence[str], check: Callable[[str], str]) -> tu
         raise FieldError(f"has too many entries: at most {field.max_items} (got {len(items)})")
     out: list[str] = []
     for n, item in enumerate(items, 1):
-        if _CONTROL.search(item) or len(item) > field.max_len:
+        if text_problem(item) is not None or len(item) > field.max_len:
             raise FieldError(f"entry {n} is malformed (control characters or too long)")
         try:
             norm = check(item)

@@ -636,7 +636,7 @@ def apply_changes(state: PrinterState, changes: Changes) -> None:
             old = state.get(path)
             state.set(path, value)
             done.append((path, old))
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:  # ValueError: the state's ValueRejected
         for path, old in reversed(done):
             state.set(path, old)
         raise ApplyError(f"state refused {path!r}: {exc}") from exc

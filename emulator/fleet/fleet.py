@@ -43,7 +43,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from printbench.common import httplog
 from printbench.common.clock import Clock, SystemClock
+from printbench.common.httpguard import GuardedAppRunner
 from printbench.emulator import state as st
 from printbench.emulator.behaviour import ACTIVE_JOB_STATES, PrinterEngine
 from printbench.emulator.device import Ports
@@ -332,7 +334,9 @@ class _Face:
         self.app = app
         self.fleet = fleet
         app.middlewares.append(self._middleware)
-        self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        httplog.install()
+        # head/body timeouts (printbench.common.httpguard defaults): slowloris heads get a 408
+        self.runner = GuardedAppRunner(app, access_log=None, handle_signals=False)
         self.servers: list[asyncio.base_events.Server] = []
 
     @web.middleware
@@ -736,6 +740,7 @@ class Fleet:
     # -- connection requests ------------------------------------------------------------------
 
     def _cr_app(self) -> web.Application:
+        httplog.install()
         app = web.Application(client_max_size=4096)
         app.router.add_route("*", "/{tail:.*}", self._connection_request)
         return app

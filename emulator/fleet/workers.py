@@ -429,6 +429,9 @@ class Supervisor:
         from aiohttp import web
 
         self._http = aiohttp.ClientSession()
+        from printbench.common import httplog
+
+        httplog.install()
         app = web.Application(client_max_size=1024 * 1024)
         app.router.add_get("/api/fleet", self._api_fleet)
         app.router.add_get("/api/fleet/inventory", self._api_inventory)

@@ -228,9 +228,11 @@ def media_source(tray: Any) -> str:
 
 
 def _media_col(
-    name: str, media_type: str = "stationery", source: str | None = None
+    name: str, media_type: str = "stationery", source: str | None = None, info: str = ""
 ) -> list[Attribute]:
     col: list[Attribute] = []
+    if info:  # PWG 5100.7 media-col member media-info (text(255)): the operator's free text
+        col.append(Attribute("media-info", Tag.TEXT, [info[:255]]))
     size = _media_size_col(name)
     if size:
         col.append(Attribute("media-size", Tag.BEG_COLLECTION, [size]))
@@ -422,7 +424,7 @@ _jt("media-col-ready")(
         "media-col-ready",
         Tag.BEG_COLLECTION,
         [
-            _media_col(t.media, t.media_type, media_source(t))
+            _media_col(t.media, t.media_type, media_source(t), t.media_name)
             for t in v.state.input_trays
             if t.present and t.media
         ],

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from printbench.emulator import state as st
 from printbench.emulator.ipp import attributes as A
 from printbench.emulator.ipp.documents import DocumentError, count_pages, decompress, sniff_format
 from printbench.ipp.codec import (
@@ -335,7 +336,7 @@ def set_printer_attributes(req: Request, ctx: Context) -> Result:
             raise IppError(BAD_REQUEST, f"{attr.name!r} appears twice", [attr])
         seen.add(attr.name)
         change = _settable_change(state, attr)
-        if change is None:
+        if change is None or not _carried_by_every_face(change):
             bad.append(attr)
         else:
             changes.extend(change)
@@ -347,6 +348,19 @@ def set_printer_attributes(req: Request, ctx: Context) -> Result:
         setattr(node, name, value)
     state.status.config_changes += 1
     return [], OK, []
+
+
+def _carried_by_every_face(change: list[tuple[Any, str, Any]]) -> bool:
+    """False if a value is one another face cannot carry (the state's one rule: XML 1.0
+    characters for TR-069, DisplayString for SNMP). RFC 3380 answers a value the printer
+    does not support with client-error-attributes-or-values-not-supported (RFC 8011
+    §B.1.4.12), the value echoed in the unsupported-attributes group."""
+    try:
+        for node, name, value in change:
+            st.check_value(node, name, value)
+    except st.ValueRejected:
+        return False
+    return True
 
 
 def _text(attr: Attribute, limit: int) -> str | None:

@@ -30,6 +30,7 @@ from typing import Any
 
 from aiohttp import web
 
+from printbench.common import httplog
 from printbench.emulator.ipp.cache import AttributeCache
 from printbench.emulator.ipp.operations import (
     BAD_REQUEST,
@@ -238,6 +239,28 @@ class IppProtocol(asyncio.Protocol):
         parser.feed(data)
         if not self.paused:
             self._process()
+        self._rearm()
+
+    def _rearm(self) -> None:
+        """Bring the timer forward when a head or a body has begun: armed for the 75 s
+        keep-alive, it used to fire only then, so a slow head got its 408 after 75 s, not
+        the 30 s documented (issue 17 item 9)."""
+        timer = self.timer
+        if self.closing or self.transport is None:
+            return
+        keepalive, head_timeout, body_timeout = self.timeouts
+        parser = self.parser
+        if parser.idle:
+            deadline = self.last + keepalive
+        elif parser.in_head:
+            deadline = self.head_started + head_timeout
+        else:
+            deadline = self.last + body_timeout
+        if timer is not None and timer.when() <= deadline:
+            return  # fires early enough and re-checks then
+        if timer is not None:
+            timer.cancel()
+        self.timer = self.loop.call_at(deadline, self._check_timeout)
 
     def eof_received(self) -> bool:
         return False  # close once the answers already written are flushed
@@ -373,6 +396,7 @@ def create_ipp_app(
 ) -> web.Application:
     """An aiohttp application answering IPP POSTs at ``/ipp/print`` and ``/`` (slower than
     :func:`start_ipp_listener`; for mounting the face inside aiohttp)."""
+    httplog.install()
     app = web.Application(client_max_size=max_body)
     app[LOOKUP_KEY] = lookup
     app[EWS_PORT_KEY] = ews_port

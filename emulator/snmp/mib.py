@@ -631,7 +631,7 @@ class MibDevice:
                         active=printing and r.index == self._default_input(),
                     )
                 ),
-                12: lambda r: _s(r.media_name or r.media, 63),
+                12: lambda r: _s(tray_media_name(r), 63),
                 13: lambda r: _s(r.name, 63),
                 14: lambda r: _s(ident.manufacturer, 63),
                 15: lambda r: _s(f"{ident.model} {r.name}", 63),
@@ -1208,6 +1208,15 @@ def _find_writable(oid: OID) -> tuple[OID, _Writable] | None:
     return None
 
 
+def tray_media_name(tray: st.InputTray) -> str:
+    """prtInputMediaName: the operator's free text while it still agrees with the tray's
+    media keyword (another face may have changed the media since), else the keyword."""
+    name = tray.media_name
+    if name and st.media_keyword(name) in (None, tray.media):
+        return name
+    return tray.media
+
+
 def plan_set(
     dev: MibDevice, varbinds: list[tuple[OID, Value]], *, may_write: bool
 ) -> SetPlan | SetError:
@@ -1235,7 +1244,9 @@ def plan_set(
                 value = raw.decode("utf-8")
             except UnicodeDecodeError:
                 return SetError(WRONG_VALUE, n)  # step 6
-            if any(ord(ch) < 32 and ch not in "\r\n\t" for ch in value):
+            if st.text_problem(value) is not None:
+                # step 6: no face can carry it (the state's rule: RFC 2579 DisplayString
+                # forbids a CR not followed by LF/NUL; XML 1.0 §2.2 Char for TR-069)
                 return SetError(WRONG_VALUE, n)
         else:
             assert isinstance(raw, int)
@@ -1251,12 +1262,25 @@ def plan_set(
                 return SetError(INCONSISTENT_VALUE, n)  # nothing here can power-cycle
             plan.reset = value if value != 3 else plan.reset
             continue
+        if w.name == "prtInputMediaName":
+            # free text (RFC 3805) mapped into the state's keyword, not copied (issue 17)
+            keyword = st.media_keyword(value)
+            if keyword is not None:
+                staged[(id(node), "media")] = (node, keyword, n)
+            staged[(id(node), "media_name")] = (node, "" if keyword == value else value, n)
+            plan.config_change |= w.config_change
+            continue
         if w.name == "prtConsoleLocalization":
             if value > len(LOCALIZATIONS):
                 return SetError(INCONSISTENT_VALUE, n)  # step 10: no such localization row
             value = LOCALIZATIONS[value - 1][0]
         elif w.convert is not None:
             value = w.convert(value)
+        if not attr.startswith("display_buffer["):
+            try:
+                st.check_value(node, attr, value)  # the one rule every face's write obeys
+            except st.ValueRejected:
+                return SetError(WRONG_VALUE, n)  # step 6
         staged[(id(node), attr)] = (node, value, n)
         plan.config_change |= w.config_change
     # step 10 across bindings: a tray's level cannot exceed its capacity

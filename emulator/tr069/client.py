@@ -61,6 +61,7 @@ class EmbeddedClient:
         store: Any = None,
         sleep: Any = None,
         cr_server: CrRegistry | None = None,
+        http_timeouts: Any = None,
         **config: Any,
     ) -> None:
         self.state = state
@@ -92,7 +93,7 @@ class EmbeddedClient:
         # Started and stopped here only when it is the client's own.
         self._own_server: ConnectionRequestServer | None = None
         if cr_server is None:
-            cr_server = self._own_server = ConnectionRequestServer(host, port)
+            cr_server = self._own_server = ConnectionRequestServer(host, port, timeouts=http_timeouts)
         self.cr_server: CrRegistry = cr_server
         self._unsubscribe: Any = None
 

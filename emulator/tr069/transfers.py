@@ -37,11 +37,13 @@ from printbench.cwmp_cpe.file_formats import (
 )
 from printbench.emulator import firmware
 from printbench.emulator.firmware import firmware_header, make_firmware, write_firmware
+from printbench.emulator.state import ValueRejected
 
 __all__ = [
     "CONFIG_DOWN",
     "FIRMWARE",
     "PrinterHooks",
+    "check_config",
     "config_values",
     "firmware_header",
     "make_config",
@@ -66,6 +68,18 @@ def parse_firmware_file(path: Path, product_class: str) -> str:
         return firmware.parse_firmware_file(path, product_class)
     except firmware.FirmwareError as exc:
         raise TransferError(exc.code, exc.message) from None
+
+
+def check_config(values: dict[str, Any], state: Any) -> dict[str, Any]:
+    """``values`` of a configuration file, each checked by the value rule every face's write
+    obeys (issue 17): one value no face can carry refuses the whole file (9010), before
+    anything is applied."""
+    for path, value in values.items():
+        try:
+            state.check(path, value)
+        except ValueRejected as exc:
+            raise TransferError(9010, f"configuration file: {exc}") from None
+    return values
 
 
 class PrinterHooks:
@@ -97,7 +111,7 @@ class PrinterHooks:
                 self.engine.reboot()
 
             return TransferOutcome(activate=flash_and_boot, reboot=True)
-        values = parse_config(file.read_bytes(MAX_CONFIG), self.state)
+        values = check_config(parse_config(file.read_bytes(MAX_CONFIG), self.state), self.state)
 
         def apply() -> None:
             for path, value in values.items():

@@ -28,6 +28,7 @@ from typing import Any
 from printbench.cwmp import params as P
 from printbench.cwmp import types as T
 from printbench.datamodel import loader as L
+from printbench.emulator.state import ValueRejected
 
 PS = "Device.Services.PrintService.{i}."
 X = PS + "X_PRINTBENCH-ORG_Settings."
@@ -223,6 +224,12 @@ def _write(view: PrinterView, path: str, value: Any) -> None:
     """Write one state value through ``PrinterState.set`` (the change event fires)."""
     try:
         view.state.set(path, value)
+    except ValueRejected as exc:
+        # a value another face could not carry (the state's one rule): TR-069 fault 9007
+        # Invalid parameter value (TR-069 Amendment 6 Table A.2 / A.5); the tree rolls back
+        raise P.ProviderError(
+            f"cannot write {path}: {exc.reason}", P.FAULT_INVALID_PARAMETER_VALUE
+        ) from None
     except (KeyError, TypeError) as exc:
         raise P.ProviderError(f"cannot write {path}: {exc}", P.FAULT_INTERNAL_ERROR) from None
 

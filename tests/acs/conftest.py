@@ -271,3 +271,18 @@ async def make_cpe(acs):
 
 
 ScriptedCpe.forced_params = staticmethod(forced_params)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def make_cpe_for():
+    """``make_cpe_for(acs_control, serial)``: a ScriptedCpe for an ACS the test started."""
+    made: list[ScriptedCpe] = []
+
+    def factory(control, serial: str | None = None, **kw) -> ScriptedCpe:
+        cpe = ScriptedCpe(control.server.cwmp_url, serial, **kw)
+        made.append(cpe)
+        return cpe
+
+    yield factory
+    for cpe in made:
+        await cpe.close()

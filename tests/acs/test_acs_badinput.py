@@ -182,3 +182,24 @@ async def test_curl_posts_a_handwritten_inform(acs, tmp_path):
         ("0 BOOTSTRAP", ""),
         ("1 BOOT", ""),
     ]
+
+
+@pytest.mark.parametrize(
+    "body", [b"\x1f\x8bgarbage", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbage"]
+)
+async def test_corrupt_gzip_body_gets_400_and_one_log_line(acs, make_cpe, body, caplog):
+    """Issue 17 item 4: ``Content-Encoding: gzip`` with a body that does not inflate made
+    ``request.read()`` raise aiohttp's payload error: a 500 and a traceback. RFC 9110 §8.4.1
+    (a content coding the server cannot decode) and §15.5.1: the client's fault, 400."""
+    caplog.set_level("INFO")
+    cpe = make_cpe()
+    status, data, _ = await cpe.post(body, {"Content-Type": "text/xml", "Content-Encoding": "gzip"})
+    assert status == 400, data
+    assert internal_errors(acs) == []
+    assert any("content" in (e.get("note") or "") for e in acs.journal())
+    assert not [r for r in caplog.records if r.exc_info or r.levelname == "ERROR"]
+    lines = [r for r in caplog.records if r.levelno >= 20 and r.name.startswith(("aiohttp", "printbench.acs_stub"))]
+    assert len(lines) == 1, [r.getMessage() for r in lines]
+    # and the ACS still serves this CPE
+    status, _, _ = await cpe.send(cpe.inform())
+    assert status == 200

@@ -110,6 +110,10 @@ def test_roundtrip(algorithm, qop):
     res = ch.verify(
         "POST", "/acs", client.authorization("POST", "/acs", b"<x/>"), now=2.0, body=b"<x/>"
     )
+    if not qop:  # no nonce count: a qop-less digest uses its nonce once (issue 17)
+        assert res.stale and not res.ok
+        hdr = client.respond("POST", "/acs", ch.challenge(now=2.0, stale=True), body=b"<x/>")
+        res = ch.verify("POST", "/acs", hdr, now=2.0, body=b"<x/>")
     assert res.ok, res.reason
     assert res.username == "cpe"
 
@@ -217,11 +221,12 @@ def test_challenge_header_syntax():
     h = ch.challenge(0)
     parsed = parse_challenges(h)[0]
     assert parsed.scheme == "Digest"
+    assert parsed.params["nonce"].startswith("abc.")  # the factory's part, then time and MAC
     assert dict(parsed.params) == {
         "realm": 'we "quote"',
         "qop": "auth",
         "algorithm": "MD5",
-        "nonce": "abc",
+        "nonce": parsed.params["nonce"],
         "opaque": "op",
     }
 
@@ -324,3 +329,56 @@ async def test_our_client_against_our_challenger_over_http():
                 assert r.status == 200
     finally:
         await runner.cleanup()
+
+
+# -- issue 17 item 10: no nonce table to flush, no replay without qop -----------------------------
+
+
+def test_unauthenticated_challenges_cannot_push_a_valid_nonce_out():
+    """~10,000 unauthenticated GETs used to evict a nonce from the 10,000-entry table (then
+    401 stale=true). Nonces are HMAC-signed with their issue time: nothing to flush."""
+    ch = DigestChallenger("cwmp", USERS)
+    client = DigestClient("cpe", USERS["cpe"])
+    client.accept(ch.challenge(0))
+    for i in range(ch.max_nonces + 50):  # a flood of requests without credentials
+        ch.challenge(i / 10_000)
+    res = ch.verify("GET", "/cr", client.authorization("GET", "/cr"), 2)
+    assert res.ok, res.reason
+
+
+def test_forged_or_expired_signed_nonce_is_stale():
+    ch = DigestChallenger("cwmp", USERS, nonce_lifetime=30)
+    challenge = ch.challenge(0)
+    nonce = parse_challenges(challenge)[0].params["nonce"]
+    forged = nonce[:-1] + ("A" if nonce[-1] != "A" else "B")
+    hdr = DigestClient("cpe", USERS["cpe"]).respond("GET", "/", challenge.replace(nonce, forged))
+    assert ch.verify("GET", "/", hdr, 1).stale
+    hdr = DigestClient("cpe", USERS["cpe"]).respond("GET", "/", ch.challenge(0))
+    assert ch.verify("GET", "/", hdr, 31).stale
+
+
+def test_digest_without_qop_cannot_be_replayed():
+    """Without qop there is no nonce count (RFC 7616 §3.4, RFC 2617 §3.2.2), so the same
+    Authorization could be sent again and again; RFC 2617 §4.5 / RFC 7616 §5.5: a server
+    may allow a nonce to be used once. A qop-less digest uses its nonce once."""
+    ch = DigestChallenger("cwmp", USERS)
+    challenge = ch.challenge(0).replace('qop="auth", ', "")
+    hdr = DigestClient("cpe", USERS["cpe"]).respond("GET", "/cr", challenge)
+    assert "qop" not in hdr
+    assert ch.verify("GET", "/cr", hdr, 1).ok
+    replay = ch.verify("GET", "/cr", hdr, 2)
+    assert not replay.ok and "replay" in replay.reason
+
+
+def test_tracked_nonces_are_bounded_and_evicted_ones_go_stale():
+    ch = DigestChallenger("cwmp", USERS, max_nonces=3)
+    clients = []
+    for i in range(5):
+        c = DigestClient("cpe", USERS["cpe"])
+        c.accept(ch.challenge(i))
+        assert ch.verify("GET", "/", c.authorization("GET", "/"), i).ok
+        clients.append(c)
+    assert ch.tracked_nonces() <= 3
+    # the oldest, no longer tracked, cannot be replayed: it is stale, not accepted
+    assert ch.verify("GET", "/", clients[0].authorization("GET", "/"), 6).stale
+    assert ch.verify("GET", "/", clients[4].authorization("GET", "/"), 6).ok

@@ -196,3 +196,16 @@ def test_fault_for_error_per_role_and_echoes_the_request():
     assert env.body.fault_code == 9000
     assert "X_ACME_Frobnicate" in env.body.fault_string
     assert soap.fault_envelope(err, Role.ACS).body.fault_code == 8000
+
+
+def test_replace_unencodable_writes_u_fffd_and_keeps_the_message_valid():
+    """XML 1.0 §2.2 Char: U+0000, U+0001 and U+FFFE have no escape; a CPE sends U+FFFD."""
+    value = "Front\x00desk\x01\ufffe"
+    env = m.Envelope(
+        m.GetParameterValuesResponse((m.ParameterValueStruct("A.B", value, "xsd:string"),)),
+        id="1",
+    )
+    with pytest.raises(CwmpEncodeError, match="U\\+0000"):
+        soap.encode(env)
+    back = soap.decode(soap.encode(env, replace_unencodable=True))
+    assert back.body.parameter_list[0].value == "Front\ufffddesk\ufffd\ufffd"

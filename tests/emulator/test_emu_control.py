@@ -59,6 +59,9 @@ async def test_state_value_and_put(api):
         ("put", "/api/value/status.powered", {"value": 1}, 400, "holds bool"),
         ("put", "/api/value/supplies", {"value": 1}, 400, "object or table"),
         ("put", "/api/value/description.location", {"val": 1}, 400, "body must be"),
+        # issue 17: the state's value rule, as on every other face
+        ("put", "/api/value/description.location", {"value": "a\x00b"}, 400, "U+0000"),
+        ("put", "/api/value/input_trays.1.media", {"value": "Plain A4"}, 400, "IPP keyword"),
         ("post", "/api/jobs", {"copies": 2}, 400, "pages is required"),
         ("post", "/api/jobs", {"pages": 1, "media": "iso_a0_841x1189mm"}, 400, "not supported"),
         ("post", "/api/jobs", {"pages": 1, "bogus": True}, 400, "unknown job ticket key"),

@@ -52,7 +52,9 @@ async def test_inform_of_a_printer_with_long_model_is_xsd_valid(acs, printers) -
     printer = await printers("color-laser-mfp")
     printer.state.description.make_and_model = LONG_MODEL
     serial = printer.state.identity.serial_number
-    printer.state.identity.serial_number = serial + "\x00"  # NUL-terminated, as many agents do
+    # NUL-terminated, as many real agents send it; our printers refuse such a value on every
+    # face (the state's value rule), so the test puts it under the rule to stand in for one
+    object.__setattr__(printer.state.identity, "serial_number", serial + "\x00")
     config = ProxyConfig(acs_url=acs.server.cwmp_url, cr_port=0, timeout=0.5, retries=0)
     async with Proxy(config, [entry_for(printer)]) as proxy:
         body = await _first_inform(acs, serial)

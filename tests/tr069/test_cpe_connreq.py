@@ -135,3 +135,26 @@ async def test_cpe_forget_connection_requests_reopens_the_rate_limit(acs, fake_t
     finally:
         await cpe.stop()
         await server.stop()
+
+
+async def test_cpe_connreq_digest_without_qop_cannot_be_replayed(acs, fake_time: FakeTime) -> None:
+    """Issue 17 item 10: a captured qop-less digest (RFC 2069 style) used to be accepted again
+    for the nonce's whole lifetime. TR-069 §3.2.2 requires digest for connection requests;
+    RFC 7616 §5.5: without a nonce count, a nonce is good for one request."""
+    from printbench.cwmp.digest import DigestClient
+
+    cpe, server, url = await _cpe_with_server(acs, fake_time)
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url) as resp:
+                challenge = resp.headers["WWW-Authenticate"].replace('qop="auth", ', "")
+            path = "/" + url.split("/", 3)[3]
+            hdr = DigestClient("cruser", "crpass").respond("GET", path, challenge)
+            assert "qop" not in hdr
+            async with http.get(url, headers={"Authorization": hdr}) as resp:
+                assert resp.status == 200
+            async with http.get(url, headers={"Authorization": hdr}) as resp:
+                assert resp.status == 401  # the replay
+    finally:
+        await cpe.stop()
+        await server.stop()
