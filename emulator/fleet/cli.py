@@ -68,6 +68,14 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
         help="TCP listeners: one per port for all addresses (wildcard) or one per "
         "printer address (default auto: per-address while it fits)",
     )
+    p.add_argument(
+        "--snmp-sockets",
+        choices=("auto", "wildcard", "per-address"),
+        default="auto",
+        help="SNMP: one UDP socket per worker for all addresses (wildcard, IP_PKTINFO: each "
+        "answer leaves from the address asked) or one per printer address (default auto: "
+        "as --listen; port blocks are always per-address)",
+    )
     p.add_argument("--bind-host", default="0.0.0.0", help="wildcard listening address")
     p.add_argument(
         "--periodic-interval",
@@ -133,7 +141,8 @@ def supervisor_config(args: argparse.Namespace, acs_url: str | None) -> Any:
     faces = ("snmp", "ipp", "ews", "control") + (() if args.no_tr069 else ("cwmp",))
     return SupervisorConfig(
         devices=args.devices, workers=args.workers, layout=layout, mix=mix, faces=faces,
-        acs_url=acs_url, listen=args.listen, bind_host=args.bind_host, seed=args.seed,
+        acs_url=acs_url, listen=args.listen, snmp_sockets=args.snmp_sockets,
+        bind_host=args.bind_host, seed=args.seed,
         state_dir=args.state_dir or reports_dir() / "fleet-state",
         periodic_interval=args.periodic_interval, jitter=not args.no_jitter, ramp=args.ramp,
         api_port=args.api_port, log_level=logging.getLogger().level or logging.WARNING,
@@ -188,7 +197,7 @@ async def _fleet(args: argparse.Namespace) -> int:
     else:
         print(f"printers {first} - {last}")
         print(f"snmp udp/{p.snmp} ipp {p.ipp}/ipp/print ews {p.ews} control {p.control} "
-              f"cwmp-cr {p.cwmp} (listen {sup.listen_mode})")  # fmt: skip
+              f"cwmp-cr {p.cwmp} (listen {sup.listen_mode}, snmp {sup.snmp_mode})")  # fmt: skip
     if sup.api_url:
         print(f"api {sup.api_url}")
     if args.acs_url:

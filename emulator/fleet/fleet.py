@@ -6,8 +6,12 @@ device, the fleet owns once:
 * **one engine ticker**: a single task ticks the behaviour engines of the devices that have
   work (a job waiting or printing); an idle printer costs no CPU because every face ticks the
   engine itself before it reads (``PrinterControl``, the SNMP view, IPP operations);
-* **one SNMP agent** (``emulator.snmp.agent.SnmpAgent``) with one UDP socket per device
-  address, so managers see a real agent per printer;
+* **one SNMP agent** (``emulator.snmp.agent.SnmpAgent``), so managers see a real agent per
+  printer: one UDP socket for the whole worker (``snmp_sockets="wildcard"``: ``IP_PKTINFO``
+  gives each datagram's destination address, which names the device, and the answer leaves
+  from it) or one UDP socket per device address (``per-address``). ``auto`` follows the TCP
+  listening mode (small fleets stay on their own addresses and never hold a port on
+  ``0.0.0.0``; large ones share); port blocks always need per-address sockets;
 * **one aiohttp application per TCP face** (IPP, EWS, control, TR-069 connection requests),
   served on one listening socket per port for the whole worker (``wildcard``: the connection's
   local address names the device, DESIGN §6) or, when the descriptor budget allows it or the
@@ -62,6 +66,7 @@ log = logging.getLogger(__name__)
 TCP_FACES: tuple[str, ...] = ("ipp", "ews", "control", "cwmp")
 FACES: tuple[str, ...] = ("snmp", *TCP_FACES)
 LISTEN_MODES = ("auto", "wildcard", "per-address")
+SNMP_SOCKET_MODES = LISTEN_MODES
 _BUSY_JOB_STATES = frozenset({"pending", *ACTIVE_JOB_STATES})
 
 #: The local (host, port) of the connection being served, for port-block lookups.
@@ -85,6 +90,8 @@ class FleetConfig:
     faces: tuple[str, ...] = FACES
     acs_url: str | None = None
     listen: str = "auto"
+    #: SNMP: one wildcard UDP socket per worker, one per device address, or (auto) as ``listen``.
+    snmp_sockets: str = "auto"
     bind_host: str = "0.0.0.0"
     seed: int = 0
     state_dir: Path | None = None
@@ -108,6 +115,28 @@ class FleetConfig:
             )
         if self.listen not in LISTEN_MODES:
             raise FleetError(f"listen mode {self.listen!r} is not one of {', '.join(LISTEN_MODES)}")
+        if self.snmp_sockets not in SNMP_SOCKET_MODES:
+            raise FleetError(
+                f"SNMP socket mode {self.snmp_sockets!r} is not one of "
+                f"{', '.join(SNMP_SOCKET_MODES)}"
+            )
+        if self.snmp_sockets == "wildcard" and self.layout.port_blocks:
+            raise FleetError(snmp_port_blocks_error())
+
+
+def snmp_port_blocks_error() -> str:
+    return ("--snmp-sockets wildcard needs printers on their own addresses: with port blocks "
+            "each printer has its own SNMP port, served by its own socket (per-address)")  # fmt: skip
+
+
+def resolve_snmp_sockets(asked: str, listen_mode: str, layout: Layout) -> str:
+    """The SNMP socket mode a worker uses: port blocks need one socket per printer (each has
+    its own port); ``auto`` follows the TCP listening mode already chosen."""
+    if layout.port_blocks:
+        return "per-address"
+    if asked == "auto":
+        return "wildcard" if listen_mode == "wildcard" else "per-address"
+    return asked
 
 
 def cr_path(serial: str, seed: int) -> str:
@@ -405,6 +434,8 @@ class Fleet:
         self._http_pool: Any = None
         self._session_gate: asyncio.Semaphore | None = None
         self.listen_mode = ""
+        self.snmp_mode = ""
+        self._snmp_port = 0  # the wildcard SNMP socket's port, once open
         self.started = 0
         self.running = False
         self.endpoints: dict[str, str] = {}
@@ -474,7 +505,8 @@ class Fleet:
         if c.listen != "auto":
             return c.listen
         need = limits.budget(c.count, tcp_faces=len(tcp), per_address=True,
-                             snmp="snmp" in c.faces, tr069="cwmp" in c.faces)  # fmt: skip
+                             snmp="snmp" in c.faces, tr069="cwmp" in c.faces,
+                             snmp_per_address=c.snmp_sockets != "wildcard")  # fmt: skip
         # Per-address sockets keep every listener on loopback; when they would not fit,
         # one wildcard socket per port serves every address (DESIGN §6).
         return "per-address" if limits.fits(need.total) and c.count <= 2000 else "wildcard"
@@ -484,7 +516,9 @@ class Fleet:
         tcp = [f for f in c.faces if f in TCP_FACES]
         return limits.budget(c.count, tcp_faces=len(tcp),
                              per_address=self.listen_mode == "per-address",
-                             snmp="snmp" in c.faces, tr069="cwmp" in c.faces)  # fmt: skip
+                             snmp="snmp" in c.faces, tr069="cwmp" in c.faces,
+                             snmp_per_address=self.snmp_mode != "wildcard",
+                             max_sessions=c.max_sessions)  # fmt: skip
 
     async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
         """Build every device, open the faces, start the ticker and the TR-069 clients.
@@ -492,6 +526,11 @@ class Fleet:
         ``progress(started, total)`` is called as devices come up."""
         c = self.config
         self.listen_mode = self._choose_listen_mode()
+        self.snmp_mode = (
+            "wildcard"
+            if self._given_sockets.get("snmp")
+            else resolve_snmp_sockets(c.snmp_sockets, self.listen_mode, self.layout)
+        )
         try:
             limits.ensure(self.descriptor_budget())
         except limits.FleetLimitError as exc:
@@ -548,6 +587,23 @@ class Fleet:
             from printbench.emulator.snmp.agent import SnmpAgent
 
             self._snmp = SnmpAgent()
+            if self.snmp_mode == "wildcard":
+                self._serve_snmp_wildcard()
+
+    def _serve_snmp_wildcard(self) -> None:
+        """One UDP socket for every device: the supervisor's steered share, or our own."""
+        from printbench.emulator.snmp.agent import SnmpAgentError, wildcard_socket
+
+        c = self.config
+        port = self.layout.ports.snmp
+        try:
+            given = self._given_sockets.get("snmp")
+            sock = given[0] if given else wildcard_socket(c.bind_host, port)
+            host, port = self._snmp.serve_wildcard(sock)
+        except SnmpAgentError as exc:
+            raise FleetError(str(exc)) from None
+        self._snmp_port = port
+        self.endpoints["snmp"] = f"{host}:{port}/udp"
 
     async def _start_devices(self, progress: Callable[[int, int], None] | None) -> None:
         c = self.config
@@ -594,7 +650,8 @@ class Fleet:
             from printbench.emulator.snmp.agent import SnmpAgentError
 
             try:
-                await self._snmp.add_device(device, device.host, device.ports.snmp)
+                await self._snmp.add_device(device, device.host,
+                                            self._snmp_port or device.ports.snmp)  # fmt: skip
             except SnmpAgentError as exc:
                 raise FleetError(str(exc)) from None
         if self.listen_mode == "per-address":
@@ -729,12 +786,16 @@ class Fleet:
             "started": self.started,
             "busy": len(self._active),
             "listen": self.listen_mode,
+            "snmp_sockets": self.snmp_mode,
             "sessions_ok": self.metrics.sessions_ok,
             "sessions_failed": self.metrics.sessions_failed,
             "in_session": sum(1 for c in cpes if c.session is not None),
             "queued_events": sum(1 for c in cpes if len(c.queue)),
             "face_requests": dict(self.metrics.face_requests),
             "snmp_requests": self._snmp.counters.received if self._snmp is not None else 0,
+            "snmp_unknown_address": (
+                self._snmp.counters.unknown_address if self._snmp is not None else 0
+            ),
         }
 
     # -- connection requests ------------------------------------------------------------------

@@ -3,12 +3,15 @@
 Open files are the first wall a fleet hits (DESIGN §6): a process may be capped at 20,000
 descriptors. What a worker holds:
 
-* one UDP socket per device for SNMP (one socket per address, so answers leave from the
-  device's own address; reference/snmp.md §1.7);
+* for SNMP, one UDP socket for the whole worker (``wildcard``: ``IP_PKTINFO`` names the
+  device and sets the answer's source) or one per device (``per-address``, or port blocks);
 * TCP listeners: with ``wildcard`` listening one socket per face for the whole worker; with
   ``per-address`` listening (or port blocks) one per face *per device*;
-* one TCP connection per device while its TR-069 session runs (all at once in a reboot storm),
-  plus the client connections faces are serving;
+* one TCP connection per device while its TR-069 session runs, plus the client connections
+  faces are serving. Sessions wait for one of the worker's ``max_sessions`` slots before they
+  connect, and the worker's pool keeps at most ``POOL_IDLE`` idle ACS connections, so with
+  the gate on at most ``max_sessions + POOL_IDLE`` connections are open even in a reboot
+  storm; without it (``max_sessions=0``) every device may be in a session at once;
 * a fixed reserve for the event loop, log files, pipes and the interpreter itself.
 """
 
@@ -18,6 +21,8 @@ import resource
 from dataclasses import dataclass
 
 RESERVE = 256  # event loop, pipes, log files, imported modules' files, a few clients
+#: Idle keep-alive ACS connections a worker's pool keeps (cwmp_cpe.http.AcsConnectionPool).
+POOL_IDLE = 512
 
 
 class FleetLimitError(RuntimeError):
@@ -47,14 +52,23 @@ class DescriptorBudget:
 
 
 def budget(
-    devices: int, *, tcp_faces: int, per_address: bool, snmp: bool = True, tr069: bool = True
+    devices: int,
+    *,
+    tcp_faces: int,
+    per_address: bool,
+    snmp: bool = True,
+    tr069: bool = True,
+    snmp_per_address: bool = True,
+    max_sessions: int = 0,
 ) -> DescriptorBudget:
-    """The descriptors a worker serving ``devices`` needs (sessions: every device at once)."""
+    """The descriptors a worker serving ``devices`` needs (sessions: every device at once,
+    or, when ``max_sessions`` gates them, the slots plus the pool's idle connections)."""
+    sessions = devices if max_sessions <= 0 else min(devices, max_sessions + POOL_IDLE)
     return DescriptorBudget(
         devices=devices,
-        snmp=devices if snmp else 0,
+        snmp=(devices if snmp_per_address else 1) if snmp else 0,
         listeners=tcp_faces * (devices if per_address else 1),
-        sessions=devices if tr069 else 0,
+        sessions=sessions if tr069 else 0,
     )
 
 
@@ -82,7 +96,7 @@ def ensure(need: DescriptorBudget) -> int:
         raise FleetLimitError(
             f"open-file limit too low: this worker needs {need.explain()}, but the hard "
             f"limit (ulimit -Hn) is {hard}. Use more workers (--workers), fewer devices, "
-            "wildcard listening (--listen wildcard), or raise the hard limit "
+            "wildcard listening (--listen wildcard --snmp-sockets wildcard), or raise the hard limit "
             "(/etc/security/limits.conf, systemd LimitNOFILE=, docker --ulimit nofile=)."
         )
     target = want if hard == resource.RLIM_INFINITY else max(want, min(hard, want * 2))

@@ -9,6 +9,15 @@ Each worker runs a :class:`~emulator.fleet.fleet.Fleet` for a contiguous range o
   each new connection and hands it to the socket of the worker that owns that address. Every
   worker thus needs one listener per port, and no connection ever lands in the wrong process.
   The parent keeps its copies, so a restarted worker gets the very same sockets back;
+* does the same for SNMP with wildcard SNMP sockets: one ``SO_REUSEPORT`` UDP socket per
+  worker (``IP_PKTINFO`` on) and the same program (socket(7), SO_ATTACH_REUSEPORT_CBPF: it
+  "defines how packets are assigned to the sockets in the reuseport group"; "Sockets are
+  numbered in the order in which they are added to the group (that is, the order of bind(2)
+  calls for UDP sockets ...)", so socket ``w`` is bound ``w``-th). It reads the IPv4 header's
+  destination, as for TCP, so each datagram is read by the worker that owns that address.
+  The program is attached even for
+  one worker (it then always answers 0): a stranger's socket joining the group on the same
+  port (same user, SO_REUSEPORT) would get index 1 and never see a datagram;
 * starts the workers (``python -m emulator.fleet.workers SPEC``, sockets inherited), reads
   their JSON-line reports on stdout (progress, ready, inventory, stats with session samples)
   and sends them commands on stdin (stats, reboot storm, activity, stop);
@@ -46,6 +55,8 @@ from printbench.emulator.fleet.fleet import (
     FleetConfig,
     FleetError,
     listening_socket,
+    resolve_snmp_sockets,
+    snmp_port_blocks_error,
 )
 from printbench.emulator.fleet.plan import Layout, nth_address, split
 
@@ -104,6 +115,28 @@ def shared_listeners(host: str, port: int, bounds: list[int]) -> list[socket.soc
     return socks
 
 
+def shared_snmp_sockets(host: str, port: int, bounds: list[int]) -> list[socket.socket]:
+    """One SNMP UDP socket per worker on ``host:port``, each datagram steered to the worker
+    that owns its destination address (same program as the TCP listeners)."""
+    from printbench.emulator.snmp.agent import SnmpAgentError, wildcard_socket
+
+    socks: list[socket.socket] = []
+    try:
+        for w in range(len(bounds)):
+            try:
+                sock = wildcard_socket(host, port, reuse_port=True)
+            except SnmpAgentError as exc:
+                raise FleetError(str(exc)) from None
+            socks.append(sock)
+            if w == 0:
+                attach_steering(sock, steering_program(bounds))
+    except BaseException:
+        for s in socks:
+            s.close()
+        raise
+    return socks
+
+
 # ---------------------------------------------------------------------------------------------
 # the plan the parent hands a worker
 # ---------------------------------------------------------------------------------------------
@@ -118,6 +151,7 @@ class SupervisorConfig:
     faces: tuple[str, ...] = ("snmp", *TCP_FACES)
     acs_url: str | None = None
     listen: str = "auto"
+    snmp_sockets: str = "auto"  # wildcard | per-address | auto (as the TCP listening mode)
     bind_host: str = "0.0.0.0"
     seed: int = 0
     state_dir: Path | None = None
@@ -135,7 +169,7 @@ class SupervisorConfig:
 
 
 def _spec(cfg: SupervisorConfig, w: int, rng: range, fds: dict[str, int], listen: str,
-          ramp: float) -> dict[str, Any]:  # fmt: skip
+          ramp: float, snmp_sockets: str = "per-address") -> dict[str, Any]:  # fmt: skip
     lay = cfg.layout
     return {
         "worker": w,
@@ -148,6 +182,7 @@ def _spec(cfg: SupervisorConfig, w: int, rng: range, fds: dict[str, int], listen
         "faces": list(cfg.faces),
         "acs_url": cfg.acs_url,
         "listen": listen,
+        "snmp_sockets": snmp_sockets,
         "bind_host": cfg.bind_host,
         "seed": cfg.seed,
         "state_dir": str(cfg.state_dir) if cfg.state_dir else None,
@@ -169,6 +204,7 @@ def _config_from_spec(spec: dict[str, Any]) -> FleetConfig:
         faces=tuple(spec["faces"]),
         acs_url=spec["acs_url"],
         listen=spec["listen"],
+        snmp_sockets=spec.get("snmp_sockets", "per-address"),
         bind_host=spec["bind_host"],
         seed=spec["seed"],
         state_dir=Path(spec["state_dir"]) if spec["state_dir"] else None,
@@ -210,6 +246,7 @@ class Supervisor:
         self.workers: list[WorkerInfo] = []
         self.sockets: dict[str, list[socket.socket]] = {}
         self.listen_mode = ""
+        self.snmp_mode = ""
         self.on_samples: Callable[[int, list[list[Any]]], None] | None = None
         self.on_progress: Callable[[], None] | None = None
         self._stopping = False
@@ -228,28 +265,39 @@ class Supervisor:
         tcp = [f for f in cfg.faces if f in TCP_FACES]
         per_worker = max(len(r) for r in ranges)
         mode = cfg.listen
+        if cfg.snmp_sockets == "wildcard" and cfg.layout.port_blocks:
+            raise FleetError(snmp_port_blocks_error())
         if cfg.layout.port_blocks:
             mode = "per-address"
         elif mode == "auto":
             need = limits.budget(per_worker, tcp_faces=len(tcp), per_address=True,
-                                 snmp="snmp" in cfg.faces, tr069="cwmp" in cfg.faces)  # fmt: skip
+                                 snmp="snmp" in cfg.faces, tr069="cwmp" in cfg.faces,
+                                 snmp_per_address=cfg.snmp_sockets != "wildcard")  # fmt: skip
             mode = "per-address" if limits.fits(need.total) and per_worker <= 2000 else "wildcard"
         self.listen_mode = mode
+        snmp_mode = resolve_snmp_sockets(cfg.snmp_sockets, mode, cfg.layout)
+        self.snmp_mode = snmp_mode if "snmp" in cfg.faces else ""
         fds: dict[str, list[int]] = {}
+        shared = (mode == "wildcard" and tcp) or self.snmp_mode == "wildcard"
+        bounds = [
+            int(ipaddress.IPv4Address(nth_address(cfg.layout.base_address, r.stop - 1))) + 1
+            for r in ranges
+        ] if shared else []  # fmt: skip
         if mode == "wildcard" and tcp:
-            bounds = [
-                int(ipaddress.IPv4Address(nth_address(cfg.layout.base_address, r.stop - 1))) + 1
-                for r in ranges
-            ]
             for face in tcp:
                 port = getattr(cfg.layout.ports, face)
                 self.sockets[face] = shared_listeners(cfg.bind_host, port, bounds)
                 fds[face] = [s.fileno() for s in self.sockets[face]]
+        if self.snmp_mode == "wildcard":
+            self.sockets["snmp"] = shared_snmp_sockets(cfg.bind_host, cfg.layout.ports.snmp,
+                                                       bounds)  # fmt: skip
+            fds["snmp"] = [s.fileno() for s in self.sockets["snmp"]]
         # The start-up ramp is fleet-wide: each worker takes its share.
         ramp = cfg.ramp / len(ranges) if cfg.ramp else 0.0
         for w, r in enumerate(ranges):
             mine = {face: fd[w] for face, fd in fds.items()}
-            self.workers.append(WorkerInfo(w, r, _spec(cfg, w, r, mine, mode, ramp)))
+            self.workers.append(WorkerInfo(w, r, _spec(cfg, w, r, mine, mode, ramp,
+                                                       snmp_mode)))  # fmt: skip
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -402,7 +450,7 @@ class Supervisor:
 
     def totals(self) -> dict[str, Any]:
         keys = ("sessions_ok", "sessions_failed", "in_session", "queued_events", "busy",
-                "snmp_requests", "rss_kb")  # fmt: skip
+                "snmp_requests", "snmp_unknown_address", "rss_kb")  # fmt: skip
         out: dict[str, Any] = {k: sum(int(w.stats.get(k, 0)) for w in self.workers) for k in keys}
         faces: dict[str, int] = {}
         for w in self.workers:

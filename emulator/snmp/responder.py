@@ -42,11 +42,14 @@ class Counters:
     internal_errors: int = 0  # answered genErr after an unexpected exception
     v3: int = 0
     powered_off: int = 0
+    unknown_address: int = 0  # wildcard socket: no device owns the destination address
+    send_dropped: int = 0  # wildcard socket: sendmsg failed (send buffer full, no route)
     by_error: dict[str, int] = field(default_factory=dict)
 
     @property
     def dropped(self) -> int:
-        return self.parse_errors + self.bad_versions + self.bad_community + self.unsupported_pdus
+        return (self.parse_errors + self.bad_versions + self.bad_community
+                + self.unsupported_pdus + self.unknown_address)  # fmt: skip
 
 
 @dataclass

@@ -52,3 +52,16 @@ async def test_fleet_cli_refuses_impossible_layout() -> None:
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode != 0
     assert "past 65535" in err.decode()
+
+
+async def test_fleet_cli_refuses_wildcard_snmp_with_port_blocks() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "printbench.cli", "fleet", "--devices", "2",
+        "--port-blocks", "30000", "--snmp-sockets", "wildcard", "--api-port", "-1",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode != 0
+    text = err.decode()
+    assert "--snmp-sockets wildcard needs printers on their own addresses" in text
+    assert "Traceback" not in text

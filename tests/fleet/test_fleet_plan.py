@@ -67,6 +67,12 @@ def test_fleet_descriptor_budget_and_limit_message(monkeypatch: pytest.MonkeyPat
     b = limits.budget(5000, tcp_faces=4, per_address=False)
     assert (b.snmp, b.listeners, b.sessions) == (5000, 4, 5000)
     assert limits.budget(100, tcp_faces=4, per_address=True).listeners == 400
+    # 50,000 printers on one worker: one SNMP socket, sessions bounded by the session gate.
+    big = limits.budget(50_000, tcp_faces=4, per_address=False, snmp_per_address=False,
+                        max_sessions=256)  # fmt: skip
+    assert (big.snmp, big.listeners, big.sessions) == (1, 4, 256 + limits.POOL_IDLE)
+    assert big.total < 20_000
+    assert limits.budget(100, tcp_faces=4, per_address=False, max_sessions=256).sessions == 100
     monkeypatch.setattr(limits, "current", lambda: (1024, 4096))
     with pytest.raises(limits.FleetLimitError, match=r"hard limit \(ulimit -Hn\) is 4096"):
         limits.ensure(limits.budget(5000, tcp_faces=4, per_address=True))
