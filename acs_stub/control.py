@@ -54,6 +54,8 @@ def _convert(meta: Mapping[str, Any], value: Any, where: str) -> Any:
             return tuple(str(v) for v in value)
         return tuple(_struct(cls, v, f"{where}[{i}]") for i, v in enumerate(value))
     if kind == m.STRUCT:
+        if cls is None:
+            raise ControlError(f"{where}: no struct type to build")
         return _struct(cls, value, where)
     if kind == m.INT:
         if isinstance(value, bool) or not isinstance(value, int | str):
@@ -579,9 +581,10 @@ def _http_app(ctl: AcsControl) -> web.Application:
         if wait > 0:
             upload = await ctl.wait_upload(name, wait)
         else:
-            upload = ctl.server.files.uploads.get(name)
-            if upload is None:
+            found = ctl.server.files.uploads.get(name)
+            if found is None:
                 return _error(404, f"no upload named {name!r}")
+            upload = found
         info = upload.info()
         info["content_base64"] = base64.b64encode(upload.content).decode("ascii")
         return _json(info)

@@ -173,14 +173,22 @@ class RetryState:
 
     @classmethod
     def from_dict(cls, data: dict[str, object], rng: Uniform | None = None) -> RetryState:
+        def number(key: str, default: int) -> int:
+            value = data.get(key, default)
+            return int(value) if isinstance(value, int | float | str) else default
+
+        def moment(key: str) -> float | None:
+            value = data.get(key)
+            return float(value) if isinstance(value, int | float) else None
+
         st = cls(
-            int(data.get("min_wait", DEFAULT_MIN_WAIT)),  # type: ignore[arg-type]
-            int(data.get("multiplier", DEFAULT_MULTIPLIER)),  # type: ignore[arg-type]
-            int(data.get("retry_count", 0)),  # type: ignore[arg-type]
-            data.get("next_attempt"),  # type: ignore[arg-type]
+            number("min_wait", DEFAULT_MIN_WAIT),
+            number("multiplier", DEFAULT_MULTIPLIER),
+            number("retry_count", 0),
+            moment("next_attempt"),
         )
-        st.table_index = int(data.get("table_index", st.retry_count))  # type: ignore[arg-type]
-        st.failed_at = data.get("failed_at")  # type: ignore[assignment]
+        st.table_index = number("table_index", st.retry_count)
+        st.failed_at = moment("failed_at")
         if rng is not None:
             st.rng = rng
         return st

@@ -893,7 +893,7 @@ def body_method(data: bytes | None) -> str | None:
     """The local name of the first element in soap:Body ("" for an empty body, None when
     none is found). A cheap look for HTTP-level decisions (the SOAPAction header) that must
     not cost a second parse of a large envelope."""
-    if is_empty(data):
+    if data is None or is_empty(data):
         return ""
     match = _BODY_CHILD_RE.search(bytes(data))
     return match.group(1).decode("ascii", "replace") if match else None

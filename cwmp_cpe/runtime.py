@@ -35,7 +35,7 @@ import ssl
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from printbench.cwmp import digest, faults, soap
 from printbench.cwmp import events as E
@@ -77,6 +77,7 @@ from printbench.cwmp_cpe.transfers import (
 )
 
 log = logging.getLogger(__name__)
+_M = TypeVar("_M", bound=m.Message)
 
 STATE_VERSION = 1
 
@@ -91,7 +92,7 @@ class _Session(CpeSession):
     no_more_requests = False
     said_done = False  # an empty POST told the ACS we have no more requests
 
-    def _encode(self, envelope: m.Envelope) -> bytes:  # type: ignore[override]
+    def _encode(self, envelope: m.Envelope) -> bytes:
         if self.no_more_requests:
             envelope = dataclasses.replace(envelope, no_more_requests=True)
         return super()._encode(envelope)
@@ -149,7 +150,9 @@ class Cpe:
         self.acs_violation_seq = 0  # how many were ever recorded (``seq`` of the last)
         self.session: _Session | None = None
         self.informs: list[m.Inform] = []  # recent Informs sent (for tests and the bench)
-        self._handlers: dict[type, Callable[[m.Message], Any]] = H.parameter_handlers(
+        # Handlers take their own message type; dispatch picks them by type(request), so
+        # the table's values are typed loosely and register() keeps each pair consistent.
+        self._handlers: dict[type, Callable[[Any], Any]] = H.parameter_handlers(
             tree, self.quirks
         )
         self._add_device_handlers()
@@ -932,7 +935,7 @@ class Cpe:
     def supported_methods(self) -> tuple[str, ...]:
         return tuple(c.METHOD for c in m.CPE_METHODS if c in self._handlers)
 
-    def register(self, method: type[m.Message], handler: Callable[[m.Message], Any]) -> None:
+    def register(self, method: type[_M], handler: Callable[[_M], Any]) -> None:
         """Add or replace the handler of a CPE method (may return an awaitable)."""
         self._handlers[method] = handler
 

@@ -431,9 +431,9 @@ class PrinterView:
         try:
             text = render(self.read(row, instances), pt)
         except (Unusable, T.ParamTypeError) as exc:
-            text, note = _unknown(pt, exc.message)  # an Unusable message names the host
-            self._note(path, note if isinstance(exc, Unusable) else f"{self.host}: {note}")
-            return text
+            unknown, why = _unknown(pt, exc.message)  # an Unusable message names the host
+            self._note(path, why if isinstance(exc, Unusable) else f"{self.host}: {why}")
+            return unknown
         value, note = conform(text, pt)
         if note is not None:
             self._note(path, f"{self.host}: {note}")

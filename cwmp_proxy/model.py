@@ -11,6 +11,7 @@ lists the proxied printers on the proxy's own device only.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 #: TR-106 §3.3 allows vendor-extensible enumerations; SNMP, IPP and HTTP are not in TR-181's
 #: ProxyProtocol list, so the proxy names them with the X_ prefix.
 PROXY_PROTOCOL = "X_PRINTBENCH-ORG_SNMP-IPP-EWS"
+
+
+def _attr_of_obj(attr: str, nc: Any) -> Any:
+    return getattr(nc.obj, attr)
 
 
 @dataclass
@@ -208,7 +213,7 @@ class ProxyBinder:
                 "DiscoveryProtocol": "discovery_protocol",
             }.get(path[len(vd) :])
             if attr is not None:
-                return Binding(get=lambda nc, a=attr: getattr(nc.obj, a))
+                return Binding(get=functools.partial(_attr_of_obj, attr))
             return Binding(get=lambda nc: "")
         return None
 

@@ -165,5 +165,7 @@ def _varbinds(msg: Any) -> list[tuple[tuple[int, ...], Any]]:
         val = getattr(vb, "value", None)
         if oid is None and isinstance(vb, tuple):
             oid, val = vb[0], vb[1]
+        if oid is None:  # neither a varbind object nor a pair: not part of the trap
+            continue
         out.append((tuple(oid), val))
     return out
