@@ -20,6 +20,7 @@ real-time driver. No randomness: the same state, clock and seed give the same ev
 from __future__ import annotations
 
 import asyncio
+import bisect
 import dataclasses
 import logging
 import math
@@ -121,7 +122,24 @@ class PrinterEngine:
         self._factory = factory
         self._last = clock.monotonic()
         self._progress = 0.0  # impressions earned by elapsed time, not yet printed
+        # jobs waiting for documents: id -> deadline (RFC 8011 §5.4 multiple-operation-time-out multiple-operation-time-out)
+        self._waiting: dict[int, float] = {}
+        self._next_deadline = math.inf
+        self.pause_after_job = False  # RFC 3998 Pause-Printer-After-Current-Job
+        self.hold_new_jobs = False  # RFC 3998 Hold-New-Jobs: new jobs wait until released
+        self._held_new: set[int] = set()
+        # finished jobs in the history (kept by _finish), so trimming scans only when needed
+        self._done = sum(1 for j in state.jobs if j.state in TERMINAL_JOB_STATES)
+        state.subscribe(self._note_change)
         self.evaluate()
+
+    def _note_change(self, event: Any) -> None:
+        """Stamp state and configuration changes with the up-time they happened at."""
+        path = event.path
+        if path in ("status.state", "status.state_reasons"):
+            self.state.status.state_change_ticks = self._ticks()
+        elif path == "status.config_changes":
+            self.state.status.config_change_ticks = self._ticks()
 
     # =========================================================================================
     # Jobs
@@ -137,14 +155,26 @@ class PrinterEngine:
         color: bool | None = None,
         media: str | None = None,
         document_format: str = "application/octet-stream",
+        hold_until: str = "no-hold",
+        priority: int = 50,
+        page_ranges: tuple[tuple[int, int], ...] = (),
+        overrides: tuple[tuple[int, int, int, int, str], ...] = (),
     ) -> st.Job:
-        """A new job waiting for its documents (pending-held, job-incoming)."""
+        """A new job waiting for its documents (pending-held, job-incoming).
+
+        ``hold_until`` other than no-hold keeps the job held once its documents are in
+        (RFC 8011 §5.2.2); ``priority`` 1..100 orders the queue (§5.2.1); ``page_ranges``
+        picks the pages printed (§5.2.7); ``overrides`` are (first document, last document,
+        first page, last page, media) rows giving those pages other media (PWG 5100.6).
+        """
         self.tick()
         s = self.state
         if not s.status.powered:
             raise EngineError("the printer is powered off")
         if not s.status.is_accepting_jobs:
             raise EngineError("the printer is not accepting jobs")
+        if not 1 <= priority <= 100:
+            raise EngineInvalid(f"priority must be 1 to 100, got {priority!r}")
         if not isinstance(copies, int) or isinstance(copies, bool) or not 1 <= copies <= 9999:
             raise EngineInvalid(f"copies must be an integer from 1 to 9999, got {copies!r}")
         sides = sides or s.defaults.sides
@@ -174,12 +204,56 @@ class PrinterEngine:
             media=media,
             color=color,
             created_ticks=self._ticks(),
+            hold_until=hold_until,
+            priority=priority,
+            sequence=float(s.status.next_job_id),
+            page_ranges=format_ranges(page_ranges),
+            overrides=overrides,
+            last_operation=self.clock.monotonic(),
         )
         s.status.next_job_id += 1
+        if self.hold_new_jobs and hold_until == "no-hold":
+            job.hold_until = "indefinite"
+            self._held_new.add(job.index)
         s.add_row("jobs", job)
         s.counters.total_jobs += 1
+        self._wait(job)
         self._trim_history()
         return job
+
+    def _wait(self, job: st.Job) -> None:
+        """(Re)start the multiple-operation-time-out of a job waiting for documents."""
+        now = self.clock.monotonic()
+        job.last_operation = now
+        deadline = now + self.state.ipp.multiple_operation_time_out
+        self._waiting[job.index] = deadline
+        self._next_deadline = min(self._next_deadline, deadline)
+
+    def _unwait(self, job: st.Job) -> None:
+        self._waiting.pop(job.index, None)
+        job.last_operation = 0.0
+
+    def _expire_waiting(self, now: float) -> None:
+        """Abort jobs whose next document did not come within multiple-operation-time-out
+        (RFC 8011 §5.4 multiple-operation-time-out; multiple-operation-time-out-action abort-job, PWG 5100.13)."""
+        if now < self._next_deadline:
+            return
+        expired = [i for i, t in self._waiting.items() if t <= now]
+        for job_id in expired:
+            del self._waiting[job_id]
+            job = self.find_job(job_id)
+            if job is not None and _incoming(job):
+                job.last_operation = 0.0
+                self._finish(job, "aborted", "aborted-by-system")
+                log.info(
+                    "%s: job %d aborted: no document within %d s",
+                    self.state.description.name,
+                    job_id,
+                    self.state.ipp.multiple_operation_time_out,
+                )
+        self._next_deadline = min(self._waiting.values(), default=math.inf)
+        if expired:
+            self.evaluate()
 
     def add_document(
         self, job_id: int, *, pages: int, document_format: str, size_bytes: int, last: bool
@@ -193,7 +267,9 @@ class PrinterEngine:
             raise EngineInvalid(f"pages must be a positive integer, got {pages!r}")
         if size_bytes < 0:
             raise EngineInvalid(f"size_bytes must not be negative, got {size_bytes}")
-        job.pages += pages
+        job.pages_sent += pages
+        job.doc_pages = (*job.doc_pages, pages)
+        job.pages += len(selected_pages(pages, parse_ranges(job.page_ranges)))
         job.documents += 1
         job.document_bytes += size_bytes
         job.document_format = document_format
@@ -201,7 +277,13 @@ class PrinterEngine:
             itf = self.state.interfaces[0]
             itf.in_octets = (itf.in_octets + size_bytes) % 2**32
         if last:
-            self._release(job)
+            self._unwait(job)
+            if job.pages == 0:  # page-ranges picked none of the pages: nothing to print
+                self._finish(job, "completed", "job-completed-successfully")
+            else:
+                self._release(job)
+        else:
+            self._wait(job)
         self.evaluate()
         return job
 
@@ -233,6 +315,7 @@ class PrinterEngine:
         job = self.job(job_id)
         if job.state != "pending-held" or "job-incoming" not in job.state_reasons:
             raise EngineError(f"job {job_id} is {job.state}; it is not waiting for documents")
+        self._unwait(job)
         if job.pages == 0:
             self._finish(job, "completed", "job-completed-successfully")
         else:
@@ -248,22 +331,204 @@ class PrinterEngine:
             raise EngineError(f"job {job_id} is already {job.state}")
         if job.state in ACTIVE_JOB_STATES:
             self._progress = 0.0
+        self._unwait(job)
         self._finish(job, "canceled", "job-canceled-by-user")
         self.evaluate()
         return job
 
+    def cancel_jobs(self, job_ids: list[int], reason: str = "job-canceled-by-user") -> int:
+        """Cancel many jobs at once: one clock catch-up, one evaluation, O(len) with a small
+        constant (Cancel-My-Jobs / Cancel-Jobs / Purge-Jobs over thousands of held jobs must
+        not hold the event loop; the IPP face also calls this in slices). Returns the count."""
+        self.tick()
+        wanted = set(job_ids)
+        done = 0
+        for job in self.state.jobs:
+            if job.index in wanted and job.state not in TERMINAL_JOB_STATES:
+                if job.state in ACTIVE_JOB_STATES:
+                    self._progress = 0.0
+                self._unwait(job)
+                self._finish(job, "canceled", reason)
+                done += 1
+        if done:
+            self._trim_history()
+            self.evaluate()
+        return done
+
+    def hold_job(self, job_id: int, until: str = "indefinite") -> st.Job:
+        """RFC 8011 §4.3.5 Hold-Job: a job not yet printing waits until released."""
+        self.tick()
+        job = self.job(job_id)
+        if job.state not in ("pending", "pending-held"):
+            raise EngineError(f"job {job_id} is {job.state}; only pending jobs can be held")
+        job.hold_until = until
+        if until != "no-hold" and not _incoming(job):
+            job.state = "pending-held"
+            job.state_reasons = ("job-hold-until-specified",)
+        elif until == "no-hold" and job.state == "pending-held" and not _incoming(job):
+            self._release(job)
+        self.evaluate()
+        return job
+
+    def release_job(self, job_id: int) -> st.Job:
+        """RFC 8011 §4.3.6 Release-Job: a held job may print (an incoming one once closed)."""
+        self.tick()
+        job = self.job(job_id)
+        if job.state != "pending-held" or job.hold_until == "no-hold":
+            raise EngineError(f"job {job_id} is {job.state} and not held")
+        job.hold_until = "no-hold"
+        if not _incoming(job):
+            self._release(job)
+        self.evaluate()
+        return job
+
+    def restart_job(self, job_id: int, hold_until: str = "no-hold") -> st.Job:
+        """RFC 8011 §4.3.7 Restart-Job: a finished job prints again from its first page."""
+        self.tick()
+        job = self.job(job_id)
+        if job.state not in TERMINAL_JOB_STATES or job.pages == 0:
+            raise EngineError(f"job {job_id} is {job.state}; only a finished job can be restarted")
+        job.impressions_completed = 0
+        job.sheets_completed = 0
+        job.completed_ticks = 0
+        job.hold_until = hold_until
+        self._release(job)
+        self.evaluate()
+        return job
+
+    def suspend_job(self, job_id: int) -> st.Job:
+        """RFC 3998 Suspend-Current-Job: the printing job stops where it is."""
+        self.tick()
+        job = self.job(job_id)
+        if job.state not in ACTIVE_JOB_STATES:
+            raise EngineError(f"job {job_id} is {job.state}, not printing")
+        self._progress = 0.0
+        job.suspended = True
+        job.state = "processing-stopped"
+        job.state_reasons = ("job-suspended",)
+        self.evaluate()
+        return job
+
+    def resume_job(self, job_id: int) -> st.Job:
+        """RFC 3998 Resume-Job: a suspended job goes on where it stopped."""
+        self.tick()
+        job = self.job(job_id)
+        if not job.suspended:
+            raise EngineError(f"job {job_id} is not suspended")
+        job.suspended = False
+        job.state = "pending"
+        job.state_reasons = ("job-resuming",)
+        self.evaluate()
+        return job
+
+    def promote_job(self, job_id: int, after: int | None = None) -> st.Job:
+        """RFC 3998 Promote-Job (``after`` None: print next, whatever the priorities) and
+        Schedule-Job-After (print right after job ``after``)."""
+        self.tick()
+        job = self.job(job_id)
+        if job.state not in ("pending", "pending-held"):
+            raise EngineError(f"job {job_id} is {job.state}; only a pending job can be moved")
+        if after is None:
+            job.sequence = min((j.sequence for j in self.state.jobs), default=0.0) - 1.0
+            job.sequence = min(job.sequence, -1.0)  # negative: ahead of every priority
+        else:
+            other = self.job(after)
+            if other.state in TERMINAL_JOB_STATES or other.index == job_id:
+                raise EngineError(f"job {after} is {other.state}; cannot schedule after it")
+            job.priority = other.priority
+            later = [j.sequence for j in self.state.jobs if j.sequence > other.sequence]
+            job.sequence = (other.sequence + min(later)) / 2 if later else other.sequence + 1
+        self.evaluate()
+        return job
+
+    def set_job(self, job_id: int, **values: Any) -> st.Job:
+        """Set-Job-Attributes (RFC 3380): name, priority, hold_until of a job not finished."""
+        self.tick()
+        job = self.job(job_id)
+        if job.state in TERMINAL_JOB_STATES:
+            raise EngineError(f"job {job_id} is already {job.state}")
+        hold = values.pop("hold_until", None)
+        for name, value in values.items():
+            setattr(job, name, value)
+        if hold is not None:
+            if hold == "no-hold" and job.hold_until != "no-hold" and job.state == "pending-held":
+                self.release_job(job_id)
+            elif hold != "no-hold":
+                self.hold_job(job_id, hold)
+        self.evaluate()
+        return job
+
+    def release_held_new_jobs(self) -> int:
+        """RFC 3998 Release-Held-New-Jobs: jobs held by Hold-New-Jobs may print."""
+        self.hold_new_jobs = False
+        count = 0
+        for job_id in sorted(self._held_new):
+            job = self.find_job(job_id)
+            if job is not None and job.state == "pending-held" and job.hold_until != "no-hold":
+                self.release_job(job_id)
+                count += 1
+        self._held_new.clear()
+        return count
+
+    def copy_job(self, job_id: int, **ticket: Any) -> st.Job:
+        """RFC 3998 Reprocess-Job / PWG 5100.11 Resubmit-Job: a new job with the documents of
+        a finished one (``ticket`` changes its job template values)."""
+        self.tick()
+        old = self.job(job_id)
+        if old.state not in TERMINAL_JOB_STATES or not old.doc_pages:
+            raise EngineError(f"job {job_id} is {old.state}; only a finished job can be copied")
+        args: dict[str, Any] = {
+            "name": old.name,
+            "user": old.user,
+            "copies": old.copies,
+            "sides": old.sides,
+            "color": old.color,
+            "media": old.media,
+            "document_format": old.document_format,
+            "priority": old.priority,
+            "page_ranges": parse_ranges(old.page_ranges),
+            "overrides": old.overrides,
+        }
+        args.update({k: v for k, v in ticket.items() if v is not None})
+        job = self.create_job(**args)
+        per_doc = old.document_bytes // max(len(old.doc_pages), 1)
+        for n, pages in enumerate(old.doc_pages, 1):
+            self.add_document(
+                job.index,
+                pages=max(pages, 1),
+                document_format=old.document_format,
+                size_bytes=per_doc,
+                last=n == len(old.doc_pages),
+            )
+        return job
+
     def job(self, job_id: int) -> st.Job:
         """The job with this id, or EngineError."""
-        for job in self.state.jobs:
-            if job.index == job_id:
-                return job
-        raise EngineNotFound(f"no job {job_id}")
+        job = self.find_job(job_id)
+        if job is None:
+            raise EngineNotFound(f"no job {job_id}")
+        return job
+
+    def find_job(self, job_id: int) -> st.Job | None:
+        """Jobs are kept in id order, so a bisection finds one in O(log n)."""
+        jobs = self.state.jobs
+        i = bisect.bisect_left(jobs, job_id, key=lambda j: j.index)
+        if i < len(jobs) and jobs[i].index == job_id:
+            return jobs[i]
+        return next((j for j in jobs if j.index == job_id), None)  # not in order (imports)
 
     def _release(self, job: st.Job) -> None:
+        if job.hold_until != "no-hold":
+            job.state = "pending-held"
+            job.state_reasons = ("job-hold-until-specified",)
+            return
         job.state = "pending"
         job.state_reasons = ("none",)
 
     def _finish(self, job: st.Job, state: str, reason: str) -> None:
+        self._waiting.pop(job.index, None)
+        self._done += 1
+        job.suspended = False
         job.state = state
         job.state_reasons = (reason,)
         job.completed_ticks = self._ticks()
@@ -276,19 +541,33 @@ class PrinterEngine:
             c.aborted_jobs += 1
 
     def _trim_history(self) -> None:
-        done = [j for j in self.state.jobs if j.state in TERMINAL_JOB_STATES]
-        for job in done[: max(0, len(done) - self.max_history)]:
-            self.state.remove_row("jobs", job.index)
+        """Keep the newest ``max_history`` finished jobs; one pass and one event, however
+        many go (removing rows one by one was O(n²) after a mass cancel)."""
+        if self._done <= self.max_history:
+            return  # the count only ever over-estimates (restart), so nothing is missed
+        jobs = self.state.jobs
+        done = [j for j in jobs if j.state in TERMINAL_JOB_STATES]
+        self._done = len(done)
+        excess = len(done) - self.max_history
+        if excess <= 0:
+            return
+        self._done = self.max_history
+        if excess == 1:
+            self.state.remove_row("jobs", done[0].index)
+            return
+        self.state.remove_rows("jobs", {j.index for j in done[:excess]})
 
     # =========================================================================================
     # Time
     # =========================================================================================
 
     def tick(self) -> None:
-        """Catch the state up with the clock: print what the elapsed time allows."""
+        """Catch the state up with the clock: print what the elapsed time allows, and abort
+        jobs whose documents did not come in time."""
         now = self.clock.monotonic()
         elapsed = max(0.0, now - self._last)
         self._last = now
+        self._expire_waiting(now)
         self._advance(elapsed)
 
     def finish_all(self) -> None:
@@ -342,6 +621,9 @@ class PrinterEngine:
             if job.impressions_completed < total:
                 break  # out of time, mid-job
             self._finish(job, "completed", "job-completed-successfully")
+            if self.pause_after_job:
+                self.pause_after_job = False
+                status.paused = True
             if not unlimited:
                 budget = self._progress / rate  # time left over goes to the next job
                 self._progress = 0.0
@@ -357,16 +639,20 @@ class PrinterEngine:
         return max(ppm, 1) * self.speed / 60.0
 
     def _next_job(self) -> st.Job | None:
-        pending = None
+        """The job printing, else the pending one to print next: promoted jobs first, then
+        the highest job-priority (RFC 8011 §5.2.1), then submission order."""
+        best = None
         for job in self.state.jobs:
-            if job.state in ACTIVE_JOB_STATES:
+            if job.state in ACTIVE_JOB_STATES and not job.suspended:
                 return job
-            if pending is None and job.state == "pending":
-                pending = job
-        return pending
+            if job.state == "pending" and (best is None or _queue_key(job) < _queue_key(best)):
+                best = job
+        return best
 
     def _current_job(self) -> st.Job | None:
-        return next((j for j in self.state.jobs if j.state in ACTIVE_JOB_STATES), None)
+        return next(
+            (j for j in self.state.jobs if j.state in ACTIVE_JOB_STATES and not j.suspended), None
+        )
 
     def _ticks(self) -> int:
         return st.uptime_ticks(self.state, self.clock.monotonic())
@@ -380,9 +666,11 @@ class PrinterEngine:
         c = s.counters
         page = job.impressions_completed % job.pages
         duplex = job.sides != "one-sided"
+        media = self.page_media(job)
         if not duplex or page % 2 == 0:
             tray = self._tray_for(job)
             assert tray is not None  # _blocked() checked
+            media = tray.media or media  # a media_mismatch override prints on what is loaded
             if tray.level > 0:
                 tray.level -= 1
             out = self._output_tray()
@@ -391,13 +679,13 @@ class PrinterEngine:
             c.total_sheets += 1
             if duplex and page + 1 < job.pages:
                 c.two_sided_sheets += 1
-            self._media_used(job.media or s.defaults.media, tray.media_type).total_sheets += 1
+            self._media_used(media, tray.media_type).total_sheets += 1
             job.sheets_completed += 1
             for marker in s.markers:
                 if marker.counter_unit == "sheets":
                     marker.life_count += 1
                     marker.power_on_count += 1
-        used = self._media_used(job.media or s.defaults.media, self._media_type(job))
+        used = self._media_used(media, self._media_type(job))
         c.total_impressions += 1
         if job.color:
             c.color_impressions += 1
@@ -446,11 +734,49 @@ class PrinterEngine:
         return sorted(trays, key=lambda t: (t.tray_type == "sheetFeedManual", t.index))
 
     def _tray_for(self, job: st.Job) -> st.InputTray | None:
-        """The tray the next sheet comes from (auto-select: cassettes first, bypass last)."""
-        for tray in self._trays_for(job.media or self.state.defaults.media):
+        """The tray the next sheet comes from (auto-select: cassettes first, bypass last).
+
+        When no tray holds the media, the profile's ``ipp.media_mismatch`` says what the
+        printer does, as the front-panel setting of real printers does: ``stop``
+        (media-needed), ``override-a4-letter`` (A4 and Letter stand in for each other) or
+        ``print-on-loaded`` (the first loaded tray)."""
+        media = self.page_media(job)
+        for tray in self._trays_for(media):
             if tray.level != 0:
                 return tray
+        mode = self.state.ipp.media_mismatch
+        if mode == "override-a4-letter" and media in _A4_LETTER:
+            for tray in self._trays_for(_A4_LETTER[media]):
+                if tray.level != 0:
+                    return tray
+        elif mode == "print-on-loaded":
+            loaded = [t for t in self.state.input_trays if t.present and t.media and t.level != 0]
+            loaded.sort(key=lambda t: (t.tray_type == "sheetFeedManual", t.index))
+            if loaded:
+                return loaded[0]
         return None
+
+    def page_media(self, job: st.Job) -> str:
+        """The media of the job's next sheet: the job's, or an override's (PWG 5100.6)."""
+        media = job.media or self.state.defaults.media
+        if not job.overrides:
+            return media
+        doc, page = self._page_position(job)
+        for first_doc, last_doc, first, last, other in job.overrides:
+            if first_doc <= doc <= last_doc and first <= page <= last:
+                return other
+        return media
+
+    def _page_position(self, job: st.Job) -> tuple[int, int]:
+        """(document number, page number in that document as sent) of the next impression."""
+        index = job.impressions_completed % max(job.pages, 1)
+        ranges = parse_ranges(job.page_ranges)
+        for number, sent in enumerate(job.doc_pages, 1):
+            picked = selected_pages(sent, ranges)
+            if index < len(picked):
+                return number, picked[index]
+            index -= len(picked)
+        return 1, index + 1
 
     def _output_tray(self) -> st.OutputTray | None:
         return self.state.output_trays[0] if self.state.output_trays else None
@@ -744,6 +1070,7 @@ class PrinterEngine:
         needs_sheet = not duplex or page % 2 == 0
         media = job.media or self.state.defaults.media
         if needs_sheet and self._tray_for(job) is None:
+            media = self.page_media(job)
             trays = self._trays_for(media)
             tray = (
                 trays[0]
@@ -1140,6 +1467,41 @@ def _copy_values(src: st.Node, dst: st.Node, keep: tuple[str, ...] = ()) -> None
         value = getattr(src, name)
         if not isinstance(value, (st.Node, list)):
             setattr(dst, name, value)
+
+
+_A4_LETTER = {"iso_a4_210x297mm": "na_letter_8.5x11in", "na_letter_8.5x11in": "iso_a4_210x297mm"}
+
+
+def _incoming(job: st.Job) -> bool:
+    return job.state == "pending-held" and "job-incoming" in job.state_reasons
+
+
+def _queue_key(job: st.Job) -> tuple[bool, int, float]:
+    return (job.sequence >= 0, -job.priority, job.sequence)
+
+
+def parse_ranges(text: str) -> tuple[tuple[int, int], ...]:
+    """``"1-3,7"`` → ((1, 3), (7, 7)); ``""`` → () (all pages)."""
+    out = []
+    for part in filter(None, text.split(",")):
+        lo, _, hi = part.partition("-")
+        out.append((int(lo), int(hi or lo)))
+    return tuple(out)
+
+
+def format_ranges(ranges: tuple[tuple[int, int], ...]) -> str:
+    return ",".join(f"{lo}-{hi}" for lo, hi in ranges)
+
+
+def selected_pages(pages: int, ranges: tuple[tuple[int, int], ...]) -> list[int]:
+    """The page numbers (1-based) of a ``pages``-page document that ``ranges`` prints
+    (RFC 8011 §5.2.7: pages outside the document are ignored)."""
+    if not ranges:
+        return list(range(1, pages + 1))
+    out: list[int] = []
+    for lo, hi in ranges:
+        out.extend(range(max(lo, 1), min(hi, pages) + 1))
+    return out
 
 
 def impressions_and_sheets(pages: int, copies: int, sides: str) -> tuple[int, int]:

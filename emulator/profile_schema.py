@@ -235,6 +235,7 @@ SIDES = ("one-sided", "two-sided-long-edge", "two-sided-short-edge")
 ORIENTATIONS = ("portrait", "landscape", "reverse-landscape", "reverse-portrait")
 QUALITIES = ("draft", "normal", "high")
 COLOR_MODES = ("monochrome", "color", "auto")
+MEDIA_MISMATCH = ("stop", "override-a4-letter", "print-on-loaded")  # IppConfig.media_mismatch
 RES_UNITS = ("dpi", "dpcm")
 AUTH_PROTOCOLS = ("MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512")
 PRIV_PROTOCOLS = ("DES", "AES", "AES192", "AES256")
@@ -430,6 +431,18 @@ SCHEMA = Section(
         "finishing": Field(section_from(st.FinishingConfig)),
         "print_settings": Field(section_from(st.PrintSettings, checks={"darkness": _range(1, 5)})),
         "admin": Field(section_from(st.Admin)),
+        "ipp": Field(
+            section_from(
+                st.IppConfig,
+                enums={"media_mismatch": MEDIA_MISMATCH},
+                checks={
+                    "multiple_operation_time_out": _range(1, 86400),
+                    "max_held_jobs": _range(1, 100000),
+                    "max_held_jobs_per_user": _range(1, 100000),
+                    "max_active_jobs": _range(1, 100000),
+                },
+            )
+        ),
         "consoles": Field(
             Table(
                 section_from(

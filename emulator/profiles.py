@@ -368,6 +368,7 @@ def build_printer(
         recording=_recording(recorded, identity, interfaces),
         next_alert_index=recorded.get("alert_all_events", 0) + 1,
         critical_alert_count=recorded.get("alert_critical_events", 0),
+        ipp=section("ipp", st.IppConfig),
     )
     return state
 

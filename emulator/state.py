@@ -269,6 +269,10 @@ class Status(Node):
     boot_monotonic: float = 0.0  # Clock.monotonic() at the last boot; up time derives from it
     boot_count: int = 1
     config_changes: int = 0  # IPP printer-config-changes
+    # up-time ticks of the last printer-state / -state-reasons change and the last
+    # configuration change (IPP printer-state-change-time, printer-config-change-time)
+    state_change_ticks: int = 0
+    config_change_ticks: int = 0
     next_job_id: int = 1
     offline: bool = False  # taken off line by an operator or a fault: prints nothing
     jammed: bool = False  # a sheet is stuck; cleared by the operator (control API)
@@ -582,6 +586,25 @@ class Job(Node):
     completed_ticks: int = 0
     document_bytes: int = 0
     documents: int = 0
+    # RFC 8011 §5.2.2 job-hold-until ("no-hold" prints at once; other values hold the job)
+    hold_until: str = "no-hold"
+    # RFC 8011 §5.2.1 job-priority 1..100: higher prints first, ties in submission order
+    priority: int = 50
+    # queue position among equal priorities (Promote-Job / Schedule-Job-After move it)
+    sequence: float = 0.0
+    # RFC 8011 §5.2.7 page-ranges as "1-3,7" ("" = all pages); pages counts only these
+    page_ranges: str = ""
+    # pages of the documents as sent, before page-ranges / overrides picked some
+    pages_sent: int = 0
+    # pages of each document as sent (document-number 1, 2, ...)
+    doc_pages: tuple[int, ...] = ()
+    # PWG 5100.6 overrides: (first doc, last doc, first page, last page, media) rows
+    overrides: tuple[tuple[int, int, int, int, str], ...] = ()
+    # RFC 3998 Suspend-Current-Job: stopped until Resume-Job, other jobs may print
+    suspended: bool = False
+    # clock.monotonic() of the last operation on a job still waiting for documents
+    # (RFC 8011 §5.4 multiple-operation-time-out multiple-operation-time-out is measured from it); 0 when not waiting
+    last_operation: float = 0.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -708,6 +731,31 @@ class Management(Node):
 
 
 @dataclass(eq=False)
+class IppConfig(Node):
+    """Where real models' IPP faces differ (profile section ``ipp``; docs/ipp.md "Profile").
+
+    Each bound answers with the protocol's own status when it is reached (docs/ipp.md).
+    """
+
+    # PWG 5100.14: the model is IPP Everywhere (ipp-features-supported ipp-everywhere, IPP/2.2
+    # versions and operations). A printer that does not claim it does not advertise it.
+    everywhere: bool = False
+    # a job asks for media no tray holds: "stop" (media-needed, as most printers), or the
+    # front-panel options real printers have: "override-a4-letter" (A4 and Letter stand in for
+    # each other) or "print-on-loaded" (print on whatever the first loaded tray holds)
+    media_mismatch: str = "stop"
+    # RFC 8011 §5.4 multiple-operation-time-out multiple-operation-time-out (s): a job waiting for documents longer
+    # than this is aborted (multiple-operation-time-out-action abort-job)
+    multiple_operation_time_out: int = 60
+    # bounds on pending-held jobs (waiting for documents or job-hold-until): per printer, per
+    # requesting user. Reached: server-error-too-many-jobs (0x050B, IANA IPP registry; not in RFC 8011)
+    max_held_jobs: int = 500
+    max_held_jobs_per_user: int = 100
+    # bound on jobs not yet finished (pending, held, processing); same answer when reached
+    max_active_jobs: int = 1000
+
+
+@dataclass(eq=False)
 class Admin(Node):
     """Credentials of the embedded web server's administrator, and what the EWS lets them do.
 
@@ -782,6 +830,7 @@ class PrinterState(Node):
     management: Management = field(default_factory=Management)
     admin: Admin = field(default_factory=Admin)
     recording: Recording = field(default_factory=Recording)
+    ipp: IppConfig = field(default_factory=IppConfig)
     next_alert_index: int = 1
     critical_alert_count: int = 0  # critical alerts ever raised (prtAlertCriticalEvents)
 
@@ -822,6 +871,20 @@ class PrinterState(Node):
         rows.append(row)
         row._attach(self, f"{table}.{row_index(row)}.")
         self.emit(ChangeEvent(table, len(rows) - 1, len(rows)))
+
+    def remove_rows(self, table: str, indexes: set[int]) -> None:
+        """Remove every row of ``table`` whose index is in ``indexes``: one pass, one event."""
+        rows = self.table(table)
+        before = len(rows)
+        kept = []
+        for r in rows:
+            if r.index in indexes:
+                r._attach(None, "")
+            else:
+                kept.append(r)
+        rows[:] = kept
+        if len(kept) != before:
+            self.emit(ChangeEvent(table, before, len(kept)))
 
     def remove_row(self, table: str, index: int) -> Node:
         """Remove the row ``index`` from ``table``; emit a ``<table>`` event; return it."""

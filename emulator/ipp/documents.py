@@ -51,6 +51,8 @@ def sniff_format(data: bytes) -> str:
         return "application/pdf"
     if data.startswith(b"%!"):
         return "application/postscript"
+    if data.startswith(b"UNIRAST\0"):
+        return "image/urf"
     if data.startswith(b"RaS2"):
         return "image/pwg-raster"
     if data.startswith(b"\xff\xd8\xff"):
@@ -73,7 +75,9 @@ def count_pages(data: bytes, document_format: str) -> int:
     if fmt in ("application/octet-stream", ""):
         fmt = sniff_format(data)
     if fmt == "application/pdf":
-        pages = len(_PDF_PAGE.findall(data))
+        pages = _pdf_pages(data)
+    elif fmt == "image/urf":
+        pages = _urf_pages(data)
     elif fmt == "application/postscript":
         m = _PS_PAGES.search(data)
         pages = int(m.group(1)) if m else len(_PS_PAGE.findall(data))
@@ -82,6 +86,74 @@ def count_pages(data: bytes, document_format: str) -> int:
     else:
         pages = 1
     return max(1, min(pages, 1_000_000))
+
+
+_PDF_COUNT = re.compile(rb"/Count\s+(\d{1,7})")
+_PDF_OBJSTM = re.compile(rb"/Type\s*/ObjStm\b[^>]*>>\s*stream\r?\n", re.DOTALL)
+_MAX_OBJSTM = 16 * 1024 * 1024  # inflated object-stream bytes looked at, per document
+
+
+def _pdf_pages(data: bytes) -> int:
+    """Page objects of a PDF, also those inside compressed object streams (PDF 1.5+, as
+    qpdf and CUPS's pdftopdf write them); else the largest page-tree /Count."""
+    pages = len(_PDF_PAGE.findall(data))
+    budget = _MAX_OBJSTM
+    for m in _PDF_OBJSTM.finditer(data):
+        if budget <= 0:
+            break
+        end = data.find(b"endstream", m.end())
+        if end < 0:
+            break
+        inflater = zlib.decompressobj()
+        try:
+            inner = inflater.decompress(data[m.end() : end], budget)
+        except zlib.error:
+            continue
+        budget -= len(inner)
+        pages += len(_PDF_PAGE.findall(inner))
+    if pages == 0:
+        counts = [int(c) for c in _PDF_COUNT.findall(data)]
+        pages = max(counts, default=0)
+    return pages
+
+
+_URF_PAGE = struct.Struct(">BBBB8xIII8x")  # bpp, colour space, duplex, quality, w, h, dpi
+
+
+def _urf_pages(data: bytes) -> int:
+    """Apple raster (URF): "UNIRAST\0", a page count (0 when the writer streams, as CUPS
+    does), then per page a 32-byte header and PackBits-like lines where 0x80 ends the line.
+    The pages are walked; the header's count is used when the walk finds none."""
+    if not data.startswith(b"UNIRAST\0"):
+        return 1
+    declared = int.from_bytes(data[8:12], "big")
+    pos, n, pages = 12, len(data), 0
+    while pos + _URF_PAGE.size <= n:
+        bpp, _space, _duplex, _quality, width, height, _dpi = _URF_PAGE.unpack_from(data, pos)
+        pos += _URF_PAGE.size
+        unit = bpp // 8
+        if not (unit and 0 < width <= 1_000_000 and 0 < height <= 1_000_000):
+            break
+        pages += 1
+        lines = 0
+        while lines < height and pos < n:
+            lines += data[pos] + 1
+            pos += 1
+            filled = 0
+            while filled < width and pos < n:
+                control = data[pos]
+                pos += 1
+                if control == 0x80:  # the rest of the line is blank
+                    filled = width
+                elif control < 0x80:  # the next pixel control+1 times
+                    filled += control + 1
+                    pos += unit
+                else:  # 257-control literal pixels
+                    filled += 257 - control
+                    pos += (257 - control) * unit
+        if lines < height:
+            break
+    return pages or declared or 1
 
 
 _PWG_HEADER = 1796

@@ -26,6 +26,7 @@ from printbench.ipp.codec import (
     Group,
     GroupTag,
     Message,
+    Range,
     Resolution,
     StringWithLanguage,
     Tag,
@@ -52,6 +53,10 @@ INTERNAL_ERROR = 0x0500
 OPERATION_NOT_SUPPORTED = 0x0501
 VERSION_NOT_SUPPORTED = 0x0503
 NOT_ACCEPTING_JOBS = 0x0506
+# IANA IPP registry 0x050B server-error-too-many-jobs (PWG 5100.7-2019): a job bound reached.
+# RFC 8011 itself has no such code; ipptool and CUPS know this one.
+TOO_MANY_JOBS = 0x050B
+TOO_MANY_SUBSCRIPTIONS = 0x041B  # RFC 3995 client-error-too-many-subscriptions
 
 SUPPORTED_MAJOR = (1, 2)
 CHARSETS = ("utf-8", "us-ascii")
@@ -84,7 +89,41 @@ OPERATION_SYNTAX: dict[str, tuple[tuple[int, ...], bool]] = {
     "job-k-octets": ((Tag.INTEGER,), False),
     "job-impressions": ((Tag.INTEGER,), False),
     "job-media-sheets": ((Tag.INTEGER,), False),
+    "document-number": ((Tag.INTEGER,), False),
+    "predecessor-job-id": ((Tag.INTEGER,), False),
+    "notify-subscription-id": ((Tag.INTEGER,), False),
+    "notify-subscription-ids": ((Tag.INTEGER,), True),
+    "notify-sequence-numbers": ((Tag.INTEGER,), True),
+    "notify-wait": ((Tag.BOOLEAN,), False),
+    "notify-lease-duration": ((Tag.INTEGER,), False),
+    "notify-job-id": ((Tag.INTEGER,), False),
+    "job-hold-until": ((Tag.KEYWORD, Tag.NAME), False),
+    "my-subscriptions": ((Tag.BOOLEAN,), False),
 }
+
+#: operations whose target is a job (RFC 8011 §4.3, RFC 3998, PWG 5100.5/5100.11): they need
+#: job-id with printer-uri, or job-uri
+JOB_OPERATIONS = frozenset(
+    {
+        0x0006,
+        0x0008,
+        0x0009,
+        0x000C,
+        0x000D,
+        0x000E,
+        0x0014,
+        0x002C,
+        0x002F,
+        0x0030,
+        0x0031,
+        0x0033,
+        0x0034,
+        0x0035,
+        0x0037,
+        0x003A,
+        0x003B,
+    }
+)
 
 
 class IppError(Exception):
@@ -107,6 +146,9 @@ class Context:
     printer_uri: str  # ipp://host:port/ipp/print as the client addressed it
     more_info: str  # the EWS URL
     cache: Any = None  # emulator.ipp.cache.AttributeCache of the device, when the server keeps one
+    # work the server runs after the answer is built, one callable per slice, yielding to the
+    # event loop between slices (bulk cancels); None: nothing left to do
+    work: list[Any] | None = None
 
     def view(self) -> A.View:
         return A.View(self.device.state, self.device.clock, self.printer_uri, self.more_info)
@@ -147,7 +189,7 @@ def respond(msg: Message, ctx: Context) -> Message:
     try:
         req = validate(msg)
         handler = HANDLERS.get(msg.code)
-        if handler is None:
+        if handler is None or msg.code not in A.operations(ctx.device.state):
             raise IppError(OPERATION_NOT_SUPPORTED, f"operation 0x{msg.code:04x} is not supported")
         _check_target(req, msg.code)
         resp, status, unsupported = handler(req, ctx)
@@ -169,6 +211,9 @@ def build_response(
     op.add("attributes-natural-language", Tag.NATURAL_LANGUAGE, "en")
     if message:
         op.add("status-message", Tag.TEXT, message[:255])
+    if groups and groups[0].tag == GroupTag.OPERATION:  # a handler's operation attributes
+        op.attributes.extend(groups[0].attributes)
+        groups = groups[1:]
     out = [op]
     if unsupported:
         out.append(Group(GroupTag.UNSUPPORTED, unsupported))
@@ -188,9 +233,15 @@ def validate(msg: Message) -> Request:
         raise IppError(BAD_REQUEST, "the operation attributes group must come first")
     seen: set[int] = set()
     for g in msg.groups:
-        if g.tag in seen:
+        if g.tag in seen and g.tag != GroupTag.SUBSCRIPTION:  # RFC 3995: one per sub
             raise IppError(BAD_REQUEST, f"attribute group 0x{g.tag:02x} appears twice")
-        if g.tag not in (GroupTag.OPERATION, GroupTag.JOB, GroupTag.PRINTER, GroupTag.DOCUMENT):
+        if g.tag not in (
+            GroupTag.OPERATION,
+            GroupTag.JOB,
+            GroupTag.PRINTER,
+            GroupTag.DOCUMENT,
+            GroupTag.SUBSCRIPTION,
+        ):
             raise IppError(
                 BAD_REQUEST, f"attribute group 0x{g.tag:02x} is not allowed in a request"
             )
@@ -235,21 +286,32 @@ def validate(msg: Message) -> Request:
 _PRINTER_PATHS = ("", "/", "/ipp/print")
 
 
+def _split(uri: str, attr: Attribute) -> Any:
+    """urlsplit, with a URI it cannot parse (``http://[::1/``) refused as the request's
+    fault: client-error-bad-request (RFC 8011 Appendix B.1.4.1), never an internal error."""
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018  (raises ValueError for a bad port or IPv6 literal)
+    except ValueError as exc:
+        raise IppError(BAD_REQUEST, f"malformed URI {uri[:100]!r}: {exc}", [attr]) from None
+    return parts
+
+
 def _check_target(req: Request, code: int) -> None:
     """printer-uri must name this printer; job operations also need job-id (or job-uri)."""
-    job_op = code in (0x0006, 0x0008, 0x0009, 0x003B)
+    job_op = code in JOB_OPERATIONS
     uri = req.value("printer-uri")
     if uri is None and job_op and "job-uri" in req.op:
         uri = req.value("job-uri")
-        path = urlsplit(uri).path.rstrip("/")
+        path = _split(uri, req.op["job-uri"]).path.rstrip("/")
         head, _, tail = path.rpartition("/")
-        if head not in ("/ipp/print", "") or not tail.isdigit():
+        if head not in ("/ipp/print", "") or not tail.isdigit() or len(tail) > 10:
             raise IppError(NOT_FOUND, f"no such job: {uri}", [req.op["job-uri"]])
         req.op["job-id"] = Attribute("job-id", Tag.INTEGER, [int(tail)])
         return
     if uri is None:
         raise IppError(BAD_REQUEST, "missing printer-uri operation attribute (RFC 8011 §4.2)")
-    parts = urlsplit(uri)
+    parts = _split(uri, req.op["printer-uri"])
     if (
         parts.scheme not in ("ipp", "ipps", "http", "https")
         or parts.path.rstrip("/") not in _PRINTER_PATHS
@@ -464,6 +526,78 @@ class Ticket:
     sides: str | None = None
     media: str | None = None
     color: bool | None = None
+    hold_until: str = "no-hold"
+    priority: int = 50
+    page_ranges: tuple[tuple[int, int], ...] = ()
+    overrides: tuple[tuple[int, int, int, int, str], ...] = ()
+
+    def engine_args(self) -> dict[str, Any]:
+        return {
+            "copies": self.copies,
+            "sides": self.sides,
+            "color": self.color,
+            "media": self.media,
+            "hold_until": self.hold_until,
+            "priority": self.priority,
+            "page_ranges": self.page_ranges,
+            "overrides": self.overrides,
+        }
+
+
+def _ranges(attr: Attribute) -> tuple[tuple[int, int], ...] | None:
+    """RFC 8011 §5.2.7 page-ranges: 1setOf rangeOfInteger(1:MAX), ascending, not overlapping."""
+    if attr.tag != Tag.RANGE_OF_INTEGER or attr.value_tags or len(attr.values) > 100:
+        return None
+    out: list[tuple[int, int]] = []
+    last = 0
+    for r in attr.values:
+        if not isinstance(r, Range) or r.lower < 1 or r.upper < r.lower or r.lower <= last:
+            return None
+        out.append((r.lower, r.upper))
+        last = r.upper
+    return tuple(out)
+
+
+_OVERRIDE_TEMPLATE = ("media", "media-col", "orientation-requested", "print-quality")
+
+
+def _overrides(attr: Attribute, state: Any) -> tuple[tuple[int, int, int, int, str], ...] | None:
+    """PWG 5100.6 overrides: each collection names documents and pages (rangeOfInteger)
+    and the job template values for them. media / media-col are applied page by page by the
+    engine; orientation-requested and print-quality are checked and accepted."""
+    if attr.tag != Tag.BEG_COLLECTION or attr.value_tags or len(attr.values) > 100:
+        return None
+    rows = []
+    for col in attr.values:
+        docs, pages, media = (1, 2**31 - 1), (1, 2**31 - 1), None
+        for m in col:
+            if m.name in ("document-numbers", "document-number", "pages"):
+                ranges = _ranges(m)
+                if not ranges or len(ranges) != 1:
+                    return None
+                if m.name == "pages":
+                    pages = ranges[0]
+                else:
+                    docs = ranges[0]
+            elif m.name == "media" and _single(m, (Tag.KEYWORD, Tag.NAME)):
+                if m.value not in A._media_names(state):
+                    return None
+                media = m.value
+            elif m.name == "media-col" and _single(m, (Tag.BEG_COLLECTION,)):
+                media = _media_from_col(m, state)
+                if media is None:
+                    return None
+            elif m.name == "orientation-requested" and _single(m, (Tag.ENUM,)):
+                if m.value not in A.ORIENTATIONS.values():
+                    return None
+            elif m.name == "print-quality" and _single(m, (Tag.ENUM,)):
+                if m.value not in A.QUALITIES.values():
+                    return None
+            else:
+                return None
+        if media is not None:
+            rows.append((*docs, *pages, media))
+    return tuple(rows)
 
 
 def _job_ticket(req: Request, ctx: Context) -> tuple[Ticket, list[Attribute]]:
@@ -536,6 +670,24 @@ def _job_ticket(req: Request, ctx: Context) -> tuple[Ticket, list[Attribute]]:
             ok = _single(attr, (Tag.INTEGER,)) and v in A.NUMBER_UP
         elif n == "job-priority":
             ok = _single(attr, (Tag.INTEGER,)) and 1 <= v <= 100
+            if ok:
+                ticket.priority = v
+        elif n == "job-hold-until":
+            ok = _single(attr, (Tag.KEYWORD, Tag.NAME)) and v in A.HOLD_UNTIL
+            if ok:
+                ticket.hold_until = v
+        elif n == "page-ranges":
+            ranges = _ranges(attr)
+            ok = ranges is not None
+            if ok:
+                ticket.page_ranges = ranges
+        elif n == "overrides":
+            rows = _overrides(attr, state)
+            ok = rows is not None
+            if ok:
+                ticket.overrides = rows
+        elif n in _KEYWORD_CHOICES:
+            ok = _single(attr, (Tag.KEYWORD,)) and v in _KEYWORD_CHOICES[n]
         if not ok:
             unsupported.append(attr)
     if unsupported and req.value("ipp-attribute-fidelity", False):
@@ -544,6 +696,14 @@ def _job_ticket(req: Request, ctx: Context) -> tuple[Ticket, list[Attribute]]:
             ATTRIBUTES_OR_VALUES, f"unsupported job attributes or values: {names}", unsupported
         )
     return ticket, unsupported
+
+
+_KEYWORD_CHOICES = {
+    "print-content-optimize": A.CONTENT_OPTIMIZE,
+    "print-rendering-intent": A.RENDERING_INTENTS,
+    "print-scaling": A.PRINT_SCALING,
+    "multiple-document-handling": A.MULTIPLE_DOCUMENT_HANDLING,
+}
 
 
 def _media_from_col(attr: Attribute, state: Any) -> str | None:
@@ -603,6 +763,32 @@ def _check_accepting(ctx: Context) -> None:
         raise IppError(NOT_ACCEPTING_JOBS, "the printer is not accepting jobs")
 
 
+def check_job_bounds(state: Any, user: str, held: bool) -> None:
+    """The profile's bounds (``ipp.max_*``) on jobs a client can make the printer hold.
+
+    A new job that would go past one is refused with server-error-too-many-jobs (0x050B,
+    IANA IPP registry, PWG 5100.7-2019); nothing is created. ``held``: the job will wait in
+    pending-held (Create-Job until its last document, or job-hold-until)."""
+    cfg = state.ipp
+    active = held_total = held_user = 0
+    for j in state.jobs:
+        if j.state in A.TERMINAL_JOB_STATES:
+            continue
+        active += 1
+        if j.state == "pending-held":
+            held_total += 1
+            if j.user == user:
+                held_user += 1
+    if active >= cfg.max_active_jobs:
+        raise IppError(TOO_MANY_JOBS, f"the printer holds {active} unfinished jobs (its bound)")
+    if held and held_total >= cfg.max_held_jobs:
+        raise IppError(TOO_MANY_JOBS, f"the printer holds {held_total} held jobs (its bound)")
+    if held and held_user >= cfg.max_held_jobs_per_user:
+        raise IppError(
+            TOO_MANY_JOBS, f"user {user!r} has {held_user} held jobs (the per-user bound)"
+        )
+
+
 def _job_response(ctx: Context, job: Any, status: int, unsupported: list[Attribute]) -> Result:
     group = Group(GroupTag.JOB, A.job_attributes(ctx.view(), job, A.JOB_CREATED))
     return [group], status, unsupported
@@ -627,16 +813,14 @@ def print_job(req: Request, ctx: Context) -> Result:
     if not req.msg.data:
         raise IppError(BAD_REQUEST, "Print-Job without document data")
     fmt, pages, size = _document(req, ctx)
+    check_job_bounds(ctx.device.state, req.user, ticket.hold_until != "no-hold")
     engine = ctx.device.engine
     job = _engine_call(
         engine.create_job,
         name=_job_name(req, "untitled"),
         user=req.user,
-        copies=ticket.copies,
-        sides=ticket.sides,
-        color=ticket.color,
-        media=ticket.media,
         document_format=fmt,
+        **ticket.engine_args(),
     )
     job = _engine_call(
         engine.add_document, job.index, pages=pages, document_format=fmt, size_bytes=size, last=True
@@ -661,24 +845,22 @@ def validate_job(req: Request, ctx: Context) -> Result:
 def create_job(req: Request, ctx: Context) -> Result:
     _check_accepting(ctx)
     ticket, unsupported = _job_ticket(req, ctx)
+    check_job_bounds(ctx.device.state, req.user, True)
     job = _engine_call(
         ctx.device.engine.create_job,
         name=_job_name(req, "untitled"),
         user=req.user,
-        copies=ticket.copies,
-        sides=ticket.sides,
-        color=ticket.color,
-        media=ticket.media,
+        **ticket.engine_args(),
     )
     return _job_response(ctx, job, OK_IGNORED if unsupported else OK, unsupported)
 
 
 def _job(req: Request, ctx: Context) -> Any:
     job_id = req.value("job-id")
-    for job in ctx.device.state.jobs:
-        if job.index == job_id:
-            return job
-    raise IppError(NOT_FOUND, f"job {job_id} does not exist", [req.op["job-id"]])
+    job = ctx.device.engine.find_job(job_id)
+    if job is None:
+        raise IppError(NOT_FOUND, f"job {job_id} does not exist", [req.op["job-id"]])
+    return job
 
 
 def _incoming(job: Any) -> bool:
@@ -726,26 +908,65 @@ def cancel_job(req: Request, ctx: Context) -> Result:
     return [], OK, []
 
 
-def cancel_my_jobs(req: Request, ctx: Context) -> Result:
-    user = req.user
+#: jobs cancelled per slice by Cancel-My-Jobs / Cancel-Jobs / Purge-Jobs; between slices the
+#: server lets the event loop serve everything else (no request may stall it, issue 17)
+CANCEL_SLICE = 256
+
+
+def _bulk_cancel(ctx: Context, ids: list[int]) -> None:
+    """Cancel ``ids``: at once when few, else in slices the server runs between other work."""
+    engine = ctx.device.engine
+    if len(ids) <= CANCEL_SLICE:
+        engine.cancel_jobs(ids)
+        return
+    slices = [ids[i : i + CANCEL_SLICE] for i in range(0, len(ids), CANCEL_SLICE)]
+    ctx.work = [lambda chunk=chunk: engine.cancel_jobs(chunk) for chunk in slices]
+
+
+def _listed_jobs(req: Request, ctx: Context, user: str | None) -> list[int] | None:
+    """The job-ids of a Cancel-Jobs / Cancel-My-Jobs request, checked (PWG 5100.11):
+    every one must exist, be unfinished and (``user`` given) belong to that user."""
     ids = req.values("job-ids")
-    jobs = [j for j in ctx.device.state.jobs if j.state not in A.TERMINAL_JOB_STATES]
-    if ids is not None:
-        by_id = {j.index: j for j in ctx.device.state.jobs}
-        missing = [i for i in ids if i not in by_id]
-        if missing:
-            raise IppError(NOT_FOUND, f"no jobs {missing}", [req.op["job-ids"]])
-        foreign = [i for i in ids if by_id[i].user != user]
+    if ids is None:
+        return None
+    engine = ctx.device.engine
+    found = {i: engine.find_job(i) for i in ids}
+    missing = [i for i, j in found.items() if j is None]
+    if missing:
+        raise IppError(NOT_FOUND, f"no jobs {missing[:20]}", [req.op["job-ids"]])
+    if user is not None:
+        foreign = [i for i, j in found.items() if j.user != user]
         if foreign:
             raise IppError(
-                NOT_AUTHORIZED, f"jobs {foreign} belong to other users", [req.op["job-ids"]]
+                NOT_AUTHORIZED, f"jobs {foreign[:20]} belong to other users", [req.op["job-ids"]]
             )
-        done = [i for i in ids if by_id[i].state in A.TERMINAL_JOB_STATES]
-        if done:
-            raise IppError(NOT_POSSIBLE, f"jobs {done} are already finished", [req.op["job-ids"]])
-        jobs = [by_id[i] for i in ids]
-    for job in [j for j in jobs if j.user == user]:
-        _engine_call(ctx.device.engine.cancel_job, job.index)
+    done = [i for i, j in found.items() if j.state in A.TERMINAL_JOB_STATES]
+    if done:
+        raise IppError(NOT_POSSIBLE, f"jobs {done[:20]} are already finished", [req.op["job-ids"]])
+    return list(found)
+
+
+def cancel_my_jobs(req: Request, ctx: Context) -> Result:
+    """PWG 5100.11 Cancel-My-Jobs: the requesting user's unfinished jobs (or job-ids)."""
+    user = req.user
+    ids = _listed_jobs(req, ctx, user)
+    if ids is None:
+        ids = [
+            j.index
+            for j in ctx.device.state.jobs
+            if j.user == user and j.state not in A.TERMINAL_JOB_STATES
+        ]
+    _bulk_cancel(ctx, ids)
+    return [], OK, []
+
+
+def cancel_jobs(req: Request, ctx: Context) -> Result:
+    """PWG 5100.11 Cancel-Jobs: every unfinished job (or the job-ids listed). RFC 8011
+    gives such operations to operators; this bench's access policy opens them (docs/ipp.md)."""
+    ids = _listed_jobs(req, ctx, None)
+    if ids is None:
+        ids = [j.index for j in ctx.device.state.jobs if j.state not in A.TERMINAL_JOB_STATES]
+    _bulk_cancel(ctx, ids)
     return [], OK, []
 
 
@@ -760,7 +981,7 @@ def get_job_attributes(req: Request, ctx: Context) -> Result:
     return [Group(GroupTag.JOB, A.job_attributes(ctx.view(), job, names))], OK, []
 
 
-WHICH_JOBS = ("completed", "not-completed", "all")
+WHICH_JOBS = A.WHICH_JOBS
 
 
 def get_jobs(req: Request, ctx: Context) -> Result:
@@ -784,6 +1005,10 @@ def get_jobs(req: Request, ctx: Context) -> Result:
         )
     elif which == "not-completed":
         jobs = [j for j in jobs if j.state not in A.TERMINAL_JOB_STATES]
+    elif which in ("proof-print", "saved"):
+        jobs = []  # this printer keeps no proof-print or saved jobs (PWG 5100.11)
+    elif which != "all":
+        jobs = [j for j in jobs if j.state == which]
     if req.value("my-jobs", False):
         jobs = [j for j in jobs if j.user == req.user]
     jobs = jobs[first - 1 :]
@@ -806,8 +1031,12 @@ HANDLERS = {
     0x0010: pause_printer,
     0x0011: resume_printer,
     0x0013: set_printer_attributes,
+    0x0038: cancel_jobs,
     0x0039: cancel_my_jobs,
     0x003B: close_job,
     0x003C: identify_printer,
 }
-assert set(HANDLERS) == set(A.OPERATIONS.values())
+from printbench.emulator.ipp import jobops  # noqa: E402  (registers the RFC 3998 / PWG 5100.x handlers)
+
+jobops.register(HANDLERS)
+assert set(HANDLERS) == set(A.OPERATIONS.values()), set(A.OPERATIONS.values()) ^ set(HANDLERS)

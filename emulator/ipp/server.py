@@ -115,40 +115,65 @@ class IppEndpoint:
         return cache
 
     def ipp(self, device: Any, body: bytes, host: str, local: tuple[str, int]) -> Answer:
-        """Decode, respond, encode; never raises."""
+        """Decode, respond, encode; never raises. Work left in slices (a bulk cancel) is
+        run here at once; the adapters use :meth:`ipp_sliced` to run it between other work."""
+        answer, work = self.ipp_sliced(device, body, host, local)
+        for step in work:
+            _run_step(step, local)
+        return answer
+
+    def ipp_sliced(
+        self, device: Any, body: bytes, host: str, local: tuple[str, int]
+    ) -> tuple[Answer, list[Callable[[], Any]]]:
+        """The answer, and the slices of work to run before it is sent (each short)."""
         cache = self.cache(device)
         printer_uri, more_info = self.uris(host, local, device.state.network.http_port)
         key = cache.memo_key(body)
         if key is not None:
             kept = cache.recall(printer_uri, key, body)
             if kept is not None:
-                return 200, IPP, kept
+                return (200, IPP, kept), []
         try:
             msg = decode(body)
         except IppDecodeError as exc:
             if len(body) < 8:
-                return 400, TEXT, f"{exc}\n".encode()
+                return (400, TEXT, f"{exc}\n".encode()), []
             version = (body[0], body[1]) if body[0] in (1, 2) else (2, 0)
             request_id = int.from_bytes(body[4:8], "big", signed=True)
             return (
                 200,
                 IPP,
                 encode(build_response(version, request_id, BAD_REQUEST, str(exc), [], [])),
-            )
+            ), []
         try:
             version = cache.version
             cache.clean = False
-            out = encode(respond(msg, Context(device, printer_uri, more_info, cache)))
+            ctx = Context(device, printer_uri, more_info, cache)
+            out = encode(respond(msg, ctx))
             if key is not None and cache.clean and cache.version == version:
                 cache.keep(printer_uri, key, out)
-            return 200, IPP, out
+            return (200, IPP, out), ctx.work or []
         except Exception:  # a bug: answer in IPP, log it, keep serving
             log.exception("IPP operation 0x%04x failed on %s", msg.code, local[0])
             version = msg.version if msg.version[0] in (1, 2) else (2, 0)
             response = build_response(
                 version, msg.request_id, INTERNAL_ERROR, "internal error", [], []
             )
-            return 200, IPP, encode(response)
+            return (200, IPP, encode(response)), []
+
+
+def _run_step(step: Callable[[], Any], local: tuple[str, int]) -> None:
+    try:
+        step()
+    except Exception:  # a bug in one slice must not stop the connection
+        log.exception("IPP deferred work failed on %s", local[0])
+
+
+async def run_slices(work: list[Callable[[], Any]], local: tuple[str, int]) -> None:
+    """Run slices of work, letting the event loop serve other clients between them."""
+    for step in work:
+        _run_step(step, local)
+        await asyncio.sleep(0)
 
 
 # -- asyncio protocol --------------------------------------------------------------------------
@@ -199,6 +224,8 @@ class IppProtocol(asyncio.Protocol):
         self.head: Head | None = None
         self.device: Any = None
         self.paused = False  # the peer does not read: stop parsing until it does
+        self.busy = False  # an answer waits for sliced work: parse nothing more until sent
+        self.want_continue = False  # a 100 Continue is owed once the body is awaited
         self.closing = False
         self.last = 0.0  # time of the last bytes received
         self.head_started = 0.0
@@ -267,13 +294,16 @@ class IppProtocol(asyncio.Protocol):
 
     def _process(self) -> None:
         parser = self.parser
-        while not self.paused and not self.closing:
+        while not self.paused and not self.closing and not self.busy:
             try:
                 event = parser.next_event()
             except HttpError as exc:
                 self._finish(exc.status, TEXT, f"{exc.message}\n".encode(), False, b"HTTP/1.1")
                 return
             if event is None:
+                if self.want_continue and self.transport is not None:
+                    self.want_continue = False
+                    self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 return
             if type(event) is Head:
                 self._on_head(event)
@@ -309,17 +339,39 @@ class IppProtocol(asyncio.Protocol):
             self._finish(*answer, head.keep_alive and head.length == 0, head.version)
             return
         self.device = device
-        if head.expect_continue and head.length != 0 and len(self.parser.buf) == 0:
-            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
+        # RFC 7231 §5.1.1: 100 Continue unless the body is already here. Part of it may be
+        # (CUPS sends the IPP attributes chunk at once, then waits up to 1 s for the 100
+        # before the document): answer once the parser needs more bytes, see _process.
+        self.want_continue = head.expect_continue and head.length != 0
 
     def _on_body(self, body: bytes) -> None:
         head = self.head
+        self.want_continue = False  # the whole body came: the final answer follows
         if head is None or self.device is None:  # a refused head already closed us
             return
-        status, ctype, out = self.endpoint.ipp(self.device, body, head.host, self.local)
+        (status, ctype, out), work = self.endpoint.ipp_sliced(
+            self.device, body, head.host, self.local
+        )
         self.head = None
         self.device = None
-        self._finish(status, ctype, out, head.keep_alive, head.version)
+        if not work:
+            self._finish(status, ctype, out, head.keep_alive, head.version)
+            return
+        # the answer waits for the slices; pipelined requests wait behind it (in order)
+        self.busy = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+        self.loop.create_task(self._finish_later(work, (status, ctype, out), head))
+
+    async def _finish_later(
+        self, work: list[Callable[[], Any]], answer: Answer, head: Head
+    ) -> None:
+        await run_slices(work, self.local)
+        self._finish(*answer, head.keep_alive, head.version)
+        self.busy = False
+        if self.transport is not None and not self.closing and not self.paused:
+            self.transport.resume_reading()
+            self._process()
 
     def _finish(
         self, status: int, ctype: str, body: bytes, keep_alive: bool, version: bytes
@@ -421,7 +473,8 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     device, answer = endpoint.check(local, request.content_type)
     if answer is None:
         body = await request.read()
-        answer = endpoint.ipp(device, body, request.headers.get("Host", ""), local)
+        answer, work = endpoint.ipp_sliced(device, body, request.headers.get("Host", ""), local)
+        await run_slices(work, local)
     status, ctype, out = answer
     if ctype == IPP:
         return web.Response(status=status, body=out, content_type=IPP)

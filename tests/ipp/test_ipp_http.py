@@ -58,10 +58,16 @@ def _chunked(body: bytes, *extra: str, sizes: tuple[int, ...] = (5, 17)) -> byte
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    status_line, *lines = head[:-4].decode("latin-1").split("\r\n")
-    version, status, _ = status_line.split(" ", 2)
-    assert version == "HTTP/1.1"
+    """The next final response. 1xx interim ones are skipped: a client must parse those it did
+    not expect (RFC 7231 §6.2), and the server sends 100 Continue whenever it waits for the
+    rest of a body announced with Expect: 100-continue."""
+    while True:
+        head = await reader.readuntil(b"\r\n\r\n")
+        status_line, *lines = head[:-4].decode("latin-1").split("\r\n")
+        version, status, _ = status_line.split(" ", 2)
+        assert version == "HTTP/1.1"
+        if not status.startswith("1"):
+            break
     headers = {}
     for line in lines:
         name, _, value = line.partition(":")
