@@ -121,7 +121,7 @@ class StubSession:
     """One CWMP session in progress: the cwmp machine plus what the stub adds around it."""
 
     id: str
-    device: Device | None
+    device: Device
     view: SessionView
     machine: AcsSession
     started: float
@@ -426,7 +426,9 @@ class AcsServer:
                     self.judge.envelope(view, body, env, entry.ref, headers=request.headers)
                     self.judge.inform(view, env, entry.ref, view.device)
                 elif env is not None or soap.is_empty(body):
-                    self.judge.session_start_violation(view, env.method if env else "", entry.ref)
+                    self.judge.session_start_violation(
+                        view, (env.method or "") if env else "", entry.ref
+                    )
             reply = machine.error_reply(exc)
             return _Reply(_no_500(reply.status), reply.body, method="Fault", note=str(exc))
         assert isinstance(ev, InformReceived)
@@ -440,7 +442,8 @@ class AcsServer:
             )
             headers = {"WWW-Authenticate": denied.headers["WWW-Authenticate"]}
             self._refused_inform(device, env, entry.ref)
-            return _Reply(401, denied.body or b"", headers, note=f"{policy.mode} auth required")
+            refusal = denied.body if isinstance(denied.body, bytes | bytearray) else b""
+            return _Reply(401, bytes(refusal), headers, note=f"{policy.mode} auth required")
         current = self._by_device.get(device.id)
         if current is not None and not current.done and _awaits_inform_resend(current):
             # The Inform answered with 8005, sent again on a new connection without the
@@ -503,6 +506,7 @@ class AcsServer:
         unless it is the same Inform again (same cwmp:ID, RetryCount, CurrentTime: a
         challenge or a stale nonce answered within one attempt)."""
         inform = env.body
+        assert isinstance(inform, m.Inform)  # only an Inform is refused this way
         key = attempt_key(env)
         if key == device.last_refused_attempt:
             return
@@ -662,7 +666,7 @@ class AcsServer:
         previous = device.retry_expected
         if previous is not None:
             device.retry_expected = None
-            if self.config.verdicts and not _same_request(previous, body):
+            if self.config.verdicts and (body is None or not _same_request(previous, body)):
                 self.judge.add(
                     session.view,
                     "retry-same-request",
@@ -871,7 +875,7 @@ def _awaits_inform_resend(session: StubSession) -> bool:
 def _same_request(a: m.Message, b: m.Message) -> bool:
     if type(a) is not type(b):
         return False
-    if isinstance(a, m.Inform):  # CurrentTime may move on between attempts
+    if isinstance(a, m.Inform) and isinstance(b, m.Inform):  # CurrentTime may move on
         return dataclasses.replace(a, current_time=b.current_time) == b
     return a == b
 

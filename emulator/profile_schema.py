@@ -708,9 +708,9 @@ class _Validator:
         if spec.enum is not None and value not in spec.enum:
             raise self.fail(node, path, f"expected one of {', '.join(spec.enum)}, got {value!r}")
         if spec.check is not None:
-            expected = spec.check(value)
-            if expected:
-                raise self.fail(node, path, f"expected {expected}, got {value!r}")
+            problem = spec.check(value)
+            if problem:
+                raise self.fail(node, path, f"expected {problem}, got {value!r}")
         return value
 
     def scalar(self, node: yaml.Node) -> Any:

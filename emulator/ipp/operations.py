@@ -183,6 +183,12 @@ class Request:
 # ---------------------------------------------------------------------------------------------
 
 
+
+def _supported(name: str, view: A.View) -> tuple[Any, ...]:
+    """The values of a -supported attribute the printer advertises (none: nothing allowed)."""
+    attr = A.JOB_TEMPLATE[name](view)
+    return tuple(attr.values) if attr is not None else ()
+
 def respond(msg: Message, ctx: Context) -> Message:
     """The response to request ``msg`` on device ``ctx.device`` (never raises IppError)."""
     version = msg.version if msg.version[0] in SUPPORTED_MAJOR else (2, 0)
@@ -447,7 +453,7 @@ def _settable_change(state: Any, attr: Attribute) -> list[tuple[Any, str, Any]] 
         ok = _single(attr, (Tag.INTEGER,)) and 1 <= v <= 999
         return [(defaults, "copies", v)] if ok else None
     if name == "sides-default":
-        supported = A.JOB_TEMPLATE["sides-supported"](A.View(state, None, "", "")).values
+        supported = _supported("sides-supported", A.View(state, None, "", ""))
         ok = _single(attr, (Tag.KEYWORD,)) and v in supported
         return [(defaults, "sides", v)] if ok else None
     if name == "orientation-requested-default":
@@ -620,7 +626,7 @@ def _job_ticket(req: Request, ctx: Context) -> tuple[Ticket, list[Attribute]]:
         elif n == "sides":
             ok = (
                 _single(attr, (Tag.KEYWORD,))
-                and v in A.JOB_TEMPLATE["sides-supported"](view).values
+                and v in _supported("sides-supported", view)
             )
             if ok:
                 ticket.sides = v
@@ -649,7 +655,7 @@ def _job_ticket(req: Request, ctx: Context) -> tuple[Ticket, list[Attribute]]:
         elif n == "printer-resolution":
             ok = _single(attr, (Tag.RESOLUTION,)) and (v.x, v.y) in A.RESOLUTIONS
         elif n == "finishings":
-            supported = set(A.JOB_TEMPLATE["finishings-supported"](view).values)
+            supported = set(_supported("finishings-supported", view))
             ok = (
                 attr.tag == Tag.ENUM
                 and not attr.value_tags
@@ -679,12 +685,12 @@ def _job_ticket(req: Request, ctx: Context) -> tuple[Ticket, list[Attribute]]:
         elif n == "page-ranges":
             ranges = _ranges(attr)
             ok = ranges is not None
-            if ok:
+            if ranges is not None:
                 ticket.page_ranges = ranges
         elif n == "overrides":
             rows = _overrides(attr, state)
             ok = rows is not None
-            if ok:
+            if rows is not None:
                 ticket.overrides = rows
         elif n in _KEYWORD_CHOICES:
             ok = _single(attr, (Tag.KEYWORD,)) and v in _KEYWORD_CHOICES[n]

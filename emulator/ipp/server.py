@@ -73,7 +73,7 @@ class IppEndpoint:
     def __init__(self, lookup: Lookup, ews_port: int) -> None:
         self.lookup = lookup
         self.ews_port = ews_port
-        self._uris: dict[tuple[str, str, int], tuple[str, str]] = {}
+        self._uris: dict[tuple[str, str, int, int], tuple[str, str]] = {}
         self._caches: weakref.WeakKeyDictionary[Any, AttributeCache] = weakref.WeakKeyDictionary()
 
     def check(self, local: tuple[str, int], content_type: str) -> tuple[Any, Answer | None]:
@@ -138,12 +138,12 @@ class IppEndpoint:
         except IppDecodeError as exc:
             if len(body) < 8:
                 return (400, TEXT, f"{exc}\n".encode()), []
-            version = (body[0], body[1]) if body[0] in (1, 2) else (2, 0)
+            version_of_request = (body[0], body[1]) if body[0] in (1, 2) else (2, 0)
             request_id = int.from_bytes(body[4:8], "big", signed=True)
             return (
                 200,
                 IPP,
-                encode(build_response(version, request_id, BAD_REQUEST, str(exc), [], [])),
+                encode(build_response(version_of_request, request_id, BAD_REQUEST, str(exc), [], [])),
             ), []
         try:
             version = cache.version
@@ -155,9 +155,9 @@ class IppEndpoint:
             return (200, IPP, out), ctx.work or []
         except Exception:  # a bug: answer in IPP, log it, keep serving
             log.exception("IPP operation 0x%04x failed on %s", msg.code, local[0])
-            version = msg.version if msg.version[0] in (1, 2) else (2, 0)
+            ipp_version = msg.version if msg.version[0] in (1, 2) else (2, 0)
             response = build_response(
-                version, msg.request_id, INTERNAL_ERROR, "internal error", [], []
+                ipp_version, msg.request_id, INTERNAL_ERROR, "internal error", [], []
             )
             return (200, IPP, encode(response)), []
 
@@ -305,7 +305,7 @@ class IppProtocol(asyncio.Protocol):
                     self.want_continue = False
                     self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 return
-            if type(event) is Head:
+            if isinstance(event, Head):
                 self._on_head(event)
             else:
                 self._on_body(event)
