@@ -23,6 +23,7 @@ import yaml
 from printbench.emulator import profile_schema as ps
 from printbench.emulator.profiles import ProfileError, normal_name, parse_profile
 from printbench.emulator.snmp import recording as rec
+from printbench.emulator.state import LEGACY_MEDIA_NAMES
 from printbench.snmp import ber
 from printbench.snmp.ber import Value
 
@@ -59,18 +60,6 @@ _YIELDS = {
     "transferUnit": 100000,
 }
 
-_MEDIA_NAMES = {
-    "a3": "iso_a3_297x420mm",
-    "a4": "iso_a4_210x297mm",
-    "a5": "iso_a5_148x210mm",
-    "a6": "iso_a6_105x148mm",
-    "b5": "iso_b5_176x250mm",
-    "letter": "na_letter_8.5x11in",
-    "legal": "na_legal_8.5x14in",
-    "executive": "na_executive_7.25x10.5in",
-    "ledger": "na_ledger_11x17in",
-    "tabloid": "na_ledger_11x17in",
-}
 _MEDIA_DIMS = {  # (feed, xfeed) in micrometres, portrait
     (297000, 210000): "iso_a4_210x297mm",
     (420000, 297000): "iso_a3_297x420mm",
@@ -288,7 +277,7 @@ def _keyword(table: dict[str, int], number: Any, default: str) -> str:
 
 def _media(name: str, feed: Any, xfeed: Any, unit: Any) -> str:
     key = re.sub(r"[^a-z0-9]", "", name.lower())
-    for short, pwg in _MEDIA_NAMES.items():
+    for short, pwg in LEGACY_MEDIA_NAMES.items():
         if key == short or key.startswith(short):
             return pwg
     if isinstance(feed, int) and isinstance(xfeed, int) and feed > 0 and xfeed > 0:

@@ -14,6 +14,7 @@ import pytest
 from printbench.common.clock import FakeClock
 from printbench.cwmp_proxy.inventory import PrinterEntry
 from printbench.cwmp_proxy.model import Identity, ModelConfig, build_model
+from printbench.cwmp_proxy.proxy import ProxyConfig
 from printbench.cwmp_proxy.virtual_device import PrinterDevice
 from printbench.emulator.device import Ports, VirtualPrinter
 
@@ -33,6 +34,20 @@ def _port(url: str) -> int:
 #: ConnectionRequestUsername/Password of the proxies under test: a CPE with none accepts no
 #: Connection Request (TR-069 §3.2.2, it MUST authenticate the ACS).
 CR_USER, CR_PASSWORD = "acs", "cr-secret"
+
+
+def proxy_config(acs: Any, **kw: Any) -> ProxyConfig:
+    """A ProxyConfig for the in-process stub ACS: ephemeral CR port, the credentials the
+    tests' ACS uses for connection requests, short printer timeouts, no retries."""
+    settings: dict[str, Any] = {
+        "acs_url": acs.server.cwmp_url,
+        "cr_port": 0,
+        "cr_username": CR_USER,
+        "cr_password": CR_PASSWORD,
+        "timeout": 0.5,
+        "retries": 0,
+    }
+    return ProxyConfig(**{**settings, **kw})
 
 
 def entry_for(printer: VirtualPrinter, **kw: Any) -> PrinterEntry:

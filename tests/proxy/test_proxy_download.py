@@ -11,8 +11,8 @@ import pytest
 from printbench.acs_stub.rpc_queue import RpcFault
 from printbench.cwmp import messages as m
 from printbench.cwmp_cpe.file_formats import make_config
-from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig
-from tests.proxy.conftest import CR_PASSWORD, CR_USER, entry_for
+from printbench.cwmp_proxy.proxy import Proxy
+from tests.proxy.conftest import entry_for, proxy_config
 from tests.proxy.test_proxy_session import acs  # noqa: F401  (fixture)
 
 
@@ -30,14 +30,7 @@ async def test_proxy_download_config_and_firmware(acs, printers) -> None:  # noq
     p = await printers("color-laser-mfp")
     # a model without an EWS firmware page (tests/proxy/test_proxy_firmware.py: with one)
     p.state.admin.firmware_upload = False
-    config = ProxyConfig(
-        acs_url=acs.server.cwmp_url,
-        cr_port=0,
-        cr_username=CR_USER,
-        cr_password=CR_PASSWORD,
-        timeout=0.5,
-        retries=0,
-    )
+    config = proxy_config(acs)
     async with Proxy(config, [entry_for(p)]) as proxy:
         serial = p.state.identity.serial_number
         dev = None

@@ -15,8 +15,8 @@ import asyncio
 
 from printbench.cwmp import messages as m
 from printbench.cwmp import soap
-from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig
-from tests.proxy.conftest import CR_PASSWORD, CR_USER, entry_for
+from printbench.cwmp_proxy.proxy import Proxy
+from tests.proxy.conftest import entry_for, proxy_config
 from tests.proxy.test_proxy_session import acs  # noqa: F401  (fixture)
 from tests.tr069.test_cpe_download_streaming import (  # noqa: F401  (fixtures)
     RSS_BOUND,
@@ -56,14 +56,7 @@ async def test_proxy_firmware_download_from_lighttpd(acs, printers, lighttpd) ->
 
 async def _firmware_through_proxy(acs, p, url: str, user: str, pw: str) -> None:  # noqa: F811
     assert p.state.admin.firmware_upload
-    config = ProxyConfig(
-        acs_url=acs.server.cwmp_url,
-        cr_port=0,
-        cr_username=CR_USER,
-        cr_password=CR_PASSWORD,
-        timeout=2.0,
-        retries=0,
-    )
+    config = proxy_config(acs, timeout=2.0)
     async with Proxy(config, [entry_for(p)]) as proxy:
         serial = p.state.identity.serial_number
         dev = None

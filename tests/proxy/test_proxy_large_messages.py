@@ -12,8 +12,8 @@ import asyncio
 
 from printbench.cwmp import messages as m
 from printbench.cwmp import soap
-from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig
-from tests.proxy.conftest import CR_PASSWORD, CR_USER, entry_for
+from printbench.cwmp_proxy.proxy import Proxy
+from tests.proxy.conftest import entry_for, proxy_config
 from tests.proxy.test_proxy_session import acs  # noqa: F401  (fixture)
 
 
@@ -27,14 +27,7 @@ async def _device(acs, p):  # noqa: F811
 
 async def test_proxy_answers_gpv_over_2mb_and_large_spv(acs, printers) -> None:  # noqa: F811
     p = await printers("color-laser-mfp")
-    config = ProxyConfig(
-        acs_url=acs.server.cwmp_url,
-        cr_port=0,
-        cr_username=CR_USER,
-        cr_password=CR_PASSWORD,
-        timeout=2.0,
-        retries=0,
-    )
+    config = proxy_config(acs, timeout=2.0)
     async with Proxy(config, [entry_for(p)]):
         dev = await _device(acs, p)
         await acs.connection_request(dev.id, timeout=20)

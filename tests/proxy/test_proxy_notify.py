@@ -13,8 +13,8 @@ from printbench.acs_stub.rpc_queue import RpcFault
 from printbench.cwmp import messages as m
 from printbench.cwmp_proxy.errors import InventoryError
 from printbench.cwmp_proxy.inventory import address_range, parse_printers
-from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig
-from tests.proxy.conftest import CR_PASSWORD, CR_USER, entry_for
+from printbench.cwmp_proxy.proxy import Proxy
+from tests.proxy.conftest import entry_for, proxy_config
 from tests.proxy.test_proxy_session import acs  # noqa: F401  (fixture)
 
 PS = "Device.Services.PrintService.1."
@@ -36,16 +36,7 @@ async def _value_change(acs, device_id: str, name: str) -> str:  # noqa: F811
 async def test_proxy_value_change_inform(acs, printers, mode) -> None:  # noqa: F811
     p = await printers("color-laser-mfp")
     intervals = {"status": 0.2, "config": 5.0} if mode == "poll" else {"status": 300.0}
-    config = ProxyConfig(
-        acs_url=acs.server.cwmp_url,
-        cr_port=0,
-        cr_username=CR_USER,
-        cr_password=CR_PASSWORD,
-        timeout=0.5,
-        retries=0,
-        poll_intervals=intervals,
-        trap_port=0 if mode == "trap" else None,
-    )
+    config = proxy_config(acs, poll_intervals=intervals, trap_port=0 if mode == "trap" else None)
     async with Proxy(config, [entry_for(p)]) as proxy:
         seen = {}
         while len(seen) < 2:

@@ -12,9 +12,9 @@ from printbench.acs_stub.control import AcsControl, ConnectionRequestError
 from printbench.acs_stub.registry import Credentials
 from printbench.acs_stub.server import AcsConfig
 from printbench.cwmp import messages as m
-from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig
+from printbench.cwmp_proxy.proxy import Proxy
 from printbench.emulator.tr069.view import printer_tree
-from tests.proxy.conftest import CR_PASSWORD, CR_USER, entry_for
+from tests.proxy.conftest import CR_PASSWORD, CR_USER, entry_for, proxy_config
 
 PS = "Device.Services.PrintService.1."
 
@@ -42,14 +42,7 @@ async def acs(tmp_path):
 async def test_proxy_session_with_stub_acs(acs, printers) -> None:
     a = await printers("color-laser-mfp")
     b = await printers("brother-mfc-l2710dw", seed=3)
-    config = ProxyConfig(
-        acs_url=acs.server.cwmp_url,
-        cr_port=0,
-        cr_username=CR_USER,
-        cr_password=CR_PASSWORD,
-        timeout=0.3,
-        retries=0,
-    )
+    config = proxy_config(acs, timeout=0.3)
     async with Proxy(config, [entry_for(a), entry_for(b)]) as proxy:
         serial = a.state.identity.serial_number
         seen = {}

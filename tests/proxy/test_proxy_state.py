@@ -9,7 +9,7 @@ import asyncio
 from printbench.cwmp import messages as m
 from printbench.cwmp_cpe.file_formats import config_values, parse_config
 from printbench.cwmp_proxy.proxy import Proxy, ProxyConfig
-from tests.proxy.conftest import CR_PASSWORD, CR_USER, entry_for
+from tests.proxy.conftest import entry_for, proxy_config
 from tests.proxy.test_proxy_download import _transfer_complete
 from tests.proxy.test_proxy_session import acs  # noqa: F401  (fixture)
 
@@ -17,15 +17,7 @@ PS = "Device.Services.PrintService.1."
 
 
 def _config(acs, state_dir=None) -> ProxyConfig:  # noqa: F811
-    return ProxyConfig(
-        acs_url=acs.server.cwmp_url,
-        cr_port=0,
-        cr_username=CR_USER,
-        cr_password=CR_PASSWORD,
-        timeout=0.5,
-        retries=0,
-        state_dir=state_dir,
-    )
+    return proxy_config(acs, state_dir=state_dir)
 
 
 async def _informs(acs, n: int) -> dict[str, set[str]]:  # noqa: F811
