@@ -22,7 +22,7 @@ import aiohttp
 from aiohttp import web
 
 from printbench.acs_stub.files import FileStoreError, ServedFile, UploadedFile
-from printbench.acs_stub.journal import render_session_html
+from printbench.acs_stub.journal import JournalEntry, render_session_html
 from printbench.acs_stub.registry import Credentials, Device
 from printbench.acs_stub.rpc_queue import QueuedRpc, RpcFault
 from printbench.acs_stub.server import AcsConfig, AcsServer
@@ -362,6 +362,44 @@ class AcsControl:
         return await self.server.files.wait_upload(name, timeout)
 
     # journal and verdicts -----------------------------------------------------------------------
+    # The journal and the registry as the conformance engine reads them: one façade, so an
+    # orchestrator never reaches into the server's objects (issue 14).
+    def known_device(self, device_id: str) -> Device | None:
+        """The device if the ACS has seen it (None, not an error, if not yet)."""
+        return self.server.registry.get(device_id)
+
+    def journal_entries(
+        self,
+        *,
+        device: str | None = None,
+        session: str | None = None,
+        since: int = 0,
+        kind: str | None = None,
+    ) -> list[JournalEntry]:
+        """Journal entries after ``since`` (a ref), filtered; oldest first."""
+        return self.server.journal.entries(device=device, session=session, since=since, kind=kind)
+
+    def journal_entry(self, ref: int) -> JournalEntry | None:
+        return self.server.journal.get(ref)
+
+    def last_journal_ref(self) -> int:
+        """The ref of the newest entry (0: none yet): a cursor for 'what came since'."""
+        entries = self.server.journal.entries()
+        return entries[-1].ref if entries else 0
+
+    def journal_note(self, device: str | None, note: str) -> None:
+        """Add a note to the journal (findings of the other side, next to the envelopes)."""
+        self.server.journal.record("note", "-", device=device, note=note)
+
+    @property
+    def journal_path(self) -> Path | None:
+        return self.server.journal.path
+
+    async def journal_changed(self, timeout: float) -> bool:
+        """Wait for the next journal entry (the subscription: every request, response,
+        session start and end is one); False after ``timeout`` seconds."""
+        return await self.server.journal.changed(timeout)
+
     def journal(
         self, *, device: str | None = None, session: str | None = None, since: int = 0
     ) -> list[dict[str, Any]]:

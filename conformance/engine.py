@@ -150,7 +150,7 @@ class InformTap:
     def _see(self, device: Any, inform: Any) -> bool:
         clock = self._clock_for(device.id)
         ref = (
-            self._acs.server.journal.entries()[-1].ref if self._acs.server.journal.entries() else 0
+            self._acs.last_journal_ref()
         )
         session = self._acs.server.current_session(device.id)
         namespace = session.namespace if session is not None else ""
@@ -272,14 +272,14 @@ class Context:
         acs = getattr(self.target, "acs", None)
         if acs is None:
             return []
-        entries = acs.server.journal.entries(device=self.device.acs_id, since=since or 0)
+        entries = acs.journal_entries(device=self.device.acs_id, since=since or 0)
         return [e.to_dict() for e in entries]
 
     def journal_ref(self) -> int:
         acs = getattr(self.target, "acs", None)
         if acs is None:
             return 0
-        entries = acs.server.journal.entries()
+        entries = acs.journal_entries()
         return entries[-1].ref if entries else 0
 
     def count_journal(self, predicate: Callable[[dict[str, Any]], bool]) -> int:
@@ -303,9 +303,7 @@ class Context:
         if acs is None:
             return
         for v in self.acs_side_violations():
-            acs.server.journal.record(
-                "note", "-", device=self.device.acs_id, note=f"{v.rule} ({v.spec}): {v.message}"
-            )
+            acs.journal_note(self.device.acs_id, f"{v.rule} ({v.spec}): {v.message}")
 
     def acs_side_violations(self) -> list[Any]:
         """What our in-process CPE noticed the ACS doing wrong during this scenario (a
@@ -374,7 +372,7 @@ class Context:
             left = end - loop.time()
             if left <= 0:
                 return None
-            await self.need_acs().server.journal.changed(left)
+            await self.need_acs().journal_changed(left)
 
     async def until(self, predicate: Callable[[], bool], timeout: float) -> bool:
         """Wait until ``predicate()`` holds: re-checked on every new ACS journal entry (the
@@ -382,13 +380,12 @@ class Context:
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
         acs = getattr(self.target, "acs", None)
-        journal = acs.server.journal if acs is not None else None
         while not predicate():
             left = end - loop.time()
             if left <= 0:
                 return False
-            if journal is not None:
-                await journal.changed(min(left, 0.1))
+            if acs is not None:
+                await acs.journal_changed(min(left, 0.1))
             else:
                 await asyncio.sleep(min(left, 0.1))
         return True
@@ -401,7 +398,7 @@ class Context:
 
     async def learn_cr_url(self) -> None:
         acs = self.need_acs()
-        dev = acs.server.registry.get(self.device.acs_id)
+        dev = acs.known_device(self.device.acs_id)
         if dev is not None and dev.cr_url:
             self.device.cr_url = dev.cr_url
         if not self.device.cr_url:
@@ -498,7 +495,7 @@ class Context:
         acs = getattr(self.target, "acs", None)
         if acs is not None:
             with contextlib.suppress(Exception):
-                dev = acs.server.registry.get(self.device.acs_id)
+                dev = acs.known_device(self.device.acs_id)
                 if dev is not None:
                     dev.hold_on_inform = False
                     dev.retry_faults = 0
@@ -580,8 +577,8 @@ class Engine:
             results=results,
             cells=cells,
             devices=[d.describe() for d in self.target.devices],
-            journal_path=str(acs.server.journal.path)
-            if acs is not None and acs.server.journal.path
+            journal_path=str(acs.journal_path)
+            if acs is not None and acs.journal_path
             else None,
         )
 
@@ -700,7 +697,7 @@ class Engine:
         if acs is not None:
             rpcs = [
                 e
-                for e in acs.server.journal.entries(device=dev.acs_id, kind="http")
+                for e in acs.journal_entries(device=dev.acs_id, kind="http")
                 if e.direction == "acs->cpe" and e.method and not e.method.endswith("Response")
             ]
             last = rpcs[-1] if rpcs else None
@@ -751,7 +748,7 @@ def _around_entry(acs: Any, acs_id: str, ref: int) -> list[dict[str, Any]]:
     """The journal entry ``ref`` (the RPC a device went away after) and the one before it."""
     from printbench.acs_stub.journal import pretty_xml
 
-    entries = [e for e in acs.server.journal.entries(device=acs_id) if e.ref <= ref][-2:]
+    entries = [e for e in acs.journal_entries(device=acs_id) if e.ref <= ref][-2:]
     return [
         {
             "ref": e.ref,

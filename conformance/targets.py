@@ -157,7 +157,7 @@ class Target:
         reports it in every Inform; a CPE that restarts may listen on a new port)."""
         if self.acs is None:
             return
-        known = self.acs.server.registry.get(device.acs_id)
+        known = self.acs.known_device(device.acs_id)
         if known is not None and known.cr_url and known.cr_url != device.cr_url:
             if device.cr_url:
                 note = (
@@ -169,7 +169,7 @@ class Target:
 
     def informs_of(self, device: DeviceHandle) -> int:
         """How many Informs the ACS has had from ``device`` (0 when it knows none)."""
-        known = self.acs.server.registry.get(device.acs_id) if self.acs is not None else None
+        known = self.acs.known_device(device.acs_id) if self.acs is not None else None
         return int(getattr(known, "inform_count", 0) or 0) if known is not None else 0
 
     async def reset_cr_rate_limit(self, device: DeviceHandle) -> bool:
@@ -215,8 +215,8 @@ class Target:
             missing = [
                 d
                 for d in self.devices
-                if self.acs.server.registry.get(d.acs_id) is None
-                or not self.acs.server.registry.get(d.acs_id).inform_count
+                if self.acs.known_device(d.acs_id) is None
+                or not self.acs.known_device(d.acs_id).inform_count
             ]
             if not missing:
                 break
@@ -228,7 +228,7 @@ class Target:
                 break
             await asyncio.sleep(0.05)
         for d in self.devices:
-            known = self.acs.server.registry.get(d.acs_id)
+            known = self.acs.known_device(d.acs_id)
             if known is not None and known.cr_url and not d.cr_url:
                 d.cr_url = known.cr_url
 

@@ -96,7 +96,7 @@ async def quirks(ctx: Context, st: Step) -> None:
             if "parameter-key-frozen" in used - before and acs is not None:
                 # The client kept a stale ParameterKey on purpose; the ACS forgets what it
                 # expected (as after a BOOTSTRAP) so later scenarios are not judged on it.
-                known = acs.server.registry.get(device.acs_id)
+                known = acs.known_device(device.acs_id)
                 if known is not None:
                     known.expected_parameter_key = None
 
@@ -136,7 +136,7 @@ async def acs_versions(ctx: Context, st: Step) -> None:
     the scenario ends."""
 
     acs = ctx.need_acs()
-    known = acs.server.registry.get(ctx.device.acs_id)
+    known = acs.known_device(ctx.device.acs_id)
     if known is None:
         raise StepFailed("the device is not known to the ACS yet")
     value = st.args.get("_")

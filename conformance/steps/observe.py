@@ -282,7 +282,7 @@ async def connection_request(ctx: Context, st: Step) -> None:
     elif isinstance(creds, dict):
         user, password = creds.get("username"), creds.get("password")
     acs = ctx.need_acs()
-    known = acs.server.registry.get(dev.acs_id)
+    known = acs.known_device(dev.acs_id)
     expected = st.args.get("expect_status", {"one_of": [200, 204]})
     loop = asyncio.get_running_loop()
     end = loop.time() + 12.0
@@ -324,7 +324,7 @@ async def burst_connection_requests(ctx: Context, st: Step) -> None:
     # ``connection_request``), or the session an accepted one starts is flagged as
     # "6 CONNECTION REQUEST without a Connection Request from this ACS".
     acs = ctx.need_acs()
-    known = acs.server.registry.get(dev.acs_id)
+    known = acs.known_device(dev.acs_id)
     n = int(st.args["_"])
     if known is not None:
         known.pending_connection_requests += n

@@ -254,22 +254,21 @@ async def fail_sessions(ctx: Context, st: Step) -> None:
         # An attempt is an Inform POST without credentials answered 401 (a CPE that answers
         # the challenge gets a second 401 on the same attempt). The answer is the entry
         # right after the request: the ACS records both without yielding in between.
-        journal = acs.server.journal
         n = 0
-        for e in journal.entries(device=device_id, since=since):
+        for e in acs.journal_entries(device=device_id, since=since):
             if (
                 e.direction == "cpe->acs"
                 and e.method == "Inform"
                 and "Authorization" not in e.headers
             ):
-                answer = journal.get(e.ref + 1)
+                answer = acs.journal_entry(e.ref + 1)
                 if answer is not None and answer.http_status == 401:
                     n += 1
         return n
 
     async def lift() -> None:
         while failed_attempts() < count:
-            await acs.server.journal.changed(1.0)  # every attempt is a journal entry
+            await acs.journal_changed(1.0)  # every attempt is a journal entry
         acs.set_device_auth(device_id, None)
         ctx.vars["failed_attempts"] = failed_attempts()
 
