@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from printbench.ipp.media import media_keyword
+
 
 class ConversionError(ValueError):
     """A value has no counterpart under a conversion."""
@@ -110,6 +112,14 @@ _register(
     lambda v: v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v),
     lambda v: str(v).encode("utf-8"),
     "SNMP DisplayString/OCTET STRING bytes ↔ string",
+)
+_register(
+    "media_keyword",
+    lambda v: media_keyword(_as_text(v)) or _as_text(v),
+    lambda v: str(v).encode("utf-8"),
+    "prtInputMediaName free text (RFC 3805) -> the PWG 5101.1 media keyword it names ('Plain "
+    "A4' -> iso_a4_210x297mm; text naming no known size stays as it is); a keyword is written "
+    "back as it is",
 )
 _register(
     "list",

@@ -12,6 +12,7 @@ from printbench.datamodel import conversions as C
 ROUND_TRIPS = [
     ("identity", 7, 7),
     ("text", b"Ready", "Ready"),
+    ("media_keyword", b"iso_a4_210x297mm", "iso_a4_210x297mm"),
     ("list", ("a", "b"), ["a", "b"]),
     ("bool_truth", True, True),
     ("ipp_printer_state", 3, "Idle"),
@@ -151,3 +152,16 @@ def test_reverse_errors():
         C.get("hr_state").from_dm("Sleeping")
     with pytest.raises(C.ConversionError, match="unknown conversion"):
         C.get("nope")
+
+
+def test_media_keyword_maps_free_text_into_the_pwg_keyword() -> None:
+    """RFC 3805 prtInputMediaName is free text; TR-069's InputTrayMediaSizeName a PWG 5101.1
+    keyword: the proxy maps one into the other as the printer itself does."""
+    from printbench.datamodel.conversions import get
+
+    conv = get("media_keyword")
+    assert conv.to_dm(b"Plain A4") == "iso_a4_210x297mm"
+    assert conv.to_dm(b"LETTER") == "na_letter_8.5x11in"
+    assert conv.to_dm("na_legal_8.5x14in") == "na_legal_8.5x14in"
+    assert conv.to_dm(b"Envelope DL") == "Envelope DL"  # names no known size: as it is
+    assert conv.from_dm("iso_a4_210x297mm") == b"iso_a4_210x297mm"

@@ -51,3 +51,30 @@ async def test_proxy_gpv_equals_oracle(profile, printers, make_device, model) ->
     missing = sorted(n for n in oracle_names if template_of(n) in mapped and n not in got)
     assert not missing, f"mapped parameters the oracle has but the proxy lacks: {missing[:10]}"
     assert checked >= 40 and served
+
+
+async def test_a_free_text_media_name_reads_the_same_keyword_through_both_paths(
+    printers, make_device
+) -> None:
+    """An operator writes free text into prtInputMediaName with net-snmp (RFC 3805 allows it);
+    the printer derives the PWG keyword for IPP and its own TR-069 view. The proxy, reading
+    the same text over SNMP, must map it the same way (issue 17 item 6 left the proxy copying
+    it: "Plain A4" against the printer's iso_a4_210x297mm)."""
+    import asyncio
+
+    printer = await printers("mono-desktop-laser")
+    snmp = printer.endpoints["snmp"].removeprefix("udp://")
+    proc = await asyncio.create_subprocess_exec(  # the agent runs in this event loop
+        "snmpset", "-v2c", "-c", printer.state.snmp.write_community, snmp,
+        "1.3.6.1.2.1.43.8.2.1.12.1.1", "s", "Plain A4",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()
+    device = await make_device(printer)
+    tray = f"{PS}1.Configuration.InputTrays.InputTray.1."
+    name = tray + "InputTrayDescription.InputTrayMediaSizeName"
+    got = _values(await device.get_parameter_values(m.GetParameterValues((name,))))
+    oracle, _ = printer_tree(printer.state, printer.clock)
+    assert oracle.get_value(name) == "iso_a4_210x297mm"
+    assert got[name] == oracle.get_value(name)
