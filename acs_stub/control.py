@@ -307,13 +307,14 @@ class AcsControl:
     def add_file(
         self,
         name: str,
-        content: bytes,
+        content: bytes | Path,
         *,
         auth: str = "none",
         username: str = "",
         password: str = "",
         content_type: str = "application/octet-stream",
     ) -> ServedFile:
+        """Serve bytes, or a file from disk (large images: the stub never holds them)."""
         try:
             return self.server.files.add(
                 name,
@@ -323,25 +324,6 @@ class AcsControl:
                 username=username,
                 password=password,
             )
-        except (FileStoreError, ValueError) as exc:
-            raise ControlError(str(exc)) from None
-
-    def add_file_path(
-        self,
-        name: str,
-        path: Path,
-        *,
-        auth: str = "none",
-        username: str = "",
-        password: str = "",
-        content_type: str = "application/octet-stream",
-    ) -> ServedFile:
-        """Serve a file from disk (large images: the stub never holds them in memory)."""
-        try:
-            return self.server.files.add_path(
-                name, path, content_type=content_type, auth=auth, username=username,
-                password=password,
-            )  # fmt: skip
         except (FileStoreError, ValueError) as exc:
             raise ControlError(str(exc)) from None
 

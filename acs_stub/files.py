@@ -126,40 +126,26 @@ class FileStore:
     def add(
         self,
         name: str,
-        content: bytes,
+        content: bytes | Path,
         *,
         content_type: str = "application/octet-stream",
         auth: str = "none",
         username: str = "",
         password: str = "",
     ) -> ServedFile:
-        """Serve ``content`` at ``/files/<name>``; ``auth`` is none, basic or digest."""
+        """Serve ``content`` at ``/files/<name>``: bytes held in memory, or a path on disk
+        (read at each GET with sendfile, never held: firmware images of hundreds of MB);
+        ``auth`` is none, basic or digest."""
+        if isinstance(content, Path):
+            if not content.is_file():
+                raise FileStoreError(f"{content}: not a file")
+            data, path = b"", content
+        else:
+            data, path = bytes(content), None
         served = ServedFile(
-            _check_name(name), content, content_type, AuthPolicy.of(auth, username, password)
-        )
-        self._files[name] = served
-        return served
-
-    def add_path(
-        self,
-        name: str,
-        path: Path,
-        *,
-        content_type: str = "application/octet-stream",
-        auth: str = "none",
-        username: str = "",
-        password: str = "",
-    ) -> ServedFile:
-        """Serve the file at ``path`` (read at each GET, never held in memory)."""
-        if not path.is_file():
-            raise FileStoreError(f"{path}: not a file")
-        served = ServedFile(
-            _check_name(name),
-            b"",
-            content_type,
-            AuthPolicy.of(auth, username, password),
+            _check_name(name), data, content_type, AuthPolicy.of(auth, username, password),
             path=path,
-        )
+        )  # fmt: skip
         self._files[name] = served
         return served
 

@@ -146,7 +146,7 @@ async def run(size_mb: float, devices: int, workers: int, rounds: list[int]) -> 
             n = min(n, len(records))
             version = f"9.{n}.{int(size_mb)}"
             image = write_firmware(tmp / f"fw-{n}.bin", pc, version, size)
-            acs.server.files.add_path(image.name, image)
+            acs.server.files.add(image.name, image)
             r = await one_round(acs, sup, records[:n], acs.file_url(image.name), size,
                                 version, f"r{n}")  # fmt: skip
             image.unlink()

@@ -45,7 +45,7 @@ async def _inform_with(acs, device_id: str, key: str, timeout: float = 120.0) ->
 
 async def test_proxy_firmware_download_from_stub(acs, printers, image) -> None:  # noqa: F811
     p = await printers("color-laser-mfp")
-    acs.add_file_path("fw-64m.bin", image)
+    acs.add_file("fw-64m.bin", image)
     await _firmware_through_proxy(acs, p, acs.file_url("fw-64m.bin"), "", "")
 
 

@@ -97,7 +97,7 @@ async def test_cpe_download_64mb_from_stub_streams(acs, fake_time, image, tmp_pa
     vp = await start_printer(acs, fake_time, "127.70.2.1")
     vp.tr069.cpe.config.download_dir = tmp_path / "dl"
     try:
-        acs.add_file_path("fw-64m.bin", image)
+        acs.add_file("fw-64m.bin", image)
         growth = await download_and_check(
             acs, vp, fake_time, "dl-64m", acs.file_url("fw-64m.bin"), size=SIZE,
             version="8.0.64",
@@ -117,7 +117,7 @@ async def test_cpe_download_100mb_from_stub_streams(acs, fake_time, tmp_path) ->
     try:
         image = write_firmware(tmp_path / "fw-100m.bin", vp.state.identity.product_class,
                                "8.1.100", size)  # fmt: skip
-        acs.add_file_path("fw-100m.bin", image)
+        acs.add_file("fw-100m.bin", image)
         growth = await download_and_check(
             acs, vp, fake_time, "dl-100m", acs.file_url("fw-100m.bin"), size=size,
             version="8.1.100",
@@ -138,7 +138,7 @@ async def test_cpe_download_refused_over_cap_leaves_no_file(acs, fake_time, imag
     dev = printer_id(vp.state)
     old = vp.state.identity.software_version
     try:
-        acs.add_file_path("fw-64m.bin", image)
+        acs.add_file("fw-64m.bin", image)
         acs.enqueue(dev, m.Download("dl-big", FIRMWARE, acs.file_url("fw-64m.bin")))
         await acs.connection_request(dev)
         await fake_time.advance(0, [cpe.idle])
