@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import gc
 import hashlib
 import json
 import logging
@@ -39,7 +40,7 @@ import random
 import socket
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -122,6 +123,30 @@ class FleetConfig:
             )
         if self.snmp_sockets == "wildcard" and self.layout.port_blocks:
             raise FleetError(snmp_port_blocks_error())
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Build a worker's printers with Python's cyclic garbage collector off, then collect once
+    and freeze what survived (``gc.freeze``: long-lived objects leave the generations the
+    collector scans).
+
+    Why: a printer is some hundred objects that live as long as the fleet; with the collector
+    on, its generation-2 passes re-scan every printer built so far, which took half of the
+    start-up CPU (10,000 printers in one process: 1.54 ms CPU per printer with the collector,
+    0.81 ms without). Collecting once before freezing keeps the cyclic garbage of the build
+    from being frozen with the printers. Only without a ramp: a ramped start runs sessions for
+    as long as it lasts, and their garbage must be collected as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 def snmp_port_blocks_error() -> str:
@@ -606,6 +631,13 @@ class Fleet:
         self.endpoints["snmp"] = f"{host}:{port}/udp"
 
     async def _start_devices(self, progress: Callable[[int, int], None] | None) -> None:
+        if self.config.ramp > 0:
+            await self._build_devices(progress)
+            return
+        with _collector_paused():
+            await self._build_devices(progress)
+
+    async def _build_devices(self, progress: Callable[[int, int], None] | None) -> None:
         c = self.config
         ramp_t0 = time.monotonic()
         for n in range(c.count):
