@@ -96,3 +96,18 @@ def test_cpe_view_writes_go_through_the_state() -> None:
     state.supplies[0].level = 42
     lvl = PS + "Configuration.Markers.Marker.1.MarkerSupplies.MarkerSupply.1."
     assert tree.get_value(lvl + "MarkerSupplyDescription.MarkerSupplyCurrentLevel") == "42"
+
+
+def test_interface_counters_above_two_to_the_31_are_served_as_they_are() -> None:
+    """RFC 2863 ifInOctets/ifOutOctets are Counter32 (0..4294967295) and the PWG SM element
+    documents itself as "see ifInOctets in RFC 2863", but types it xs:int; a printer that has
+    moved 3 GB must not read back as an error or a clamped value."""
+    t = FakeTime()
+    state = build_printer(load_profile("mono-desktop-laser"), seed=3, clock=t, host="127.70.4.2")
+    state.interfaces[0].in_octets = 3_000_000_000
+    state.interfaces[0].out_octets = 4_294_967_295
+    tree, _ = V.printer_tree(state, t, strict_reads=True)
+    status = f"{PS}Configuration.Interfaces.Interface.1.InterfaceStatus."
+    got = {v.name: v.value for v in tree.get_parameter_values([status])}
+    assert got[status + "InterfaceInOctets"] == "3000000000"
+    assert got[status + "InterfaceOutOctets"] == "4294967295"
