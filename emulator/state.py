@@ -533,6 +533,13 @@ class Defaults(Node):
     color_mode: str = "monochrome"  # monochrome | color | auto
     finishings: tuple[str, ...] = ("none",)
     output_bin: str = "face-down"
+    # The rest of the defaults IPP answers (xxx-default) and the SM's DefaultPrintJobTicket
+    # names: one value for both faces, so a TR-069 write shows in IPP and the other way round.
+    job_priority: int = 50  # 1..100 (RFC 8011 §5.2.1)
+    job_hold_until: str = "no-hold"  # no-hold | indefinite (what job-hold-until-supported says)
+    multiple_document_handling: str = "separate-documents-collated-copies"
+    print_content_optimize: str = "auto"  # PWG 5100.7 §6.2
+    print_rendering_intent: str = "auto"  # PWG 5100.13 §5.2
 
 
 @dataclass(eq=False)

@@ -28,6 +28,12 @@ from typing import Any
 from printbench.cwmp import params as P
 from printbench.cwmp import types as T
 from printbench.datamodel import loader as L
+from printbench.emulator.ipp.attributes import (
+    CONTENT_OPTIMIZE,
+    HOLD_UNTIL,
+    MULTIPLE_DOCUMENT_HANDLING,
+    RENDERING_INTENTS,
+)
 from printbench.emulator.state import ValueRejected
 
 PS = "Device.Services.PrintService.{i}."
@@ -123,6 +129,9 @@ _STORAGE = {"ram": "RAM", "disk": "HardDisk", "flash": "NVRam"}
 _BINS = ("Bottom", "Center", "FaceDown", "FaceUp", "LargeCapacity", "Left", "Middle",
          "MyMailbox", "Rear", "Right", "Side", "Top")  # fmt: skip
 _COLOR_MODE = {"monochrome": "Monochrome", "color": "Color", "auto": "Auto"}
+#: IPP keywords whose SM well-known value is not their CamelCase (PWG 5100.7 print-content-
+#: optimize "graphic" is the SM's PrintContentOptimizeWKV "Graphics").
+_SM_KEYWORD = {"graphic": "Graphics", "text-and-graphic": "TextAndGraphics"}
 _QUALITY = {"draft": "Draft", "normal": "Normal", "high": "High"}
 
 
@@ -777,6 +786,24 @@ def _declare(b: PrinterBinder) -> None:
     b.rw(dp + "OutputBin", dfl("output_bin", _bin_out), "defaults.output_bin", conv=_bin_in)
     b.rw(dp + "Finishings.Finishing", dfl("finishings", lambda v: [camel(f) for f in v]),
          "defaults.finishings", conv=lambda v: tuple(uncamel(f) for f in v))  # fmt: skip
+    # The defaults IPP also answers (xxx-default); the values offered are IPP's xxx-supported,
+    # so a write of a value the printer does not support is refused (9007), not stored.
+    for name, attr, offered in (
+        ("PrintContentOptimize", "print_content_optimize", CONTENT_OPTIMIZE),
+        ("PrintRenderingIntent", "print_rendering_intent", RENDERING_INTENTS),
+    ):
+        table = {k: _SM_KEYWORD.get(k, camel(k)) for k in offered}
+        b.rw(dp + name, dfl(attr, table.__getitem__), f"defaults.{attr}",
+             conv=_inverse(table, name))  # fmt: skip
+    pj = PS + "Defaults.DefaultPrintJobTicket.PrintJobProcessing."
+    b.rw(pj + "JobPriority", dfl("job_priority"), "defaults.job_priority")
+    for name, attr, offered in (
+        ("JobHoldUntil", "job_hold_until", HOLD_UNTIL),
+        ("MultipleDocumentsHandling", "multiple_document_handling", MULTIPLE_DOCUMENT_HANDLING),
+    ):
+        table = {k: camel(k) for k in offered}
+        b.rw(pj + name, dfl(attr, table.__getitem__), f"defaults.{attr}",
+             conv=_inverse(table, name))  # fmt: skip
 
     # -- vendor settings (what the EWS configures) ----------------------------------------------
     for name, path in _SETTINGS.items():
