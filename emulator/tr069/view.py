@@ -27,6 +27,7 @@ from typing import Any
 
 from printbench.cwmp import params as P
 from printbench.cwmp import types as T
+from printbench.datamodel import conversions
 from printbench.datamodel import loader as L
 from printbench.emulator.ipp.attributes import (
     CONTENT_OPTIMIZE,
@@ -582,9 +583,11 @@ def _declare(b: PrinterBinder) -> None:
     dc = stp + "ConditionTable.ActiveConditions.DeviceCondition.{i}."
     b.tables[dc] = _rows("alerts")
     b.ro(dc + "ConditionId", _field("index"))
-    b.ro(dc + "Name", _field("code", camel))
+    # Named as the proxy names them (datamodel.conversions), so both paths agree and the
+    # values fit the model's patterns: "jam" is MediaJam, group "markerSupplies" is Marker.
+    b.ro(dc + "Name", _field("code", _condition_name))
     b.ro(dc + "Severity", _field("severity", lambda s: _SEVERITY.get(s, "Informational")))
-    b.ro(dc + "Component.Group", _field("group", camel))
+    b.ro(dc + "Component.Group", _field("group", _condition_group))
     b.ro(dc + "Component.Name", _field("description"))
     b.ro(dc + "Time", _rv(lambda row, v: _alert_time(v, row.time_ticks)))
 
@@ -811,6 +814,20 @@ def _declare(b: PrinterBinder) -> None:
         b.rw(X + name, _s(_field(path, _listish)), path, conv=conv)  # path: "section.attr"
     for name, attr in _TCPIP.items():
         b.rw(X + "TCPIP." + name, _first_interface(attr), f"interfaces.1.{attr}")
+
+
+def _condition_name(code: str) -> str:
+    try:
+        return conversions.alert_code_keyword(code)
+    except conversions.ConversionError:
+        return "Other"
+
+
+def _condition_group(group: str) -> str:
+    try:
+        return conversions.alert_group_keyword(group)
+    except conversions.ConversionError:
+        return "PrtAlertGroupTC:other"
 
 
 def _first_interface(attr: str) -> Get:
