@@ -320,6 +320,42 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+_SWEPT: set[str] = set()
+
+
+def remove_stale_downloads(directory: Path | None) -> list[Path]:
+    """Remove partial downloads left by processes that died mid-transfer (once per folder and
+    process); returns what was removed.
+
+    A partial file is named ``download-<pid>-<random>.part``; one whose process no longer
+    exists can never be completed (the persisted transfer job starts the download again from
+    the beginning after the restart), so it only fills the disk. Files of live processes,
+    and files not named so, are left alone: the system temporary folder is shared.
+    """
+    folder = Path(directory if directory is not None else tempfile.gettempdir())
+    key = str(folder.resolve())
+    if key in _SWEPT:
+        return []
+    _SWEPT.add(key)
+    removed = []
+    for part in folder.glob("download-*-*.part"):
+        pid = part.name.split("-")[1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            _remove(part)
+            removed.append(part)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
 async def _stream_to_file(
     resp: aiohttp.ClientResponse, url: str, max_size: int, directory: Path | None
 ) -> DownloadedFile:
@@ -333,7 +369,8 @@ async def _stream_to_file(
         raise TransferError(9010, f"{url}: file of {resp.content_length} bytes, over {max_size}")
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix="download-", suffix=".part", dir=directory)
+    remove_stale_downloads(directory)
+    fd, name = tempfile.mkstemp(prefix=f"download-{os.getpid()}-", suffix=".part", dir=directory)
     path = Path(name)
     sha = hashlib.sha256()
     size = 0
