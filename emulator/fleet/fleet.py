@@ -636,6 +636,7 @@ class Fleet:
             return
         with _collector_paused():
             await self._build_devices(progress)
+        await self._start_clients()
 
     async def _build_devices(self, progress: Callable[[int, int], None] | None) -> None:
         c = self.config
@@ -654,15 +655,17 @@ class Fleet:
                     await asyncio.sleep(delay)
             elif n % 50 == 49:
                 await asyncio.sleep(0)  # let the faces answer while the fleet comes up
-        if c.ramp <= 0:
-            # Without a ramp the TR-069 clients start once every printer is built: their
-            # first sessions (BOOTSTRAP, BOOT) would otherwise share the CPU with building the
-            # rest and slow the start-up; now they run as one storm through the session slots.
-            for n, device in enumerate(self.devices):
-                if device.tr069 is not None:
-                    await device.tr069.start()
-                if n % 200 == 199:
-                    await asyncio.sleep(0)
+
+    async def _start_clients(self) -> None:
+        """Without a ramp the TR-069 clients start once every printer is built: their first
+        sessions (BOOTSTRAP, BOOT) would otherwise share the CPU with building the rest and
+        slow the start-up; now they run as one storm through the session slots. Outside the
+        paused collector: a session's objects must not be frozen with the printers."""
+        for n, device in enumerate(self.devices):
+            if device.tr069 is not None:
+                await device.tr069.start()
+            if n % 200 == 199:
+                await asyncio.sleep(0)
 
     def _new_device(self, i: int) -> FleetDevice:
         c = self.config
