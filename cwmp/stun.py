@@ -306,7 +306,9 @@ def binding_response(request: StunMessage, source: Address) -> StunMessage:
 
 def error_response(request: StunMessage, code: int, reason: str) -> StunMessage:
     return StunMessage(
-        BINDING_ERROR_RESPONSE, request.transaction_id, [(ERROR_CODE, encode_error_code(code, reason))]
+        BINDING_ERROR_RESPONSE,
+        request.transaction_id,
+        [(ERROR_CODE, encode_error_code(code, reason))],
     )
 
 

@@ -121,7 +121,10 @@ class BindingMaintainer:
                 self.last_error = "no Binding Response (RFC 3489 §9.3 retransmissions used up)"
                 self._next_due = now + min(self.period, RETRY_CAP)
                 return []
-            if tx.sent < len(RETRANSMIT_OFFSETS) and now >= tx.started + RETRANSMIT_OFFSETS[tx.sent]:
+            if (
+                tx.sent < len(RETRANSMIT_OFFSETS)
+                and now >= tx.started + RETRANSMIT_OFFSETS[tx.sent]
+            ):
                 tx.sent += 1
                 self.requests_sent += 1
                 return [tx.data]
@@ -156,7 +159,9 @@ class BindingMaintainer:
         self._tx = None
         if msg.type == S.BINDING_ERROR_RESPONSE:
             code = msg.error_code()
-            self.last_error = f"Binding Error Response {code[0] if code else '?'} {code[1] if code else ''}"
+            self.last_error = (
+                f"Binding Error Response {code[0] if code else '?'} {code[1] if code else ''}"
+            )
             if code and code[0] == 401 and self.config.username and not self.use_integrity:
                 self.use_integrity = True
                 self._next_due = now  # ask again at once, now with MESSAGE-INTEGRITY

@@ -54,7 +54,9 @@ def _server_answer(data: bytes, source: tuple[str, int]) -> bytes:
 
 
 def test_binding_machine_nat_detection_change_and_keepalive() -> None:
-    m = B.BindingMaintainer(B.BindingConfig(("198.51.100.1", 3478), ("10.0.0.5", 7547), 10, 60), 0.0)
+    m = B.BindingMaintainer(
+        B.BindingConfig(("198.51.100.1", 3478), ("10.0.0.5", 7547), 10, 60), 0.0
+    )
     [req] = m.poll(0.0)
     assert S.decode(req).connection_request_binding and not S.decode(req).has(S.BINDING_CHANGE)
     up = m.on_datagram(_server_answer(req, ("203.0.113.9", 50000)), 0.05)
@@ -130,8 +132,10 @@ def test_udp_cr_rejections() -> None:
         (b"GET http://h:1/x?ts=1&id=1&un=u&cn=c&sig=s HTTP/1.1\r\n\r\n", "path"),
         (b"GET http://h:1?ts=1&id=1&un=u HTTP/1.1\r\n\r\n", "lacks"),
         (b"GET http://h:1?ts=x&id=1&un=u&cn=c&sig=s HTTP/1.1\r\n\r\n", "unsigned"),
-        (b"GET http://h:1?ts=1&id=1&un=u&cn=c&sig=s HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc",
-         "Content-Length"),
+        (
+            b"GET http://h:1?ts=1&id=1&un=u&cn=c&sig=s HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc",
+            "Content-Length",
+        ),
         (b"\xff\xfe", "ASCII"),
     ],
 )
