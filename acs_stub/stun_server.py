@@ -76,6 +76,9 @@ class StunServer:
         self.host = host
         self.port = port
         self.credentials = credentials
+        #: USERNAME → STUN password, used when ``credentials`` is None and this is not empty
+        #: (the conformance steps register each device they put behind a NAT here).
+        self.passwords: dict[str, str] = {}
         self.on_binding = on_binding
         self.clock = clock
         self.bindings: dict[str, StunBinding] = {}
@@ -121,9 +124,10 @@ class StunServer:
             return
         self.requests += 1
         integrity = False
-        if self.credentials is not None:
+        creds = self.credentials or (self.passwords.get if self.passwords else None)
+        if creds is not None:
             user = req.username
-            key = self.credentials(user) if user else None
+            key = creds(user) if user else None
             if key is None or not S.check_integrity(data, key.encode()):
                 self.rejected += 1
                 self._reply(S.error_response(req, 401, "Unauthorized"), source)

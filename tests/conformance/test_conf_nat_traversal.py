@@ -1,0 +1,36 @@
+"""scenarios/nat_traversal.yaml on a small built-in target (one printer, embedded client):
+passes on a good CPE; NAT-002 and NAT-003 fail against a CPE with the matching defect."""
+
+from __future__ import annotations
+
+import pytest
+
+from printbench.conformance.engine import Engine
+from printbench.conformance.scenario import default_dir, load_all
+
+
+def nat_scenarios() -> list:
+    return [sc for sc in load_all([default_dir()]) if sc.area == "nat-traversal"]
+
+
+async def test_nat_traversal_passes_on_a_good_cpe(small_target) -> None:
+    run = await Engine(small_target).run(nat_scenarios())
+    status = {r.scenario: r.status for r in run.results}
+    assert status == dict.fromkeys(("NAT-000", "NAT-001", "NAT-002", "NAT-003"), "passed"), [
+        r.message for r in run.results
+    ]
+
+
+@pytest.mark.parametrize(
+    "quirk, failing",
+    [("udp-cr-no-signature-check", "NAT-002"), ("udp-cr-no-replay-check", "NAT-003")],
+)
+async def test_nat_traversal_fails_against_a_defective_cpe(small_target, quirk, failing) -> None:
+    client = small_target.devices[0].client
+    client.cpe.quirks = client.cpe.quirks | {quirk}
+    scenarios = [sc for sc in nat_scenarios() if sc.id in ("NAT-001", failing)]
+    run = await Engine(small_target).run(scenarios)
+    status = {r.scenario: r.status for r in run.results}
+    assert status == {"NAT-001": "passed", failing: "failed"}
+    (res,) = [r for r in run.results if r.scenario == failing]
+    assert "must ignore it" in res.message
