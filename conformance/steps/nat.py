@@ -21,6 +21,7 @@ in any deployment it models), so these steps report not-applicable for them.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 PUBLIC_HOST = "127.77.0.1"  # the NAT's one public address
 INSIDE_HOST = "127.77.0.254"  # its inside address towards the STUN server
+_STUN_START = asyncio.Lock()
 WHY_NOT_PROXY = (
     "STUN/UDP Connection Requests are run by the embedded client only; the proxy's virtual "
     "devices are reached through the proxy's TCP Connection Request listener"
@@ -56,8 +58,9 @@ async def behind_nat(ctx: Context, st: Step) -> None:
 
     client = _client(ctx)
     acs = ctx.need_acs()
-    if acs.stun is None:
-        await acs.start_stun("127.0.0.1", 0)
+    async with _STUN_START:  # devices run scenarios at once: one STUN server for all
+        if acs.stun is None:
+            await acs.start_stun("127.0.0.1", 0)
     stun = acs.stun
     nat = UdpNat(
         PUBLIC_HOST,

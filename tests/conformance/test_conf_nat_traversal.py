@@ -34,3 +34,21 @@ async def test_nat_traversal_fails_against_a_defective_cpe(small_target, quirk, 
     assert status == {"NAT-001": "passed", failing: "failed"}
     (res,) = [r for r in run.results if r.scenario == failing]
     assert "must ignore it" in res.message
+
+
+async def test_nat_traversal_on_printers_running_at_once(tmp_path) -> None:
+    """Devices run their scenarios concurrently: all must share one STUN server (two started
+    at once used to leave one printer's NAT pointing at a server the ACS no longer read)."""
+    from printbench.conformance.targets import load_target
+
+    from .conftest import base_address
+
+    target = load_target(None, tmp_path, {"profiles": ["mono-desktop-laser", "color-laser-mfp",
+                                                       "inkjet-office"],
+                                          "via": ["embedded"], "base_address": base_address()})  # fmt: skip
+    await target.start()
+    try:
+        run = await Engine(target).run([sc for sc in nat_scenarios() if sc.id == "NAT-001"])
+        assert [r.status for r in run.results] == ["passed"] * 3, [r.message for r in run.results]
+    finally:
+        await target.stop()
