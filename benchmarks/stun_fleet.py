@@ -105,7 +105,7 @@ async def run(args: argparse.Namespace) -> None:
     fleet_p = ctx.Process(target=_fleet_main, args=(fq, n, acs.server.cwmp_url,
                                                     f"{inside[0]}:{inside[1]}", args.keepalive))  # fmt: skip
     fleet_p.start()
-    pids = {"fleet": fleet_p.pid, "nat": nat_p.pid, "acs": os.getpid()}
+    pids = {"fleet": fleet_p.pid or 0, "nat": nat_p.pid or 0, "acs": os.getpid()}
     try:
         while len(stun.bindings) < n or len(acs.devices()) < n:
             await asyncio.sleep(0.5)

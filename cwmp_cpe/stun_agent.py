@@ -221,7 +221,7 @@ class UdpConnectionRequestAgent:
         except OSError as exc:
             self.last_error = f"STUN server {s.server_host!r}: {exc}"
             return
-        self._server = infos[0][4][:2]
+        self._server = (str(infos[0][4][0]), int(infos[0][4][1]))
         cfg = BindingConfig(self._server, (self.host, self.port), s.min_period, s.max_period,
                             s.username, s.password)  # fmt: skip
         self.machine = BindingMaintainer(cfg, loop.time())

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,6 +56,10 @@ class _Relay(asyncio.DatagramProtocol):
 
     def error_received(self, exc: Exception) -> None:
         pass  # ICMP unreachable from a closed peer: UDP has no one to tell
+
+
+def _same(relay: _Relay) -> _Relay:
+    return relay
 
 
 @dataclass
@@ -111,11 +116,13 @@ class UdpNat:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         for ins in self._insides:
+            relay = _Relay(ins.received)
             tr, _ = await loop.create_datagram_endpoint(
-                lambda ins=ins: _Relay(ins.received), local_addr=(self.inside_host, 0)
+                functools.partial(_same, relay), local_addr=(self.inside_host, 0)
             )
             ins.transport = tr
-            ins.address = tuple(tr.get_extra_info("sockname")[:2])  # type: ignore[assignment]
+            host, port = tr.get_extra_info("sockname")[:2]
+            ins.address = (str(host), int(port))
         self._sweeper = loop.create_task(self._sweep(), name="nat sweeper")
 
     async def stop(self) -> None:
