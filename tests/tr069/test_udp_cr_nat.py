@@ -141,3 +141,29 @@ async def test_nat_mapping_expiry_changes_the_binding_and_keepalives_prevent_it(
         for p, n in ((vp, nat), (vp2, nat2)):
             await p.stop()
             await n.stop()
+
+
+async def test_binding_change_reaches_the_acs_as_a_value_change(acs) -> None:
+    """Annex G: the ACS learns a moved binding from UDPConnectionRequestAddress; with active
+    notification set on it the CPE sends 4 VALUE CHANGE carrying the new address."""
+    from printbench.cwmp import messages as m
+
+    nat, vp = await behind_nat(acs, "127.71.1.5", nat_timeout=1.5, keepalive=4)
+    dev = printer_id(vp.state)
+    name = MS + "UDPConnectionRequestAddress"
+    try:
+        await until(lambda: vp.tr069.cpe.sessions >= 1)
+        await until(lambda: acs.server.current_session(dev) is None)
+        item = acs.enqueue(
+            dev, m.SetParameterAttributes((m.SetParameterAttributesStruct(name, True, 2),))
+        )
+        await acs.connection_request(dev)
+        await item.result(15)
+        _device, inform = await acs.wait_inform(dev, events=["4 VALUE CHANGE"], params=[name],
+                                                timeout=20)  # fmt: skip
+        reported = {p.name: p.value for p in inform.parameter_list}[name]
+        assert reported.startswith(PUBLIC + ":")
+        assert acs.device(dev).params[name] == reported
+    finally:
+        await vp.stop()
+        await nat.stop()
