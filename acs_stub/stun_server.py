@@ -24,7 +24,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from printbench.cwmp import stun as S
 
@@ -44,6 +44,11 @@ class StunBinding:
     binding_changes: int = 0  # requests that carried BINDING-CHANGE
     moves: int = 0  # times the source address changed
     integrity: bool = False
+    #: Seconds between keep-alive requests (new transactions without BINDING-CHANGE; RFC 3489
+    #: retransmissions, which reuse the transaction ID, are not counted), the last 50.
+    intervals: list[float] = field(default_factory=list)
+    last_tid: bytes = b""
+    last_keepalive: float | None = None
 
     @property
     def authority(self) -> str:
@@ -162,6 +167,11 @@ class StunServer:
                 moved = True
         if req.has(S.BINDING_CHANGE):
             b.binding_changes += 1
+        elif req.transaction_id != b.last_tid:
+            if b.last_keepalive is not None and not moved:
+                b.intervals = [*b.intervals[-49:], now - b.last_keepalive]
+            b.last_keepalive = now
+        b.last_tid = req.transaction_id
         self._by_address[source] = key
         if self.on_binding is not None:
             self.on_binding(b, moved)

@@ -55,6 +55,10 @@ class BindingConfig:
     max_period: int = -1
     username: str = ""
     password: str = ""
+    #: Deliberate defects for negative tests (quirks of cwmp_cpe.config): leave out
+    #: CONNECTION-REQUEST-BINDING; stretch the keep-alive period by this factor.
+    connection_request_binding: bool = True
+    period_factor: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,8 @@ class BindingMaintainer:
 
     @property
     def period(self) -> float:
-        return keepalive_period(self.config.min_period, self.config.max_period)
+        c = self.config
+        return keepalive_period(c.min_period, c.max_period) * c.period_factor
 
     def next_wakeup(self) -> float:
         if self._tx is not None:
@@ -138,6 +143,7 @@ class BindingMaintainer:
         with_mi = self.use_integrity and bool(c.username)
         msg = S.binding_request(
             transaction_id=self._new_tid(),
+            connection_request_binding=c.connection_request_binding,
             binding_change=self.change_pending,
             username=c.username if with_mi else None,
         )

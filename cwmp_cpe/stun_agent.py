@@ -222,8 +222,17 @@ class UdpConnectionRequestAgent:
             self.last_error = f"STUN server {s.server_host!r}: {exc}"
             return
         self._server = (str(infos[0][4][0]), int(infos[0][4][1]))
-        cfg = BindingConfig(self._server, (self.host, self.port), s.min_period, s.max_period,
-                            s.username, s.password)  # fmt: skip
+        quirks = self.cpe.quirks
+        cfg = BindingConfig(
+            self._server,
+            (self.host, self.port),
+            s.min_period,
+            s.max_period,
+            s.username,
+            s.password,
+            connection_request_binding="stun-no-connection-request-binding" not in quirks,
+            period_factor=2.0 if "stun-keepalive-too-slow" in quirks else 1.0,
+        )
         self.machine = BindingMaintainer(cfg, loop.time())
 
     async def _loop(self) -> None:

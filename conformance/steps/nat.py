@@ -127,6 +127,9 @@ async def stun_binding(ctx: Context, st: Step) -> None:
         "requests": b.requests,
         "binding_changes": b.binding_changes,
         "integrity": b.integrity,
+        "intervals": [round(x, 2) for x in b.intervals],
+        "max_interval": round(max(b.intervals), 2) if b.intervals else None,
+        "min_interval": round(min(b.intervals), 2) if b.intervals else None,
     }
     ctx.vars[st.args.get("save", "binding")] = data
     if "expect" in st.args:

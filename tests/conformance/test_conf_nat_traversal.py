@@ -16,14 +16,18 @@ def nat_scenarios() -> list:
 async def test_nat_traversal_passes_on_a_good_cpe(small_target) -> None:
     run = await Engine(small_target).run(nat_scenarios())
     status = {r.scenario: r.status for r in run.results}
-    assert status == dict.fromkeys(("NAT-000", "NAT-001", "NAT-002", "NAT-003"), "passed"), [
-        r.message for r in run.results
-    ]
+    assert status == dict.fromkeys(
+        ("NAT-000", "NAT-001", "NAT-002", "NAT-003", "NAT-004"), "passed"
+    ), [r.message for r in run.results]
 
 
 @pytest.mark.parametrize(
     "quirk, failing",
-    [("udp-cr-no-signature-check", "NAT-002"), ("udp-cr-no-replay-check", "NAT-003")],
+    [
+        ("udp-cr-no-signature-check", "NAT-002"),
+        ("udp-cr-no-replay-check", "NAT-003"),
+        ("stun-keepalive-too-slow", "NAT-004"),
+    ],
 )
 async def test_nat_traversal_fails_against_a_defective_cpe(small_target, quirk, failing) -> None:
     client = small_target.devices[0].client
@@ -33,7 +37,15 @@ async def test_nat_traversal_fails_against_a_defective_cpe(small_target, quirk, 
     status = {r.scenario: r.status for r in run.results}
     assert status == {"NAT-001": "passed", failing: "failed"}
     (res,) = [r for r in run.results if r.scenario == failing]
-    assert "must ignore it" in res.message
+    assert ("must ignore it" if failing != "NAT-004" else "max_interval") in res.message
+
+
+async def test_nat_001_fails_without_connection_request_binding(small_target) -> None:
+    client = small_target.devices[0].client
+    client.cpe.quirks = client.cpe.quirks | {"stun-no-connection-request-binding"}
+    run = await Engine(small_target).run([sc for sc in nat_scenarios() if sc.id == "NAT-001"])
+    (res,) = run.results
+    assert res.status == "failed" and "CONNECTION-REQUEST-BINDING" in res.message
 
 
 async def test_nat_traversal_on_printers_running_at_once(tmp_path) -> None:
