@@ -164,7 +164,10 @@ class BindingMaintainer:
             return None  # a late retransmission's answer, or someone else's
         self._tx = None
         if msg.type == S.BINDING_ERROR_RESPONSE:
-            code = msg.error_code()
+            try:
+                code = msg.error_code()
+            except S.StunError:
+                code = None
             self.last_error = (
                 f"Binding Error Response {code[0] if code else '?'} {code[1] if code else ''}"
             )

@@ -142,3 +142,15 @@ def test_udp_cr_rejections() -> None:
 def test_udp_cr_malformed_is_a_clear_error(data: bytes, why: str) -> None:
     with pytest.raises(U.UdpCrError, match=why):
         U.parse(data)
+
+
+def test_binding_machine_survives_a_malformed_error_response() -> None:
+    """An error response whose ERROR-CODE is too short is a failed transaction, not an
+    exception out of the socket callback."""
+    m = B.BindingMaintainer(B.BindingConfig(("198.51.100.1", 3478), ("10.0.0.5", 7547), 0, 20), 0.0)
+    [req] = m.poll(0.0)
+    bad = S.StunMessage(
+        S.BINDING_ERROR_RESPONSE, S.decode(req).transaction_id, [(S.ERROR_CODE, b"")]
+    )
+    assert m.on_datagram(S.encode(bad), 0.1) is None
+    assert m.failures == 1 and m.next_wakeup() == pytest.approx(20.1)

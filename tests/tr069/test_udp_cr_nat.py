@@ -17,7 +17,7 @@ from printbench.cwmp import stun as S
 from printbench.emulator.device import Ports, VirtualPrinter
 from printbench.emulator.nat import UdpNat
 
-from .conftest import printer_id
+from .conftest import assert_printer_valid, printer_id
 
 MS = "Device.ManagementServer."
 PUBLIC = "127.71.0.1"
@@ -100,6 +100,8 @@ async def test_udp_cr_binding_nat_detected_session_and_ignored_bad_requests(acs)
         assert bad.session is None
         assert any("sig does not verify" in why for why in vp.tr069.udp.ignored)
         assert vp.tr069.udp.accepted == 1
+        # every envelope of these sessions validates and no stub ACS rule was broken
+        assert_printer_valid(acs, allow=[("forced-inform", "AliasBasedAddressing")])
     finally:
         await vp.stop()
         await nat.stop()
@@ -164,6 +166,38 @@ async def test_binding_change_reaches_the_acs_as_a_value_change(acs) -> None:
         reported = {p.name: p.value for p in inform.parameter_list}[name]
         assert reported.startswith(PUBLIC + ":")
         assert acs.device(dev).params[name] == reported
+    finally:
+        await vp.stop()
+        await nat.stop()
+
+
+async def test_hostile_datagrams_change_nothing(acs) -> None:
+    """Garbage at the CPE's UDP port and at the STUN server: ignored with a reason, no
+    exception, the binding and the counters unchanged."""
+    nat, vp = await behind_nat(acs, "127.71.1.6")
+    udp = vp.tr069.udp
+    try:
+        assert await until(lambda: udp.nat_detected)
+        address = udp.udp_address
+        loop = asyncio.get_running_loop()
+        tr, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol,
+                                                    local_addr=("127.71.1.7", 0))  # fmt: skip
+        junk = [
+            b"",
+            b"\x00\x01\x00\x08" + b"\x00" * 16 + b"\x00\x09\x00\x02ab",  # truncated
+            b"\x01\x11\x00\x04" + b"\x00" * 16 + b"\x00\x09\x00\x00",  # empty ERROR-CODE
+            b"GET http://x?ts=1&id=1 HTTP/1.1\r\n\r\n",
+            b"GET " + b"A" * 5000,
+            bytes(range(256)),
+        ]
+        for data in junk:
+            tr.sendto(data, (vp.host, udp.port))
+            tr.sendto(data, acs.stun.address)
+        await asyncio.sleep(0.3)
+        tr.close()
+        assert udp.accepted == 0 and udp.udp_address == address and udp.nat_detected
+        assert any("not a UDP Connection Request" in why for why in udp.ignored)
+        assert acs.stun.binding_for(vp.state.identity.serial_number) is not None
     finally:
         await vp.stop()
         await nat.stop()
