@@ -238,11 +238,12 @@ class UdpConnectionRequestAgent:
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            if self._restart:
+            self._wake.clear()
+            if self._restart:  # (again if the settings changed while _apply awaited)
                 self._restart = False
                 await self._apply()
+                continue
             m = self.machine
-            self._wake.clear()
             if m is None or self._transport is None or self._server is None:
                 await self._wake.wait()
                 continue
