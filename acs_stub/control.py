@@ -147,7 +147,9 @@ class AcsControl:
     async def start_stun(self, host: str = "127.0.0.1", port: int = 3478, **kw: Any) -> Any:
         """Start the STUN server role (TR-069 Annex G; ``acs_stub.stun_server``)."""
         from printbench.acs_stub.stun_server import StunServer
+        from printbench.acs_stub.udp_connreq import journal_bindings
 
+        kw.setdefault("on_binding", journal_bindings(self))
         self.stun = StunServer(host, port, **kw)
         await self.stun.start()
         return self.stun

@@ -22,10 +22,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from printbench.acs_stub.stun_server import StunServer, parse_authority
+from printbench.acs_stub.stun_server import StunBinding, StunServer, parse_authority
 from printbench.cwmp import udp_cr as U
 
 UDP_CR_PARAMS = (
@@ -127,3 +128,25 @@ async def send_udp_connection_request(
         if session is None:
             device.pending_connection_requests = max(0, device.pending_connection_requests - 1)
     return UdpCrOutcome(address, datagram, sent, session, time.monotonic() - start)
+
+
+def journal_bindings(control: Any) -> Callable[[StunBinding, bool], None]:
+    """An ``on_binding`` for the STUN server: a journal note when a CPE's binding is new or
+    moved (not for every keep-alive), so reports show where UDP Connection Requests go."""
+
+    def note(b: StunBinding, moved: bool) -> None:
+        if not moved:
+            return
+        dev = next((d for d in control.devices()
+                    if b.username and b.username in (d.serial_number, d.id)), None)  # fmt: skip
+        change = ", BINDING-CHANGE" if b.binding_changes else ""
+        control.server.journal.record(
+            "note",
+            "cpe->acs-stun",
+            device=dev.id if dev is not None else None,
+            path=b.authority,
+            note=f"STUN binding {b.authority} (CONNECTION-REQUEST-BINDING{change}; "
+            f"{b.requests} requests, moved {b.moves} times)",
+        )
+
+    return note

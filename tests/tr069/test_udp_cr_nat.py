@@ -84,6 +84,9 @@ async def test_udp_cr_binding_nat_detected_session_and_ignored_bad_requests(acs)
         )
         assert await until(lambda: value(vp, "UDPConnectionRequestAddress") == b.authority)
         assert value(vp, "NATDetected") == "true"
+        # the binding is in the ACS journal (reports show where UDP CRs go)
+        assert any(e.get("direction") == "cpe->acs-stun" and e.get("path") == b.authority
+                   for e in acs.journal())  # fmt: skip
         await until(lambda: vp.tr069.cpe.sessions >= 1)
         out = await send_udp_connection_request(acs, dev, timeout=15)
         assert out.session is not None and out.address == b.authority
