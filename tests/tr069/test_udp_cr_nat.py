@@ -103,6 +103,18 @@ async def test_udp_cr_binding_nat_detected_session_and_ignored_bad_requests(acs)
         assert bad.session is None
         assert any("sig does not verify" in why for why in vp.tr069.udp.ignored)
         assert vp.tr069.udp.accepted == 1
+        # the same through the HTTP control API
+        import aiohttp
+
+        await until(lambda: acs.server.current_session(dev) is None)
+        url = f"{acs.server.control_url}/api/devices/{dev}/connection-request"
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(url, json={"kind": "udp", "timeout": 15}) as resp,
+        ):
+            assert resp.status == 200, await resp.text()
+            assert (await resp.json())["session"]
+        assert vp.tr069.udp.accepted == 2
         # every envelope of these sessions validates and no stub ACS rule was broken
         assert_printer_valid(acs, allow=[("forced-inform", "AliasBasedAddressing")])
     finally:
