@@ -43,8 +43,13 @@ WHY_NOT_PROXY = (
 def _client(ctx: Context) -> Any:
     dev = ctx.device
     udp = getattr(dev.client, "udp", None)
-    if dev.via != "embedded" or udp is None:
+    if dev.via == "proxy":
         raise StepSkipped(WHY_NOT_PROXY)
+    if udp is None:
+        raise StepSkipped(
+            "the device is not an in-process embedded client: the bench cannot put it behind "
+            "its NAT (point its STUNServerAddress at the stub ACS's STUN server instead)"
+        )
     return dev.client
 
 
