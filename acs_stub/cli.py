@@ -56,6 +56,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="keep devices and queued RPCs only in memory (default: acs-state.sqlite3 in the "
         "journal folder, so a restart loses none)",
     )
+    p.add_argument(
+        "--stun-port",
+        type=int,
+        default=None,
+        help="also serve STUN on this UDP port (TR-069 Annex G: learns each CPE's binding for "
+        "UDP connection requests; 3478 is the default STUN port)",
+    )
+    p.add_argument(
+        "--stun-password",
+        default="",
+        help="with --stun-port: require MESSAGE-INTEGRITY with this password (any USERNAME)",
+    )
     p.set_defaults(func=run)
 
 
@@ -100,6 +112,17 @@ async def run(args: argparse.Namespace) -> int:
     print(f"cwmp {server.cwmp_url}")
     print(f"control {server.control_url}/api")
     print(f"files {server.files_url}/files/")
+    if args.stun_port is not None:
+        secret = args.stun_password
+        try:
+            stun = await control.start_stun(
+                args.host, args.stun_port, credentials=(lambda _u: secret) if secret else None
+            )
+        except OSError as exc:
+            print(f"printbench acs: cannot serve STUN on {args.host}: {exc}", file=sys.stderr)
+            await control.stop()
+            return 1
+        print(f"stun {stun.host}:{stun.port}/udp")
     if server.journal.path:
         print(f"journal {server.journal.path}")
     print("ready", flush=True)

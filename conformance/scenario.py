@@ -34,6 +34,7 @@ AREAS: tuple[str, ...] = (
     "connection-request",
     "rpc",
     "versions",
+    "nat-traversal",
     "engine",
 )
 #: What a target can be (see conformance/targets.py).

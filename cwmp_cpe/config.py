@@ -26,6 +26,10 @@ QUIRKS: dict[str, str] = {
     "parameter-key-frozen": "ManagementServer.ParameterKey is never updated",
     "gpn-ignore-next-level": "GetParameterNames treats NextLevel as false",
     "no-transfer-complete": "TransferComplete is never sent (nor 7/M Download events)",
+    "udp-cr-no-signature-check": "UDP Connection Requests are accepted without checking un/sig",
+    "udp-cr-no-replay-check": "UDP Connection Requests are accepted again with an id seen before",
+    "stun-no-connection-request-binding": "STUN Binding Requests lack CONNECTION-REQUEST-BINDING",
+    "stun-keepalive-too-slow": "STUN keep-alives at twice STUNMaximumKeepAlivePeriod",
 }
 
 

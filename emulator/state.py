@@ -720,6 +720,14 @@ class Management(Node):
     cwmp_version: str = "1.4"  # the highest version the client offers; a profile can pin one
     # names of deliberate client quirks (the TR-069 client defines them)
     quirks: tuple[str, ...] = ()
+    # STUN for UDP Connection Requests behind a NAT (TR-069 Annex G; TR-181 STUN* parameters)
+    stun_enable: bool = False
+    stun_server_address: str = ""  # empty: the host of the ACS URL (TR-181)
+    stun_server_port: int = 3478
+    stun_username: str = ""
+    stun_password: str = ""
+    stun_minimum_keepalive_period: int = 0
+    stun_maximum_keepalive_period: int = -1
 
 
 @dataclass(eq=False)

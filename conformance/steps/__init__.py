@@ -12,7 +12,8 @@ table is complete. The modules, one concern each:
 - :mod:`.printer`: the emulator's control API (print, inject, truth, ...);
 - :mod:`.parameters`: every mapped parameter against the oracle;
 - :mod:`.flow`: loops, time, variables, assertions, verdicts;
-- :mod:`.cpe`: CWMP version negotiation and quirk modes (envelope headers).
+- :mod:`.cpe`: CWMP version negotiation and quirk modes (envelope headers);
+- :mod:`.nat`: a NAT in front of the device, STUN bindings, UDP Connection Requests.
 
 A failed check raises :class:`StepFailed` with what was expected and what came; a target that
 cannot do what the step needs raises :class:`StepSkipped` (reported as not applicable).
@@ -24,6 +25,7 @@ from printbench.conformance.steps import (  # noqa: F401  (each module registers
     cpe,
     files,
     flow,
+    nat,
     observe,
     parameters,
     printer,

@@ -107,6 +107,12 @@ class FleetConfig:
     #: Sessions one worker runs at once (0: no limit); the others wait for a slot before
     #: their session starts (see MeteredCpe).
     max_sessions: int = 256
+    #: STUN (TR-069 Annex G): "host:port" of the STUN server every printer keeps a binding
+    #: with (a NAT's inside address puts the fleet behind it, emulator/nat.py); None: STUN off
+    #: and no UDP socket per printer. USERNAME is the serial number.
+    stun_server: str | None = None
+    stun_password: str = ""
+    stun_keepalive: int = 30  # STUNMaximumKeepAlivePeriod, seconds
 
     def __post_init__(self) -> None:
         unknown = set(self.faces) - set(FACES)
@@ -510,6 +516,12 @@ class Fleet:
         if not mg.connection_request_username:
             user, password = cr_credentials(state.identity.serial_number, c.seed)
             mg.connection_request_username, mg.connection_request_password = user, password
+        if c.stun_server:
+            host, _, port = c.stun_server.rpartition(":")
+            mg.stun_enable = True
+            mg.stun_server_address, mg.stun_server_port = host, int(port or 3478)
+            mg.stun_username, mg.stun_password = state.identity.serial_number, c.stun_password
+            mg.stun_maximum_keepalive_period = int(c.stun_keepalive)
 
     # -- start / stop -------------------------------------------------------------------------
 
@@ -714,6 +726,8 @@ class Fleet:
             store=_Slot(self, device.serial),
             cr_server=_CrRegistry(self, device),
             http_timeout=self.config.http_timeout,
+            udp_port=device.ports.cwmp,  # UDP Connection Requests (Annex G): only with STUN
+            udp_listen_without_stun=False,
         )
         # The fleet meters every session (load runs): same object, a subclass that times it
         # (and holds the fleet's metrics and session gate).

@@ -162,6 +162,10 @@ class SupervisorConfig:
     api_port: int = 8090
     log_level: int = logging.WARNING
     http_timeout: float = 30.0
+    #: STUN for every printer (TR-069 Annex G): FleetConfig.stun_server and friends.
+    stun_server: str | None = None
+    stun_password: str = ""
+    stun_keepalive: int = 30
 
     def worker_count(self) -> int:
         w = self.workers or os.cpu_count() or 1
@@ -192,6 +196,9 @@ def _spec(cfg: SupervisorConfig, w: int, rng: range, fds: dict[str, int], listen
         "fds": fds,
         "log_level": cfg.log_level,
         "http_timeout": cfg.http_timeout,
+        "stun_server": cfg.stun_server,
+        "stun_password": cfg.stun_password,
+        "stun_keepalive": cfg.stun_keepalive,
     }
 
 
@@ -213,6 +220,9 @@ def _config_from_spec(spec: dict[str, Any]) -> FleetConfig:
         jitter=spec["jitter"],
         ramp=spec["ramp"],
         http_timeout=spec["http_timeout"],
+        stun_server=spec.get("stun_server"),
+        stun_password=spec.get("stun_password", ""),
+        stun_keepalive=int(spec.get("stun_keepalive", 30)),
     )
 
 

@@ -478,6 +478,20 @@ def _declare(b: PrinterBinder) -> None:
     b.ro(MS + "ConnectionRequestURL", lambda v: v.connection_request_url)
     # Instance numbers only: cwmp.params does not implement alias-based addressing.
     b.ro(MS + "AliasBasedAddressing", lambda v: False)
+    # STUN / UDP Connection Request (TR-069 Annex G): settings in the state, the learned
+    # address and NAT flag from the client's UDP agent (view.extra, set by EmbeddedClient).
+    for name, f in (
+        ("STUNEnable", "stun_enable"),
+        ("STUNServerAddress", "stun_server_address"),
+        ("STUNServerPort", "stun_server_port"),
+        ("STUNUsername", "stun_username"),
+        ("STUNMinimumKeepAlivePeriod", "stun_minimum_keepalive_period"),
+        ("STUNMaximumKeepAlivePeriod", "stun_maximum_keepalive_period"),
+    ):
+        b.rw(MS + name, mg(f), "management." + f)
+    b.rw(MS + "STUNPassword", lambda v: "", "management.stun_password")  # hidden (TR-181)
+    b.ro(MS + "UDPConnectionRequestAddress", lambda v: v.extra.get("udp_cr_address", ""))
+    b.ro(MS + "NATDetected", lambda v: bool(v.extra.get("nat_detected", False)))
 
     def no_forced(nc: P.NodeContext, value: str) -> None:
         if value in _FORCED:
