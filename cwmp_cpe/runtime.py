@@ -171,6 +171,9 @@ class Cpe:
         self._cr_override = False
         self._challenger: digest.DigestChallenger | None = None
         self._ssl: ssl.SSLContext | None = None
+        #: (URL, TLS context) the sessions use instead of ManagementServer.URL and the
+        #: configured TLS files (conformance TLS steps: the same ACS on another listener).
+        self.acs_transport: tuple[str, ssl.SSLContext | None] | None = None
         self._reported_changes: list[str] = []
         self._restored_jobs: list[TransferJob] = []
         self.listeners: list[Callable[[str, Any], None]] = []
@@ -190,7 +193,10 @@ class Cpe:
         self.tree.listeners.append(self._tree_changed)
         if self.config.ca_file or self.config.client_cert:
             self._ssl = ssl_context(
-                self.config.ca_file, self.config.client_cert, self.config.client_key
+                self.config.ca_file,
+                self.config.client_cert,
+                self.config.client_key,
+                check_hostname="tls-no-hostname-check" not in self.quirks,
             )
         self._running = True
         self._task = asyncio.create_task(self._main(), name=f"cwmp-cpe {self.name}")
@@ -781,15 +787,16 @@ class Cpe:
         for rec in self.transfers.pending():
             if rec.kind == "transfer":
                 cs.queue_request(self._transfer_complete(rec, cs.namespace))
+        url, ssl_ctx = self.acs_transport or (s.url, self._ssl)
         conn = AcsConnection(
-            s.url,
+            url,
             s.username,
             s.password,
-            ssl_ctx=self._ssl,
+            ssl_ctx=ssl_ctx,
             timeout=self.config.http_timeout,
             max_redirects=self.config.max_redirects,
             cookie_filter=self._cookie_ok,
-            pool=self.http_pool,
+            pool=self.http_pool if self.acs_transport is None else None,
             max_message=self.config.max_acs_message,
         )
         self.session = cs
