@@ -34,6 +34,7 @@ AREAS: tuple[str, ...] = (
     "connection-request",
     "rpc",
     "versions",
+    "tls",
     "engine",
 )
 #: What a target can be (see conformance/targets.py).
