@@ -37,6 +37,9 @@ ACS_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1")
 #: The name the deliberately wrong ACS certificate is issued for (RFC 6761 .invalid).
 WRONG_HOST = "wrong-host.printbench.invalid"
 DAY = dt.timedelta(days=1)
+#: The ``ParameterTree`` attribute where a CPE runtime keeps its certificates' TR-181 rows
+#: (``cwmp_cpe.certificates`` writes it, ``datamodel.certificates`` serves it).
+TREE_ATTRIBUTE = "security_certificates"
 
 
 class PkiError(ValueError):

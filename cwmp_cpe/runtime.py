@@ -55,6 +55,7 @@ from printbench.cwmp.session import (
     SessionEnded,
 )
 from printbench.cwmp_cpe import handlers as H
+from printbench.cwmp_cpe.certificates import install as install_certificates
 from printbench.cwmp_cpe.config import CpeConfig, lower_version, version_plan
 from printbench.cwmp_cpe.http import (
     AcsConnection,
@@ -191,6 +192,7 @@ class Cpe:
             self.device_booted()
         self._resume_transfers()
         self.tree.listeners.append(self._tree_changed)
+        install_certificates(self.tree, [self.config.client_cert])  # Device.Security.
         if self.config.ca_file or self.config.client_cert:
             self._ssl = ssl_context(
                 self.config.ca_file,

@@ -38,6 +38,7 @@ from printbench.acs_stub.control import send_connection_request
 from printbench.acs_stub.tls import server_context
 from printbench.common.pki import PkiFiles, TestPki, build_pki, cpe_common_name, write_pki
 from printbench.conformance.steps.base import StepFailed, StepSkipped, check, fs, step
+from printbench.cwmp_cpe.certificates import install as install_certificates
 from printbench.cwmp_cpe.http import ssl_context
 
 if TYPE_CHECKING:
@@ -132,11 +133,13 @@ async def tls(ctx: Context, st: Step) -> None:
         async def restore() -> None:
             await _between_sessions(ctx)
             cpe.acs_transport = before
+            install_certificates(cpe.tree, [cpe.config.client_cert])
 
         ctx.cleanups.append(restore)
     await _between_sessions(ctx)
     if listener == "off":
         cpe.acs_transport = None
+        install_certificates(cpe.tree, [cpe.config.client_cert])
         return
     bench = await tls_bench(ctx)
     known = ctx.need_acs().known_device(ctx.device.acs_id)
@@ -147,6 +150,7 @@ async def tls(ctx: Context, st: Step) -> None:
     check_host = "tls-no-hostname-check" not in cpe.quirks
     context = ssl_context(bench.files.ca, cert, key, check_hostname=check_host)
     cpe.acs_transport = (bench.urls[listener], context)
+    install_certificates(cpe.tree, [cert])  # Device.Security.Certificate.{i}. shows it
 
 
 @step(

@@ -28,6 +28,7 @@ from typing import Any
 from printbench.cwmp import params as P
 from printbench.cwmp import types as T
 from printbench.datamodel import loader as L
+from printbench.datamodel.certificates import certificate_binding, certificate_table
 from printbench.emulator.state import ValueRejected
 
 PS = "Device.Services.PrintService.{i}."
@@ -297,6 +298,9 @@ class PrinterBinder:
     # -- Binder protocol
 
     def table(self, spec: L.ObjectSpec) -> P.TableProvider | None:
+        certificates = certificate_table(spec)  # the CPE runtime's (datamodel.certificates)
+        if certificates is not None:
+            return certificates
         rows = self.tables.get(spec.path)
         if rows is not None:
             return P.MappingTable(rows)
@@ -310,6 +314,9 @@ class PrinterBinder:
         return self.objects.get(spec.path)
 
     def parameter(self, spec: L.ParamSpec) -> L.Binding | None:
+        certificate = certificate_binding(spec)
+        if certificate is not None:
+            return certificate
         s = self.specs.get(spec.path)
         if s is None:
             return None
