@@ -263,6 +263,10 @@ def write_pki(pki: TestPki, folder: Path) -> PkiFiles:
     folder = Path(folder)
     _write(folder / "ca.pem", pki.ca_pem)
     _write(folder / "root.pem", pki.root.cert_pem)
+    # the issuing CA's key too: a fleet or a proxy issues its devices' certificates from the
+    # folder later (issue_cpe_files); this is a test PKI, never a real one
+    _write(folder / "intermediate.pem", pki.intermediate.cert_pem)
+    _write(folder / "intermediate.key", pki.intermediate.key_pem, secret=True)
     _write(folder / "acs.pem", pki.chain(pki.acs))
     _write(folder / "acs.key", pki.acs.key_pem, secret=True)
     for name, leaf, chained in (
@@ -281,6 +285,36 @@ def write_pki(pki: TestPki, folder: Path) -> PkiFiles:
         _write(folder / f"cpe-untrusted-{cn}.pem", untrusted.cert_pem)
         _write(folder / f"cpe-untrusted-{cn}.key", untrusted.key_pem, secret=True)
     return PkiFiles(folder, folder / "ca.pem", folder / "acs.pem", folder / "acs.key")
+
+
+def ensure_pki(folder: Path, acs_hosts: tuple[str, ...] = ACS_HOSTS) -> PkiFiles:
+    """The test PKI in ``folder``, written there first if it has none (``ca.pem``)."""
+    folder = Path(folder)
+    if not (folder / "ca.pem").exists() or not (folder / "intermediate.key").exists():
+        return write_pki(build_pki(acs_hosts), folder)
+    return PkiFiles(folder, folder / "ca.pem", folder / "acs.pem", folder / "acs.key")
+
+
+def issue_cpe_files(folder: Path, oui: str, serial: str) -> tuple[Path, Path]:
+    """(certificate chain, key) of the CPE ``OUI-serial`` in the PKI ``folder``, issued by its
+    intermediate on first use (one file pair per device: a fleet's printers each get one)."""
+    folder = Path(folder)
+    cn = cpe_common_name(oui, serial)
+    cert_path, key_path = folder / "cpe" / f"{cn}.pem", folder / "cpe" / f"{cn}.key"
+    if cert_path.exists() and key_path.exists():
+        return cert_path, key_path
+    try:
+        inter = Issued(
+            (folder / "intermediate.pem").read_bytes(), (folder / "intermediate.key").read_bytes()
+        )
+    except OSError as exc:
+        raise PkiError(
+            f"{folder}: no issuing CA ({exc.strerror}); make one with: printbench pki {folder}"
+        ) from None
+    leaf = issue(_name(cn, org=oui, serial=cn), inter, client=True)
+    _write(key_path, leaf.key_pem, secret=True)
+    _write(cert_path, leaf.cert_pem + inter.cert_pem)
+    return cert_path, key_path
 
 
 # -- reading certificates (for the ACS's judge and Device.Security.Certificate.{i}.) ------
