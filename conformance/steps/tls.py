@@ -210,10 +210,10 @@ async def tls_session(ctx: Context, st: Step) -> None:
         return found[-1] if found else None
 
     await ctx.until(lambda: entry() is not None, 5.0)
-    got = entry()
-    if got is None:
+    last = entry()
+    if last is None:
         raise StepFailed("a session started, but not over one of the ACS's TLS listeners")
-    facts = dict(got["tls"] or {})
+    facts = dict(last["tls"] or {})
     if "expect" in st.args:
         check(ctx.subst(st.args["expect"]), facts, "TLS session")
     ctx.vars[st.args.get("save", "tls")] = facts
