@@ -35,6 +35,7 @@ AREAS: tuple[str, ...] = (
     "rpc",
     "versions",
     "tls",
+    "basic-setup",
     "engine",
 )
 #: What a target can be (see conformance/targets.py).

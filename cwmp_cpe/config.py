@@ -27,6 +27,7 @@ QUIRKS: dict[str, str] = {
     "gpn-ignore-next-level": "GetParameterNames treats NextLevel as false",
     "no-transfer-complete": "TransferComplete is never sent (nor 7/M Download events)",
     "tls-no-hostname-check": "the ACS certificate's host name is not checked (chain only)",
+    "factory-reset-ignored": "FactoryReset is answered but nothing is reset (no 0 BOOTSTRAP)",
 }
 
 

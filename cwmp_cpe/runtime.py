@@ -1005,6 +1005,9 @@ class Cpe:
         return m.RebootResponse()
 
     def _factory_reset(self, req: m.FactoryReset) -> m.Message:
+        if "factory-reset-ignored" in self.quirks:  # a defect to test against (BS-001)
+            return m.FactoryResetResponse()
+
         def do() -> None:
             marker = self._boot_marker
             self.hooks.factory_reset()

@@ -30,6 +30,7 @@ from printbench.cwmp import types as T
 from printbench.datamodel import loader as L
 from printbench.datamodel.certificates import certificate_binding, certificate_table
 from printbench.emulator.state import ValueRejected
+from printbench.emulator.tr069.time_view import declare_time
 
 PS = "Device.Services.PrintService.{i}."
 X = PS + "X_PRINTBENCH-ORG_Settings."
@@ -428,6 +429,7 @@ def _s(fn: Callable[[Any], Any]) -> Get:
 
 
 def _declare(b: PrinterBinder) -> None:
+    declare_time(b)  # Device.Time. (emulator/tr069/time_view.py)
     ident = lambda f: _s(lambda s: getattr(s.identity, f))  # noqa: E731
     # -- root subset ------------------------------------------------------------------------
     b.ro("Device.RootDataModelVersion", lambda v: ROOT_DATA_MODEL_VERSION)
