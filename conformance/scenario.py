@@ -36,6 +36,8 @@ AREAS: tuple[str, ...] = (
     "versions",
     "tls",
     "basic-setup",
+    "localized-strings",
+    "authentication",
     "engine",
 )
 #: What a target can be (see conformance/targets.py).

@@ -27,6 +27,8 @@ QUIRKS: dict[str, str] = {
     "gpn-ignore-next-level": "GetParameterNames treats NextLevel as false",
     "no-transfer-complete": "TransferComplete is never sent (nor 7/M Download events)",
     "tls-no-hostname-check": "the ACS certificate's host name is not checked (chain only)",
+    "xml-cr-literal": "a CR in a value is sent as a raw CR, not &#13; (XML turns CR LF into LF)",
+    "auth-basic-only": "a Digest challenge from the ACS is not answered (Basic only)",
     "factory-reset-ignored": "FactoryReset is answered but nothing is reset (no 0 BOOTSTRAP)",
 }
 

@@ -104,6 +104,8 @@ class Authenticator:
         self.password = password
         self._digest: digest.DigestClient | None = None
         self._basic: str | None = None
+        #: False: the ``auth-basic-only`` quirk (a CPE that cannot answer Digest)
+        self.digest_ok = True
 
     def header(self, method: str, url: str, body: bytes = b"") -> str | None:
         if self._digest is not None:
@@ -115,7 +117,7 @@ class Authenticator:
         if not (self.username or self.password):
             return False
         for value in www_authenticate:
-            if value.lower().startswith("digest"):
+            if value.lower().startswith("digest") and self.digest_ok:
                 client = digest.DigestClient(self.username, self.password)
                 try:
                     client.accept(value)

@@ -801,6 +801,7 @@ class Cpe:
             pool=self.http_pool if self.acs_transport is None else None,
             max_message=self.config.max_acs_message,
         )
+        conn.auth.digest_ok = "auth-basic-only" not in self.quirks  # a defect (OD-1.2)
         self.session = cs
         self.informs.append(inform)
         del self.informs[:-20]
@@ -830,6 +831,8 @@ class Cpe:
                 elif isinstance(ev, RequestReceived):
                     response = await self._dispatch(ev.request)
                     body = cs.respond(response, self.clock.monotonic())
+                    if "xml-cr-literal" in self.quirks:  # a defect (LOC-001 catches it)
+                        body = body.replace(b"&#13;", b"\r")
                     is_response = True
                     continue
                 elif isinstance(ev, BadRequestReceived):
