@@ -45,6 +45,7 @@ async def tls_acs(pki_files) -> AsyncIterator[TlsAcs]:
     urls = {}
     wrong = files.named("acs-wrong-host")
     untrusted = files.named("acs-untrusted")
+    expired = files.named("acs-expired")
     for name, ctx in (
         ("server", server_context(files.acs_cert, files.acs_key, client_ca=files.ca)),
         (
@@ -53,6 +54,7 @@ async def tls_acs(pki_files) -> AsyncIterator[TlsAcs]:
         ),
         ("wrong-host", server_context(*wrong, client_ca=files.ca)),
         ("untrusted", server_context(*untrusted, client_ca=files.ca)),
+        ("expired", server_context(*expired, client_ca=files.ca)),
     ):
         port = await acs.server.add_tls_listener(name, ctx)
         urls[name] = f"https://localhost:{port}/"

@@ -82,7 +82,7 @@ async def test_mutual_listener_refuses_a_bad_client_certificate(tls_acs, cert, c
     assert any("TLS" in r.getMessage() for r in caplog.records), caplog.text
 
 
-@pytest.mark.parametrize("listener", ["wrong-host", "untrusted"])
+@pytest.mark.parametrize("listener", ["wrong-host", "untrusted", "expired"])
 async def test_cpe_refuses_a_bad_acs_certificate(tls_acs, listener, caplog) -> None:
     cpe = make(tls_acs.urls[listener], tls_acs.files)
     with caplog.at_level(logging.WARNING):
@@ -92,7 +92,11 @@ async def test_cpe_refuses_a_bad_acs_certificate(tls_acs, listener, caplog) -> N
     assert not tls_entries(tls_acs.acs)
     line = next(r.getMessage() for r in caplog.records if "session failed" in r.getMessage())
     assert "TLS: the ACS certificate was rejected" in line
-    reason = "Hostname mismatch" if listener == "wrong-host" else "unable to get local issuer"
+    reason = {
+        "wrong-host": "Hostname mismatch",
+        "untrusted": "unable to get local issuer",
+        "expired": "certificate has expired",
+    }[listener]
     assert reason in line
 
 
