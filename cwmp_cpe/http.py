@@ -297,7 +297,8 @@ class AcsConnection:
                     await self._http.close()
                     self._http = _client(*self._pool_key)
                     continue
-                if self._exchanges == 0 and self.url.startswith("https:"):
+                connected = not isinstance(exc, aiohttp.ClientConnectorError)
+                if connected and self._exchanges == 0 and self.url.startswith("https:"):
                     # TLS 1.3: a server refusing our certificate closes after the handshake
                     raise AcsHttpError(
                         f"{self.url}: TLS: the ACS closed the connection before answering "

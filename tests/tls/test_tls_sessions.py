@@ -140,3 +140,17 @@ async def test_openssl_s_client_sees_the_chain_and_the_request_for_a_certificate
     text = out.stdout + out.stderr
     assert "Verification: OK" in text, text
     assert "CN=localhost" in text or "CN = localhost" in text, text
+
+
+async def test_a_closed_https_port_is_not_reported_as_a_tls_failure(tls_acs, caplog) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cpe = make(f"https://localhost:{port}/", tls_acs.files)
+    with caplog.at_level(logging.WARNING):
+        await one_session(cpe)
+    assert cpe.failed_sessions == 1
+    line = next(r.getMessage() for r in caplog.records if "session failed" in r.getMessage())
+    assert "TLS" not in line and "Connect call failed" in line, line
