@@ -214,6 +214,11 @@ async def tls_session(ctx: Context, st: Step) -> None:
     if last is None:
         raise StepFailed("a session started, but not over one of the ACS's TLS listeners")
     facts = dict(last["tls"] or {})
+    cert = facts.get("client_certificate") or {}
+    ctx.notes.append(  # into results.json and report.html, beside the journal's tls entry
+        f"TLS {facts.get('tls_version')} on {facts.get('listener')} ({facts.get('cipher')}), "
+        f"client certificate {cert.get('Subject') or 'none'}: {facts.get('identity')}"
+    )
     if "expect" in st.args:
         check(ctx.subst(st.args["expect"]), facts, "TLS session")
     ctx.vars[st.args.get("save", "tls")] = facts
