@@ -35,6 +35,10 @@ AREAS: tuple[str, ...] = (
     "rpc",
     "versions",
     "nat-traversal",
+    "tls",
+    "basic-setup",
+    "localized-strings",
+    "authentication",
     "engine",
 )
 #: What a target can be (see conformance/targets.py).

@@ -119,6 +119,14 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
         help="fleet control API on 127.0.0.1 (default 8090; 0: any free port)",
     )
     p.add_argument("--no-tr069", action="store_true", help="no embedded TR-069 clients")
+    p.add_argument(
+        "--pki",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="test PKI folder (printbench pki; made if empty): every printer's TR-069 client "
+        "trusts its CA and presents its own client certificate",
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -157,6 +165,7 @@ def supervisor_config(args: argparse.Namespace, acs_url: str | None) -> Any:
         api_port=args.api_port, log_level=logging.getLogger().level or logging.WARNING,
         stun_server=getattr(args, "stun_server", None),
         stun_keepalive=getattr(args, "stun_keepalive", 30),
+        pki_dir=args.pki,
     )  # fmt: skip
 
 

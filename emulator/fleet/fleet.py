@@ -113,6 +113,9 @@ class FleetConfig:
     stun_server: str | None = None
     stun_password: str = ""
     stun_keepalive: int = 30  # STUNMaximumKeepAlivePeriod, seconds
+    #: A test PKI folder (``printbench pki``): each printer's client trusts its CA and
+    #: presents its own certificate, issued from the folder for its OUI-SerialNumber.
+    pki_dir: Path | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.faces) - set(FACES)
@@ -717,6 +720,14 @@ class Fleet:
 
         assert self._cpe_class is not None
         device.cr_path = cr_path(device.serial, self.config.seed)
+        tls: dict[str, Any] = {}
+        if self.config.pki_dir is not None:
+            from printbench.common.pki import issue_cpe_files
+
+            ident = device.state.identity  # the DeviceId's OUI and SerialNumber
+            cert, key = issue_cpe_files(self.config.pki_dir, ident.oui, ident.serial_number)
+            tls = {"ca_file": self.config.pki_dir / "ca.pem", "client_cert": cert,
+                   "client_key": key}  # fmt: skip
         client = EmbeddedClient(
             device.state,
             device.engine,
@@ -728,6 +739,7 @@ class Fleet:
             http_timeout=self.config.http_timeout,
             udp_port=device.ports.cwmp,  # UDP Connection Requests (Annex G): only with STUN
             udp_listen_without_stun=False,
+            **tls,
         )
         # The fleet meters every session (load runs): same object, a subclass that times it
         # (and holds the fleet's metrics and session gate).

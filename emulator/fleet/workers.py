@@ -166,6 +166,7 @@ class SupervisorConfig:
     stun_server: str | None = None
     stun_password: str = ""
     stun_keepalive: int = 30
+    pki_dir: Path | None = None  # FleetConfig.pki_dir
 
     def worker_count(self) -> int:
         w = self.workers or os.cpu_count() or 1
@@ -199,6 +200,7 @@ def _spec(cfg: SupervisorConfig, w: int, rng: range, fds: dict[str, int], listen
         "stun_server": cfg.stun_server,
         "stun_password": cfg.stun_password,
         "stun_keepalive": cfg.stun_keepalive,
+        "pki_dir": str(cfg.pki_dir) if cfg.pki_dir else None,
     }
 
 
@@ -223,6 +225,7 @@ def _config_from_spec(spec: dict[str, Any]) -> FleetConfig:
         stun_server=spec.get("stun_server"),
         stun_password=spec.get("stun_password", ""),
         stun_keepalive=int(spec.get("stun_keepalive", 30)),
+        pki_dir=Path(spec["pki_dir"]) if spec.get("pki_dir") else None,
     )
 
 
@@ -314,6 +317,10 @@ class Supervisor:
     async def start(self) -> None:
         """Start every worker and wait until all are ready (FleetError if one fails)."""
         self.t_start = time.monotonic()
+        if self.config.pki_dir is not None:  # once, before the workers issue from it
+            from printbench.common.pki import ensure_pki
+
+            ensure_pki(self.config.pki_dir)
         self._plan()
         try:
             for w in self.workers:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from printbench.cwmp_cpe import ConnectionRequestServer, Cpe, CpeConfig, MemoryStore
 from printbench.cwmp_cpe.config import QUIRKS
 from printbench.cwmp_cpe.stun_agent import UdpConnectionRequestAgent
+from printbench.emulator.state import ValueRejected
 from printbench.emulator.tr069.transfers import PrinterHooks
 from printbench.emulator.tr069.view import printer_tree
 
@@ -148,7 +149,14 @@ class EmbeddedClient:
     def _tree_changed(self, op: str, names: list[str]) -> None:
         # Mirror the ParameterKey into the state so the EWS and a factory reset see it.
         if self.state.management.parameter_key != self.tree.parameter_key:
-            self.state.management.parameter_key = self.tree.parameter_key
+            try:
+                self.state.management.parameter_key = self.tree.parameter_key
+            except ValueRejected as exc:
+                # TR-069 allows any string(32) as ParameterKey (TP-181 5.7.3 sends tab, CR,
+                # LF); the printer's other faces cannot show control characters, so its
+                # state keeps the last key they can carry. The tree (what the ACS reads and
+                # the store keeps) has the real one.
+                log.info("%s: ParameterKey not shown on the printer's faces: %s", self.host, exc)
 
     def _on_change(self, event: Any) -> None:
         path = event.path

@@ -29,6 +29,7 @@ from printbench.cwmp import params as P
 from printbench.cwmp import types as T
 from printbench.datamodel import conversions
 from printbench.datamodel import loader as L
+from printbench.datamodel.certificates import certificate_binding, certificate_table
 from printbench.emulator.ipp.attributes import (
     CONTENT_OPTIMIZE,
     HOLD_UNTIL,
@@ -36,6 +37,7 @@ from printbench.emulator.ipp.attributes import (
     RENDERING_INTENTS,
 )
 from printbench.emulator.state import ValueRejected
+from printbench.emulator.tr069.time_view import declare_time
 
 PS = "Device.Services.PrintService.{i}."
 X = PS + "X_PRINTBENCH-ORG_Settings."
@@ -307,6 +309,9 @@ class PrinterBinder:
     # -- Binder protocol
 
     def table(self, spec: L.ObjectSpec) -> P.TableProvider | None:
+        certificates = certificate_table(spec)  # the CPE runtime's (datamodel.certificates)
+        if certificates is not None:
+            return certificates
         rows = self.tables.get(spec.path)
         if rows is not None:
             return P.MappingTable(rows)
@@ -320,6 +325,9 @@ class PrinterBinder:
         return self.objects.get(spec.path)
 
     def parameter(self, spec: L.ParamSpec) -> L.Binding | None:
+        certificate = certificate_binding(spec)
+        if certificate is not None:
+            return certificate
         s = self.specs.get(spec.path)
         if s is None:
             return None
@@ -431,6 +439,7 @@ def _s(fn: Callable[[Any], Any]) -> Get:
 
 
 def _declare(b: PrinterBinder) -> None:
+    declare_time(b)  # Device.Time. (emulator/tr069/time_view.py)
     ident = lambda f: _s(lambda s: getattr(s.identity, f))  # noqa: E731
     # -- root subset ------------------------------------------------------------------------
     b.ro("Device.RootDataModelVersion", lambda v: ROOT_DATA_MODEL_VERSION)
