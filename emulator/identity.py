@@ -101,11 +101,12 @@ def make_identity(
     asset = f"AST-{rnd.randint(0, 999999):06d}"
     ip = ipaddress.IPv4Address(host)
     net = ipaddress.IPv4Network(f"{ip}/16", strict=False)
-    gateway = (
-        str(net.network_address + 254)
-        if ip != net.network_address + 254
-        else str(net.network_address + 253)
-    )
+    # The router sits in the printer's own /24, as on most office LANs: then the gateway stays
+    # inside the subnet whether an ACS or an administrator narrows the mask to /24 or not
+    # (it was the /16's .0.254, which a /24 mask put outside for every host not in x.y.0.z,
+    # and the EWS rightly refused such a write).
+    lan = ipaddress.IPv4Network(f"{ip}/24", strict=False)
+    gateway = str(lan.network_address + (254 if ip != lan.network_address + 254 else 253))
     return DeviceIdentity(
         serial_number=serial,
         mac_address=mac,
