@@ -21,7 +21,6 @@ Rules that keep the faces consistent by construction:
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -167,6 +166,8 @@ class Node:
         object.__setattr__(self, "_root", root)
         object.__setattr__(self, "_path", path)
         attrs = self.__dict__
+        # cached per class (``dataclasses.fields`` per node and printer was a quarter of a
+        # fleet printer's build time)
         for name in _field_names(type(self)):
             value = attrs.get(name)
             if isinstance(value, Node):
@@ -176,12 +177,6 @@ class Node:
                     if isinstance(row, Node):
                         row._attach(root, f"{path}{name}.{row_index(row)}.")
 
-
-@functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    """A node class's dataclass field names (``dataclasses.fields`` per node and printer was a
-    quarter of a fleet printer's build time)."""
-    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def row_index(row: Node) -> int:

@@ -814,6 +814,7 @@ def _declare(b: PrinterBinder) -> None:
          "defaults.finishings", conv=lambda v: tuple(uncamel(f) for f in v))  # fmt: skip
     # The defaults IPP also answers (xxx-default); the values offered are IPP's xxx-supported,
     # so a write of a value the printer does not support is refused (9007), not stored.
+    offered: tuple[str, ...]
     for name, attr, offered in (
         ("PrintContentOptimize", "print_content_optimize", CONTENT_OPTIMIZE),
         ("PrintRenderingIntent", "print_rendering_intent", RENDERING_INTENTS),
