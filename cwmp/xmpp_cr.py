@@ -192,3 +192,23 @@ def error_condition(error_xml: bytes) -> tuple[str, str]:
             cond = etree.QName(c).localname
             break
     return cond, el.get("type", "")
+
+
+def reconnect_wait(n: int, initial: int, multiplier: int, maximum: int, rnd: float) -> float:
+    """The ``n``-th (1-based) reconnection wait to the XMPP server, in seconds.
+
+    TR-181 2.17 XMPP.Connection.{i}.ServerRetryIntervalMultiplier: "For the nth reconnection
+    wait interval, the Device MUST use a random value, in seconds, between 0 and
+    ServerRetryInitialInterval * (ServerRetryIntervalMultiplier / 1000) ** (n - 1)", and
+    ServerRetryMaxInterval: "If the nth reconnection wait interval ... exceeds the value of this
+    parameter, then the Device MUST use the value of this parameter". ``rnd`` is a number in
+    [0, 1) from the caller's random source (so this stays pure and testable).
+    """
+    if n < 1:
+        raise ValueError("reconnection attempts count from 1")
+    bound = max(0.0, float(initial)) * (max(1000, multiplier) / 1000.0) ** (n - 1)
+    wait = rnd * bound
+    if maximum > 0 and bound > maximum:
+        # the computed interval exceeds the maximum: TR-181 says use the maximum itself
+        return float(maximum)
+    return wait

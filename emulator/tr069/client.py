@@ -18,10 +18,12 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import deque
+from pathlib import Path
 from typing import Any, Protocol
 
 from printbench.cwmp_cpe import ConnectionRequestServer, Cpe, CpeConfig, MemoryStore
 from printbench.cwmp_cpe.config import QUIRKS
+from printbench.cwmp_cpe.xmpp import XmppConnReq
 from printbench.emulator.tr069.transfers import PrinterHooks
 from printbench.emulator.tr069.view import printer_tree
 
@@ -96,6 +98,14 @@ class EmbeddedClient:
             cr_server = self._own_server = ConnectionRequestServer(host, port, timeouts=http_timeouts)
         self.cr_server: CrRegistry = cr_server
         self._unsubscribe: Any = None
+        # TR-069 Annex K connection requests over the printer's XMPP connection (state.xmpp)
+        self.xmpp = XmppConnReq(
+            self.cpe,
+            password=lambda: self.state.xmpp.password,
+            ca_file=self.state.xmpp.ca_file or None,
+            faulty=quirks,
+        )
+        self.view.extra["xmpp"] = self.xmpp
 
     def _secrets(self) -> dict[str, str]:
         mg = self.state.management
@@ -116,12 +126,14 @@ class EmbeddedClient:
         self.tree.listeners.append(self._tree_changed)
         self._unsubscribe = self.state.subscribe(self._on_change)
         await self.cpe.start()
+        await self.xmpp.start()
         return url
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        await self.xmpp.stop()
         await self.cpe.stop()
         self.cr_server.unregister(self.cpe)
         if self._own_server is not None:
@@ -141,5 +153,9 @@ class EmbeddedClient:
             self.cpe.device_factory_reset()
         elif path.startswith("management."):
             self.cpe.wake()
+        elif path.startswith("xmpp."):
+            self.xmpp.ca_file = Path(self.state.xmpp.ca_file) if self.state.xmpp.ca_file else None
+            self.xmpp.wake()  # reconnect with the new settings
+            self.cpe.values_changed()
         else:
             self.cpe.values_changed()
