@@ -103,7 +103,6 @@ class EmbeddedClient:
             self.cpe,
             password=lambda: self.state.xmpp.password,
             ca_file=self.state.xmpp.ca_file or None,
-            faulty=quirks,
         )
         self.view.extra["xmpp"] = self.xmpp
 
