@@ -123,10 +123,11 @@ class AcsXmpp:
                 up.set_result(True)
 
         def failed(what: str) -> Any:
-            return lambda _e: (
-                up.done()
-                or up.set_exception(XmppControlError(f"ACS XMPP account {acct.jid}: {what}"))
-            )
+            def handler(_e: Any) -> None:
+                if not up.done():
+                    up.set_exception(XmppControlError(f"ACS XMPP account {acct.jid}: {what}"))
+
+            return handler
 
         client.add_event_handler("session_start", ready)
         client.add_event_handler("failed_all_auth", failed("authentication failed"))

@@ -310,10 +310,11 @@ class XmppConnReq:
         )
         host, port = self._address(s)
         client.connect(host, port)
-        waker = asyncio.ensure_future(self._wake.wait())
+        waker: asyncio.Future[Any] = asyncio.ensure_future(self._wake.wait())
+        pending: set[asyncio.Future[Any]] = {done, waker}
         try:
             first, _ = await asyncio.wait(
-                {done, waker}, timeout=CONNECT_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+                pending, timeout=CONNECT_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
             )
             if waker in first:
                 outcome = "reconfigure"
