@@ -153,6 +153,13 @@ class AcsXmpp:
                 await asyncio.wait_for(client.disconnect(wait=0.5), 2.0)
             with contextlib.suppress(Exception):
                 client.abort()
+            # slixmpp cancels its outgoing-filter task only in __del__: end it now, or it is
+            # "destroyed but pending" when the loop closes
+            task = getattr(client, "_run_out_filters", None)
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
     async def send(
         self, to: str, username: str, password: str, *, sender: str = "acs", timeout: float = 10.0

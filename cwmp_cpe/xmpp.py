@@ -133,6 +133,17 @@ def read_xmpp_settings(
     )
 
 
+async def close_filters(client: Any) -> None:
+    """End a slixmpp stream's outgoing-filter task, which slixmpp itself cancels only when the
+    object is garbage-collected (``XMLStream.__del__``): left running it is "destroyed but
+    pending" when the event loop closes."""
+    task = getattr(client, "_run_out_filters", None)
+    if task is not None and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
 @dataclass
 class XmppStats:
     """TR-181 XMPP.Connection.{i}.Stats: stanzas of the connection-request service."""
@@ -362,6 +373,7 @@ class XmppConnReq:
             await asyncio.wait_for(fut, 2.0)
         with contextlib.suppress(Exception):
             client.abort()
+        await close_filters(client)
 
     # -- connection requests --------------------------------------------------------------
 
