@@ -152,6 +152,8 @@ class EmbeddedClient:
             self.cpe.device_factory_reset()
         elif path.startswith("management."):
             self.cpe.wake()
+        elif path == "xmpp.allowed_jabber_ids":
+            self.cpe.values_changed()  # read per request: the stream stays as it is
         elif path.startswith("xmpp."):
             self.xmpp.ca_file = Path(self.state.xmpp.ca_file) if self.state.xmpp.ca_file else None
             self.xmpp.wake()  # reconnect with the new settings

@@ -169,3 +169,39 @@ async def test_xmpp_reconnects_after_server_restart(acs, prosody) -> None:
         assert out.answer.kind == "result" and out.session is not None
     finally:
         await vp.stop()
+
+
+async def spv(acs: AcsControl, dev: str, name: str, value: str, typ: str = "xsd:string") -> None:
+    rpc = acs.enqueue(dev, m.SetParameterValues((m.ParameterValueStruct(name, value, typ),), "k"))
+    await acs.connection_request(dev)
+    await asyncio.wait_for(rpc.result(), 15)
+
+
+async def test_the_acs_configures_xmpp_through_the_data_model(acs, prosody) -> None:
+    vp = await start_printer(acs, prosody, "127.71.0.5")
+    dev = printer_id(vp.state)
+    conn = vp.tr069.xmpp
+    try:
+        other = acs.xmpp.jid("other")  # a Full JID entry: only that resource is allowed
+        await spv(acs, dev, MS + "ConnReqAllowedJabberIDs", other)
+        assert vp.state.xmpp.allowed_jabber_ids == other
+        await vp.tr069.cpe.idle()
+        acs.xmpp.jids[dev] = conn.jabber_id
+        refused = await xmpp_cr(acs, dev, expect="service-unavailable", timeout=5)
+        assert refused.answer.condition == "service-unavailable"
+        accepted = await xmpp_cr(acs, dev, sender="other", timeout=15)
+        assert accepted.answer.kind == "result" and accepted.session is not None, (
+            accepted.to_dict(),
+            other,
+            vp.tr069.cpe.tree.get_value(MS + "ConnReqAllowedJabberIDs"),
+        )
+        await vp.tr069.cpe.idle()
+        await spv(acs, dev, XC + "Enable", "false", "xsd:boolean")
+        for _ in range(100):
+            if conn.status == "Disabled":
+                break
+            await asyncio.sleep(0.05)
+        values = await gpv(acs, dev, (MS + "ConnReqJabberID", XC + "Status"))
+        assert values == {MS + "ConnReqJabberID": "", XC + "Status": "Disabled"}
+    finally:
+        await vp.stop()
