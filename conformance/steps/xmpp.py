@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from printbench.conformance.scenario import Step
 
 JID_PARAM = "Device.ManagementServer.ConnReqJabberID"
+REF_PARAM = "Device.ManagementServer.ConnReqXMPPConnection"
 EXPECT = ("accept", "not-authorized", "service-unavailable")
 
 
@@ -31,12 +32,23 @@ async def learn_jabber_id(ctx: Context) -> str:
     xmpp = getattr(acs, "xmpp", None)
     if xmpp is None:
         raise StepSkipped("the stub ACS has no XMPP server")
-    response, fault = await rpc_call(ctx, "GetParameterValues", {"parameter_names": [JID_PARAM]})
+    names = [JID_PARAM, REF_PARAM]
+    response, fault = await rpc_call(ctx, "GetParameterValues", {"parameter_names": names})
     if fault is not None:
-        raise StepFailed(f"GetParameterValues {JID_PARAM}: fault {fault.fault_code}")
-    jid = values_of(response).get(JID_PARAM, "")
+        raise StepFailed(f"GetParameterValues {names}: fault {fault.fault_code}")
+    values = values_of(response)
+    jid = values.get(JID_PARAM, "")
     if "@" not in jid:
         raise StepFailed(f"{JID_PARAM} is {jid!r}, not a Jabber ID (is the XMPP connection up?)")
+    # The server answers service-unavailable itself for a JID that is not connected, which
+    # looks like a CPE's refusal: only a connection that is up makes a refusal the CPE's.
+    ref = values.get(REF_PARAM, "").rstrip(".")
+    status_name = f"{ref}.Status"
+    status, fault = await rpc_call(ctx, "GetParameterValues", {"parameter_names": [status_name]})
+    status_value = values_of(status).get(status_name) if fault is None else None
+    if status_value != "Enabled":
+        raise StepFailed(f"{status_name} is {status_value!r}, not Enabled: the CPE is not "
+                         "connected to the XMPP server")  # fmt: skip
     xmpp.jids[ctx.device.acs_id] = jid
     ctx.vars["xmpp_jid"] = jid
     return jid
