@@ -36,6 +36,8 @@ from printbench.cwmp import xmpp_cr as X
 
 log = logging.getLogger(__name__)
 
+CONN_REQ_JABBER_ID = "Device.ManagementServer.ConnReqJabberID"
+
 
 class XmppControlError(ValueError):
     """An XMPP connection request the ACS cannot send (no account, no XMPP server...)."""
@@ -214,7 +216,9 @@ async def connection_request(
     if xmpp is None:
         raise XmppControlError("the stub ACS has no XMPP server configured (AcsControl.xmpp)")
     device = ctl.device(device_id)
-    target = to or xmpp.jids.get(device.id) or ""
+    # learned by the caller, else the last value the ACS saw (Informs carry it: it is an
+    # active notification, TR-181 forceDefaultEnabled; GetParameterValues responses too)
+    target = to or xmpp.jids.get(device.id) or device.params.get(CONN_REQ_JABBER_ID, "")
     if not target:
         raise XmppControlError(f"device {device_id}: ConnReqJabberID not known")
     creds = device.cr_credentials

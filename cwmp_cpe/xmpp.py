@@ -186,6 +186,7 @@ class XmppConnReq:
         self._client: Any = None
         self._up = asyncio.Event()
         self.listeners: list[Callable[[str], None]] = []
+        self._changed: asyncio.Future[str] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -214,6 +215,20 @@ class XmppConnReq:
             return False
         return True
 
+    async def wait_status(self, accept: Callable[[str], bool], timeout: float) -> bool:
+        """True once ``accept(status)`` holds (awaits status changes, no polling)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while not accept(self.status):
+            left = end - loop.time()
+            if left <= 0:
+                return False
+            if self._changed is None or self._changed.done():
+                self._changed = loop.create_future()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._changed), left)
+        return True
+
     # -- state ----------------------------------------------------------------------------
 
     def _set_status(self, status: str, why: str = "") -> None:
@@ -229,6 +244,8 @@ class XmppConnReq:
                 self._up.clear()
             for fn in list(self.listeners):
                 fn(status)
+            if self._changed is not None and not self._changed.done():
+                self._changed.set_result(status)
 
     def settings(self) -> XmppSettings | None:
         tree = self.cpe.tree

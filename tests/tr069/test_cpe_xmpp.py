@@ -154,17 +154,15 @@ async def test_xmpp_reconnects_after_server_restart(acs, prosody) -> None:
         jid = conn.jabber_id
         await acs.xmpp.stop()
         await prosody.stop(keep=True)
-        for _ in range(100):  # the CPE notices the stream is gone
-            if conn.status != "Enabled":
-                break
-            await asyncio.sleep(0.05)
-        assert conn.status != "Enabled"
+        assert await conn.wait_status(lambda s: s != "Enabled", 10)  # it notices
         assert conn.jabber_id == jid  # TR-181 ConnReqJabberID: unchanged while lost
         await prosody.start()
         await acs.xmpp.start()
         assert await conn.wait_up(20), conn.last_error
         assert conn.connections == 2
-        acs.xmpp.jids[dev] = conn.jabber_id
+        # no GetParameterValues: the ACS uses the ConnReqJabberID the CPE informed (an active
+        # notification, TR-181 forceDefaultEnabled: 4 VALUE CHANGE when the JID was bound)
+        assert acs.device(dev).params[MS + "ConnReqJabberID"] == conn.jabber_id
         out = await xmpp_cr(acs, dev, timeout=15)
         assert out.answer.kind == "result" and out.session is not None
     finally:
@@ -197,10 +195,7 @@ async def test_the_acs_configures_xmpp_through_the_data_model(acs, prosody) -> N
         )
         await vp.tr069.cpe.idle()
         await spv(acs, dev, XC + "Enable", "false", "xsd:boolean")
-        for _ in range(100):
-            if conn.status == "Disabled":
-                break
-            await asyncio.sleep(0.05)
+        assert await conn.wait_status(lambda s: s == "Disabled", 10)
         values = await gpv(acs, dev, (MS + "ConnReqJabberID", XC + "Status"))
         assert values == {MS + "ConnReqJabberID": "", XC + "Status": "Disabled"}
     finally:
