@@ -183,6 +183,7 @@ class XmppConnReq:
         self.last_error = ""
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._running = False
         self._client: Any = None
         self._up = asyncio.Event()
         self.listeners: list[Callable[[str], None]] = []
@@ -191,10 +192,16 @@ class XmppConnReq:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._task is None:
+        self._running = True
+        self._ensure_task()
+
+    def _ensure_task(self) -> None:
+        # No task while disabled: a fleet of printers without XMPP pays nothing for it.
+        if self._running and (self._task is None or self._task.done()):
             self._task = asyncio.create_task(self._run(), name=f"xmpp {self.cpe.name}")
 
     async def stop(self) -> None:
+        self._running = False
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -206,6 +213,7 @@ class XmppConnReq:
     def wake(self) -> None:
         """The configuration may have changed: reconnect with what the tree says now."""
         self._wake.set()
+        self._ensure_task()
 
     async def wait_up(self, timeout: float) -> bool:
         """True once the connection is up (for tests and the conformance target)."""
@@ -263,13 +271,11 @@ class XmppConnReq:
             s = self.settings()
             if s is None or not s.enable:
                 self._set_status("Disabled")
-                await self._wake.wait()
-                continue
+                return  # wake() starts the loop again
             problem = s.problem()
             if problem:
                 self._set_status("Error_Misconfigured", problem)
-                await self._wake.wait()
-                continue
+                return
             self.attempts += 1
             outcome = await self._connect_once(s)
             if outcome == "reconfigure":
