@@ -259,7 +259,7 @@ RULES: dict[str, Rule] = {
         Rule(
             "xmpp-cr-answer",
             "mandatory",
-            "RFC 6120 §8.2.3 (an IQ of type set MUST be answered with a result or an error), "
+            "RFC 6120 §8.2.3 (an IQ of type get or set MUST be answered with a result or an error), "
             "used by TR-069 Annex K",
             "An XMPP connection request IQ gets an answer.",
         ),

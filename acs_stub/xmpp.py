@@ -7,7 +7,7 @@ one that is *not* allowed. :func:`connection_request` sends the Annex K IQ (vali
 cwmp-xmppConnReq-1-0.xsd before it leaves) to a CPE's ConnReqJabberID, reads the answer and
 judges it and the session that follows:
 
-- ``xmpp-cr-answer`` (mandatory, RFC 6120 §8.2.3: an IQ of type set MUST be answered with a
+- ``xmpp-cr-answer`` (mandatory, RFC 6120 §8.2.3: an IQ of type get or set MUST be answered with a
   result or an error): no answer within the timeout;
 - an accepted request (empty result) must be followed by a session with
   ``6 CONNECTION REQUEST``: the request counts as pending on the device, so the ACS's
@@ -164,10 +164,19 @@ class AcsXmpp:
                     await task
 
     async def send(
-        self, to: str, username: str, password: str, *, sender: str = "acs", timeout: float = 10.0
+        self,
+        to: str,
+        username: str,
+        password: str,
+        *,
+        sender: str = "acs",
+        timeout: float = 10.0,
+        iq_type: str = "get",
     ) -> X.Answer:
         """Send one Annex K connection request IQ and return the answer (never raises for a
-        CPE's error or silence: those are answers to judge)."""
+        CPE's error or silence: those are answers to judge). ``iq_type`` "get" is what ACSes
+        in the field send (GenieACS, django-acs, mosesacs, a production AVSystem capture);
+        "set" is what RFC 6120 §8.2.3 would suggest for a request that changes state."""
         from slixmpp.exceptions import IqError, IqTimeout
 
         acct = self._account(sender)
@@ -175,7 +184,7 @@ class AcsXmpp:
             raise XmppControlError(f"ACS XMPP account {acct.jid} is not connected")
         data = X.payload(username, password)
         X.validate_payload(data)  # what we send must be what the schema allows
-        iq = acct.client.make_iq_set(ito=to)
+        iq = acct.client.make_iq(ito=to, itype=iq_type)
         iq.append(ET.fromstring(data))
         try:
             await iq.send(timeout=timeout)

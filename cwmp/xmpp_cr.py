@@ -6,10 +6,13 @@ What the texts say, and where they come from (the TR-069 PDF is not in /work/sha
 rules below are the ones found in public copies):
 
 - The payload is ``<connectionRequest xmlns="urn:broadband-forum-org:cwmp:xmppConnReq-1-0">
-  <username/><password/></connectionRequest>`` inside an ``<iq type="set">`` sent to the CPE's
+  <username/><password/></connectionRequest>`` inside an ``<iq>`` sent to the CPE's
   ConnReqJabberID (cwmp-xmppConnReq-1-0.xsd: "intended to be sent within an iq stanza ... to
   an XMPP Client that resides on the CPE. For more information see Annex K"). The schema is the
   authority we validate against (:func:`validate_payload`).
+  The IQ type: ACSes in the field send ``get`` (GenieACS's XMPP client, django-acs, mosesacs
+  and a production AVSystem capture all do); RFC 6120 §8.2.3 would suggest ``set``. The CPE
+  takes both; the stub ACS sends ``get`` (Annex K's own example could not be read).
 - username/password are ManagementServer.ConnectionRequestUsername/Password (Annex K, as
   summarised by QA Cafe's "XMPP Connection Request Mechanism": "an XMPP IQ stanza containing
   elements for the Connection Request Username and Connection Request Password").
@@ -18,8 +21,8 @@ rules below are the ones found in public copies):
   sender (:func:`jid_allowed`; the TR-181 text is in /work/shared and quoted there).
 - A good request is answered with an empty ``result`` IQ and a session with
   ``6 CONNECTION REQUEST`` follows (QA Cafe: "the CPE confirms the request with an empty XMPP
-  IQ stanza ... then begins a CWMP session"). Any IQ ``set`` must be answered with a result or
-  an error (RFC 6120 §8.2.3, MUST).
+  IQ stanza ... then begins a CWMP session"). Any IQ ``get`` or ``set`` must be answered
+  with a result or an error (RFC 6120 §8.2.3, MUST).
 - Errors: a sender not allowed, or a CPE that cannot take the request now (CWMP disabled, rate
   limit), gets ``service-unavailable``; wrong credentials get ``not-authorized`` (both of type
   ``cancel``, as icwmp's ``xmpp/xmpp.c`` sends them). We could not read Annex K's own wording
@@ -57,7 +60,7 @@ class Credentials:
 
 
 def payload(username: str, password: str) -> bytes:
-    """The ``connectionRequest`` element an ACS puts in its IQ ``set`` (UTF-8 bytes)."""
+    """The ``connectionRequest`` element an ACS puts in its IQ (UTF-8 bytes)."""
     root = etree.Element(f"{{{NS}}}connectionRequest", nsmap={None: NS})
     etree.SubElement(root, f"{{{NS}}}username").text = username
     etree.SubElement(root, f"{{{NS}}}password").text = password

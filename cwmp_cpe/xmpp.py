@@ -401,8 +401,10 @@ class XmppConnReq:
     # -- connection requests --------------------------------------------------------------
 
     def _on_iq(self, iq: Any) -> None:
-        if iq["type"] != "set":
+        if iq["type"] not in ("get", "set"):
             return  # results/errors are not requests
+        # Both request types: ACSes in the field send the connectionRequest in an IQ "get"
+        # (GenieACS, django-acs, mosesacs, a production AVSystem capture), others "set".
         self.stats.received += 1
         sender = str(iq["from"])
         el = iq.xml.find(f"{{{X.NS}}}connectionRequest")

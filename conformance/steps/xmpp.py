@@ -98,7 +98,9 @@ async def xmpp_connection_request(ctx: Context, st: Step) -> None:
         raise StepFailed(str(exc)) from None
     ctx.vars["xmpp_answer"] = out.to_dict()
     if out.answer.kind == "timeout":
-        raise StepFailed(f"no answer from {out.to} (RFC 6120 §8.2.3: an IQ set MUST be answered)")
+        raise StepFailed(
+            f"no answer from {out.to} (RFC 6120 §8.2.3: an IQ get/set MUST be answered)"
+        )
     if expect == "accept" and not out.answer.accepted:
         raise StepFailed(
             f"connection request refused: {out.answer.condition} ({out.answer.error_type})"

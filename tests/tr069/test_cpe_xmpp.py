@@ -200,3 +200,17 @@ async def test_the_acs_configures_xmpp_through_the_data_model(acs, prosody) -> N
         assert values == {MS + "ConnReqJabberID": "", XC + "Status": "Disabled"}
     finally:
         await vp.stop()
+
+
+@pytest.mark.parametrize("iq_type", ["get", "set"])
+async def test_the_cpe_answers_either_iq_type(acs, prosody, iq_type) -> None:
+    """GenieACS, django-acs, mosesacs and a production AVSystem ACS send the connectionRequest
+    in an IQ ``get``; RFC 6120 would suggest ``set``: the CPE answers both."""
+    host = "127.71.0.6" if iq_type == "get" else "127.71.0.7"
+    vp = await start_printer(acs, prosody, host)
+    try:
+        answer = await acs.xmpp.send(vp.tr069.xmpp.jabber_id, "cr-user", "cr-secret",
+                                     iq_type=iq_type, timeout=5)  # fmt: skip
+        assert answer.kind == "result", answer
+    finally:
+        await vp.stop()
