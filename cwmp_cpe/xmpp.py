@@ -170,7 +170,7 @@ class XmppConnReq:
         self.cpe = cpe
         self._password = password
         self.ca_file = Path(ca_file) if ca_file else None
-        self.rng = rng or random.Random()
+        self.rng = rng  # None: the random module (a Random() per printer costs 2.5 KB)
         #: Deliberate defects (quirk modes of the embedded client), see cwmp_cpe.config.QUIRKS.
         self.faulty = faulty
         self.status = "Disabled"
@@ -181,11 +181,11 @@ class XmppConnReq:
         self.attempts = 0  # connection attempts since the last one that came up
         self.connections = 0  # connections that came up (for tests and reports)
         self.last_error = ""
-        self._wake = asyncio.Event()
+        # created when the loop first runs: an idle printer without XMPP keeps no event
+        self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._running = False
         self._client: Any = None
-        self._up = asyncio.Event()
         self.listeners: list[Callable[[str], None]] = []
         self._changed: asyncio.Future[str] | None = None
 
@@ -198,6 +198,8 @@ class XmppConnReq:
     def _ensure_task(self) -> None:
         # No task while disabled: a fleet of printers without XMPP pays nothing for it.
         if self._running and (self._task is None or self._task.done()):
+            if self._wake is None:
+                self._wake = asyncio.Event()
             self._task = asyncio.create_task(self._run(), name=f"xmpp {self.cpe.name}")
 
     async def stop(self) -> None:
@@ -212,16 +214,13 @@ class XmppConnReq:
 
     def wake(self) -> None:
         """The configuration may have changed: reconnect with what the tree says now."""
-        self._wake.set()
+        if self._wake is not None:
+            self._wake.set()
         self._ensure_task()
 
     async def wait_up(self, timeout: float) -> bool:
         """True once the connection is up (for tests and the conformance target)."""
-        try:
-            await asyncio.wait_for(self._up.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        return await self.wait_status(lambda s: s == "Enabled", timeout)
 
     async def wait_status(self, accept: Callable[[str], bool], timeout: float) -> bool:
         """True once ``accept(status)`` holds (awaits status changes, no polling)."""
@@ -246,10 +245,6 @@ class XmppConnReq:
             log.info("%s: XMPP %s -> %s %s", self.cpe.name, self.status, status, why)
             self.status = status
             self.last_change = datetime.now(UTC)
-            if status == "Enabled":
-                self._up.set()
-            else:
-                self._up.clear()
             for fn in list(self.listeners):
                 fn(status)
             if self._changed is not None and not self._changed.done():
@@ -266,8 +261,10 @@ class XmppConnReq:
     # -- the connection loop --------------------------------------------------------------
 
     async def _run(self) -> None:
+        assert self._wake is not None  # made by _ensure_task
+        wake = self._wake
         while True:
-            self._wake.clear()
+            wake.clear()
             s = self.settings()
             if s is None or not s.enable:
                 self._set_status("Disabled")
@@ -288,11 +285,11 @@ class XmppConnReq:
                 s.retry_initial,
                 s.retry_multiplier,
                 s.retry_max,
-                self.rng.random(),
+                (self.rng or random).random(),
             )
             log.info("%s: XMPP %s; reconnecting in %.1f s", self.cpe.name, outcome, wait)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+                await asyncio.wait_for(wake.wait(), wait)
 
     def _address(self, s: XmppSettings) -> tuple[str | None, int | None]:
         if s.algorithm == "ServerTable" and s.servers:
@@ -344,6 +341,7 @@ class XmppConnReq:
         )
         host, port = self._address(s)
         client.connect(host, port)
+        assert self._wake is not None
         waker: asyncio.Future[Any] = asyncio.ensure_future(self._wake.wait())
         pending: set[asyncio.Future[Any]] = {done, waker}
         try:
@@ -356,7 +354,7 @@ class XmppConnReq:
                 outcome = done.result()
             else:
                 outcome = "timeout"
-            if outcome == "lost" and not self._up.is_set() and self.status != "Enabled":
+            if outcome == "lost" and self.status != "Enabled":
                 outcome = "unreachable"
         finally:
             waker.cancel()
