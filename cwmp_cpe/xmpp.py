@@ -324,7 +324,9 @@ class XmppConnReq:
             if not done.done():
                 done.set_result(what)
 
-        client.add_event_handler("session_start", lambda _e: self._on_up(client))
+        tls = [False]  # STARTTLS done on this stream (TR-181 TLSEstablished)
+        client.add_event_handler("tls_success", lambda _e: tls.__setitem__(0, True))
+        client.add_event_handler("session_start", lambda _e: self._on_up(client, tls[0]))
         client.add_event_handler("failed_all_auth", lambda _e: finish("auth-failed"))
         client.add_event_handler("connection_failed", lambda _e: finish("unreachable"))
         client.add_event_handler("disconnected", lambda _e: finish("lost"))
@@ -359,6 +361,7 @@ class XmppConnReq:
         finally:
             waker.cancel()
         await self._drop_client()
+        self.tls = False
         status = {
             "auth-failed": "Error_AuthenticationFailure",
             "unreachable": "ServerNotPresent",
@@ -369,9 +372,9 @@ class XmppConnReq:
         self._set_status(status, outcome)
         return outcome
 
-    def _on_up(self, client: Any) -> None:
+    def _on_up(self, client: Any, tls: bool) -> None:
         jid = str(client.boundjid.full)
-        self.tls = bool(getattr(client, "is_secure", False) or client.ssl_context)
+        self.tls = tls
         self.attempts = 0
         self.connections += 1
         client.send_presence()  # available, so the server routes IQs to this resource

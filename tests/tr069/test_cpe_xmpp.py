@@ -98,6 +98,7 @@ async def test_xmpp_connection_request_starts_a_session(acs, prosody) -> None:
         assert values[MS + "ConnReqXMPPConnection"] == "Device.XMPP.Connection.1"
         assert "XMPP" in values[MS + "SupportedConnReqMethods"].split(",")
         assert values[XC + "Password"] == ""  # TR-181: reads as an empty string
+        assert values[XC + "TLSEstablished"] == "true"  # the server requires STARTTLS
         acs.xmpp.jids[dev] = jid
         await vp.tr069.cpe.idle()
         before = len(vp.tr069.cpe.informs)
