@@ -241,11 +241,15 @@ class AcsControl:
         self.server.registry.save(device)
 
     async def connection_request(
-        self, device_id: str, *, timeout: float = 30.0, kind: str = "http"
+        self, device_id: str, *, timeout: float = 30.0, kind: str = "http", **xmpp: Any
     ) -> str:
         """Send a Connection Request and await the session it starts; returns its id.
         ``kind="udp"``: a UDP Connection Request through the device's STUN binding (TR-069
-        Annex G, ``acs_stub.udp_connreq``)."""
+        Annex G, ``acs_stub.udp_connreq``). ``kind="xmpp"``: over XMPP (TR-069 Annex K,
+        ``acs_stub.xmpp``; ``xmpp`` takes its ``to``/``sender``/``username``/``password``),
+        refused or unanswered → error."""
+        if kind == "xmpp":
+            return await self._xmpp_connection_request(device_id, timeout, xmpp)
         if kind == "udp":
             from printbench.acs_stub.udp_connreq import (
                 UdpConnectionRequestError,
@@ -263,7 +267,7 @@ class AcsControl:
                 )
             return out.session
         if kind != "http":
-            raise ControlError(f"connection request kind {kind!r} is not http or udp")
+            raise ControlError(f"connection request kind {kind!r} is not http, udp or xmpp")
         device = self.device(device_id)
         if not device.cr_url:
             raise ConnectionRequestError(f"device {device_id} has no ConnectionRequestURL")
@@ -292,6 +296,22 @@ class AcsControl:
             raise ConnectionRequestError(f"connection request to {device.cr_url}: HTTP {status}")
         session = await asyncio.wait_for(waiter, timeout)
         return session.id
+
+    async def _xmpp_connection_request(
+        self, device_id: str, timeout: float, args: dict[str, Any]
+    ) -> str:
+        from printbench.acs_stub import xmpp as X
+
+        try:
+            out = await X.connection_request(self, device_id, timeout=timeout, **args)
+        except X.XmppControlError as exc:
+            raise ConnectionRequestError(str(exc)) from None
+        if out.session is None:
+            raise ConnectionRequestError(
+                f"XMPP connection request to {out.to}: {out.answer.kind} "
+                f"{out.answer.condition}".rstrip() + ", no session"
+            )
+        return out.session
 
     async def wait_inform(
         self,
@@ -586,8 +606,10 @@ def _http_app(ctl: AcsControl) -> web.Application:
                 password=data.get("password"),
                 url=data.get("url"),
             )
+        kind = str(data.get("kind", "http"))  # "xmpp": TR-069 Annex K (to, sender)
+        extra = {k: str(data[k]) for k in ("to", "sender") if k in data and kind == "xmpp"}
         session = await ctl.connection_request(
-            did, timeout=float(data.get("timeout", 30.0)), kind=str(data.get("kind", "http"))
+            did, timeout=float(data.get("timeout", 30.0)), kind=kind, **extra
         )
         return _json({"session": session})
 

@@ -264,6 +264,29 @@ RULES: dict[str, Rule] = {
             "A client certificate presented over TLS carries the Inform DeviceId's "
             "OUI-SerialNumber in its subject (CommonName or serialNumber).",
         ),
+        Rule(
+            "xmpp-cr-answer",
+            "mandatory",
+            "RFC 6120 §8.2.3 (an IQ of type get or set MUST be answered with a result or an error), "
+            "used by TR-069 Annex K",
+            "An XMPP connection request IQ gets an answer.",
+        ),
+        Rule(
+            "xmpp-cr-refused",
+            "mandatory",
+            "TR-069 §3.2.2 (MUST NOT initiate a connection due to an unsuccessfully "
+            "authenticated request), Annex K; TR-181 ManagementServer.ConnReqAllowedJabberIDs",
+            "An XMPP connection request with wrong credentials or from a JID not allowed is "
+            "answered with an error IQ and starts no session.",
+        ),
+        Rule(
+            "xmpp-cr-condition",
+            "optional",
+            "TR-069 Annex K (wording not found in a public copy; icwmp xmpp/xmpp.c answers "
+            "not-authorized and service-unavailable, type cancel)",
+            "A refused XMPP connection request says not-authorized (credentials) or "
+            "service-unavailable (sender not allowed).",
+        ),
     )
 }
 

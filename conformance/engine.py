@@ -532,6 +532,9 @@ class Engine:
                     missing = set(sc.needs) - self.target.capabilities_for(dev)
                     if missing:
                         why = f"target lacks {', '.join(sorted(missing))}"
+                        reasons = getattr(self.target, "capability_reasons", {})
+                        told = [reasons[c] for c in sorted(missing) if c in reasons]
+                        why += f" ({'; '.join(told)})" if told else ""
                 out.append((sc, dev, why))
         return out
 

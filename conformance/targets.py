@@ -128,6 +128,8 @@ class Target:
         self.time_scale = float(self.settings.get("time_scale", 1.0))
         self.capabilities: set[str] = set()
         self.notes: list[str] = []
+        #: Why a capability is missing (for the report's "not applicable" line), e.g. "xmpp".
+        self.capability_reasons: dict[str, str] = {}
 
     def capabilities_for(self, device: DeviceHandle) -> set[str]:
         return self.capabilities | device.capabilities
@@ -423,6 +425,7 @@ class BuiltinTarget(Target):
         self.proxy: Any = None
         self.clients: list[Any] = []
         self.capabilities = {"acs", "emulator"}
+        self.xmpp: Any = None  # conformance.xmpp_target.XmppSetup when prosody runs
 
     async def start(self) -> None:
 
@@ -501,6 +504,10 @@ class BuiltinTarget(Target):
                         )
             if self.devices:
                 await self.wait_devices(float(self.settings.get("boot_timeout", 15)))
+            if self.settings.get("xmpp", True) and any(d.via == "embedded" for d in self.devices):
+                from printbench.conformance.xmpp_target import start_xmpp
+
+                self.xmpp = await start_xmpp(self)  # TR-069 Annex K (prosody if installed)
             broken = [d for d in self.devices if d.via == "proxy" and d.boot_error]
             if broken and self.proxy is not None:
                 # A proxy whose devices never inform may be spinning; stop it so the
@@ -550,6 +557,10 @@ class BuiltinTarget(Target):
             with contextlib.suppress(Exception):
                 await client.stop()
         self.clients.clear()
+        if self.xmpp is not None:
+            with contextlib.suppress(Exception):
+                await self.xmpp.stop()
+            self.xmpp = None
         if self.proxy is not None:
             with contextlib.suppress(Exception):
                 await self.proxy.stop()

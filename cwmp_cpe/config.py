@@ -34,6 +34,8 @@ QUIRKS: dict[str, str] = {
     "xml-cr-literal": "a CR in a value is sent as a raw CR, not &#13; (XML turns CR LF into LF)",
     "auth-basic-only": "a Digest challenge from the ACS is not answered (Basic only)",
     "factory-reset-ignored": "FactoryReset is answered but nothing is reset (no 0 BOOTSTRAP)",
+    "xmpp-cr-no-auth": "XMPP connection requests are accepted whatever username/password they carry",
+    "xmpp-cr-any-sender": "XMPP connection requests are taken from any JID (ConnReqAllowedJabberIDs ignored)",
 }
 
 

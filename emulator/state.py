@@ -726,6 +726,33 @@ class Management(Node):
 
 
 @dataclass(eq=False)
+class XmppConfig(Node):
+    """The printer's XMPP connection for TR-069 Annex K connection requests (TR-181
+    Device.XMPP.Connection.1 and the ManagementServer.ConnReq* parameters). ``enable`` off and
+    no server until an ACS, a profile or the bench configures one; ``ca_file`` is the trust
+    anchor the printer checks the XMPP server's certificate against (empty: the system's)."""
+
+    enable: bool = False
+    username: str = ""
+    password: str = ""
+    domain: str = ""
+    resource: str = "cwmp"
+    server_connect_algorithm: str = "ServerTable"
+    server_address: str = ""
+    server_port: int = 5222
+    keepalive_interval: int = -1
+    connect_attempts: int = 16
+    retry_initial_interval: int = 60
+    retry_interval_multiplier: int = 2000
+    retry_max_interval: int = 30720
+    use_tls: bool = True
+    ca_file: str = ""
+    # ManagementServer.ConnReqXMPPConnection and ConnReqAllowedJabberIDs (a TR-106 list)
+    conn_req_connection: str = "Device.XMPP.Connection.1"
+    allowed_jabber_ids: str = ""
+
+
+@dataclass(eq=False)
 class IppConfig(Node):
     """Where real models' IPP faces differ (profile section ``ipp``; docs/ipp.md "Profile").
 
@@ -826,6 +853,7 @@ class PrinterState(Node):
     admin: Admin = field(default_factory=Admin)
     recording: Recording = field(default_factory=Recording)
     ipp: IppConfig = field(default_factory=IppConfig)
+    xmpp: XmppConfig = field(default_factory=XmppConfig)
     next_alert_index: int = 1
     critical_alert_count: int = 0  # critical alerts ever raised (prtAlertCriticalEvents)
 

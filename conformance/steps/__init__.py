@@ -15,6 +15,7 @@ table is complete. The modules, one concern each:
 - :mod:`.cpe`: CWMP version negotiation and quirk modes (envelope headers);
 - :mod:`.nat`: a NAT in front of the device, STUN bindings, UDP Connection Requests.
 - :mod:`.tls`: sessions over the stub ACS's HTTPS listeners, certificates both ways.
+- :mod:`.xmpp`: XMPP connection requests (TR-069 Annex K).
 
 A failed check raises :class:`StepFailed` with what was expected and what came; a target that
 cannot do what the step needs raises :class:`StepSkipped` (reported as not applicable).
@@ -34,6 +35,7 @@ from printbench.conformance.steps import (  # noqa: F401  (each module registers
     printer,
     rpc,
     tls,
+    xmpp,
 )
 from printbench.conformance.steps.base import (
     MAX_REAL_WAIT,

@@ -18,11 +18,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import deque
+from pathlib import Path
 from typing import Any, Protocol
 
 from printbench.cwmp_cpe import ConnectionRequestServer, Cpe, CpeConfig, MemoryStore
 from printbench.cwmp_cpe.config import QUIRKS
 from printbench.cwmp_cpe.stun_agent import UdpConnectionRequestAgent
+from printbench.cwmp_cpe.xmpp import XmppConnReq
 from printbench.emulator.state import ValueRejected
 from printbench.emulator.tr069.transfers import PrinterHooks
 from printbench.emulator.tr069.view import printer_tree
@@ -109,6 +111,16 @@ class EmbeddedClient:
             on_change=self._udp_changed,
             listen_without_stun=udp_listen_without_stun,
         )
+        # TR-181 SupportedConnReqMethods: this client can take UDP connection requests with
+        # STUN (Annex G), whether STUNEnable is on yet or not (view_xmpp.py builds the list)
+        self.view.extra["connreq_methods"] = ("STUN",)
+        # TR-069 Annex K connection requests over the printer's XMPP connection (state.xmpp)
+        self.xmpp = XmppConnReq(
+            self.cpe,
+            password=lambda: self.state.xmpp.password,
+            ca_file=self.state.xmpp.ca_file or None,
+        )
+        self.view.extra["xmpp"] = self.xmpp
 
     def _secrets(self) -> dict[str, str]:
         mg = self.state.management
@@ -134,12 +146,14 @@ class EmbeddedClient:
         self._unsubscribe = self.state.subscribe(self._on_change)
         await self.udp.start()
         await self.cpe.start()
+        await self.xmpp.start()
         return url
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        await self.xmpp.stop()
         await self.cpe.stop()
         await self.udp.stop()
         self.cr_server.unregister(self.cpe)
@@ -169,6 +183,12 @@ class EmbeddedClient:
             if path.startswith("management.stun_"):
                 self.udp.reconfigure()
             self.cpe.wake()
+        elif path == "xmpp.allowed_jabber_ids":
+            self.cpe.values_changed()  # read per request: the stream stays as it is
+        elif path.startswith("xmpp."):
+            self.xmpp.ca_file = Path(self.state.xmpp.ca_file) if self.state.xmpp.ca_file else None
+            self.xmpp.wake()  # reconnect with the new settings
+            self.cpe.values_changed()
         else:
             self.cpe.values_changed()
 

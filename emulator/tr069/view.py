@@ -838,6 +838,10 @@ def _declare(b: PrinterBinder) -> None:
         b.rw(X + name, _s(_field(path, _listish)), path, conv=conv)  # path: "section.attr"
     for name, attr in _TCPIP.items():
         b.rw(X + "TCPIP." + name, _first_interface(attr), f"interfaces.1.{attr}")
+    # -- XMPP connection requests (TR-069 Annex K): Device.XMPP., ManagementServer.ConnReq* -----
+    from printbench.emulator.tr069 import view_xmpp
+
+    view_xmpp.declare(b)
 
 
 def _condition_name(code: str) -> str:
