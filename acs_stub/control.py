@@ -303,6 +303,15 @@ class AcsControl:
     def expire_sessions(self) -> list[str]:
         return self.server.expire_sessions()
 
+    async def run_diagnostic(
+        self, device_id: str, obj: str, params: Mapping[str, Any], **kw: Any
+    ) -> Any:
+        """Run a TR-181 diagnostic (IPPing, TraceRoute, Download/UploadDiagnostics, ...) and
+        await 8 DIAGNOSTICS COMPLETE; see ``acs_stub.diagnostics.run_diagnostic``."""
+        from printbench.acs_stub.diagnostics import run_diagnostic
+
+        return await run_diagnostic(self, device_id, obj, params, **kw)
+
     # files --------------------------------------------------------------------------------------
     def add_file(
         self,

@@ -26,6 +26,7 @@ QUIRKS: dict[str, str] = {
     "parameter-key-frozen": "ManagementServer.ParameterKey is never updated",
     "gpn-ignore-next-level": "GetParameterNames treats NextLevel as false",
     "no-transfer-complete": "TransferComplete is never sent (nor 7/M Download events)",
+    "no-diagnostics-complete": "a finished diagnostic never queues 8 DIAGNOSTICS COMPLETE",
 }
 
 

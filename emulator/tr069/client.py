@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 from printbench.cwmp_cpe import ConnectionRequestServer, Cpe, CpeConfig, MemoryStore
 from printbench.cwmp_cpe.config import QUIRKS
+from printbench.cwmp_cpe.diag_service import attach as attach_diagnostics
+from printbench.emulator.tr069 import diag_view
 from printbench.emulator.tr069.transfers import PrinterHooks
 from printbench.emulator.tr069.view import printer_tree
 
@@ -90,6 +92,8 @@ class EmbeddedClient:
             name=f"{host} {state.identity.serial_number}",
             secrets=self._secrets,
         )
+        # Device.IP.Diagnostics. (TR-181/TR-143): tests run after the session, then 8 event.
+        self.diagnostics = attach_diagnostics(self.cpe, diag_view.store(self.view))
         # Started and stopped here only when it is the client's own.
         self._own_server: ConnectionRequestServer | None = None
         if cr_server is None:
@@ -136,6 +140,7 @@ class EmbeddedClient:
         path = event.path
         self.log.append(f"{self.clock.now().isoformat()} {path} {event.old!r} -> {event.new!r}")
         if path == "status.boot_count":
+            diag_view.store(self.view).on_reboot()  # a test in progress does not survive
             self.cpe.device_booted()
         elif path == "status.factory_resets":
             self.cpe.device_factory_reset()

@@ -29,6 +29,7 @@ from printbench.cwmp import params as P
 from printbench.cwmp import types as T
 from printbench.datamodel import loader as L
 from printbench.emulator.state import ValueRejected
+from printbench.emulator.tr069 import diag_view
 
 PS = "Device.Services.PrintService.{i}."
 X = PS + "X_PRINTBENCH-ORG_Settings."
@@ -297,6 +298,8 @@ class PrinterBinder:
     # -- Binder protocol
 
     def table(self, spec: L.ObjectSpec) -> P.TableProvider | None:
+        if spec.path.startswith(diag_view.D.BASE):  # Device.IP.Diagnostics. (diag_view.py)
+            return diag_view.table(spec)
         rows = self.tables.get(spec.path)
         if rows is not None:
             return P.MappingTable(rows)
@@ -310,6 +313,8 @@ class PrinterBinder:
         return self.objects.get(spec.path)
 
     def parameter(self, spec: L.ParamSpec) -> L.Binding | None:
+        if spec.path.startswith(diag_view.D.BASE):  # Device.IP.Diagnostics. (diag_view.py)
+            return diag_view.parameter(spec)
         s = self.specs.get(spec.path)
         if s is None:
             return None
