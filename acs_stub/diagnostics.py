@@ -85,9 +85,10 @@ async def run_diagnostic(
     if obj not in OBJECTS:
         raise ValueError(f"{obj!r} is not one of {', '.join(OBJECTS)}")
     prefix = f"{BASE}{obj}."
-    plist = tuple(
-        m.ParameterValueStruct(prefix + k, _text(v), _xsi(k, v)) for k, v in params.items()
-    ) + (m.ParameterValueStruct(prefix + "DiagnosticsState", "Requested", "xsd:string"),)
+    plist = (
+        *(m.ParameterValueStruct(prefix + k, _text(v), _xsi(k, v)) for k, v in params.items()),
+        m.ParameterValueStruct(prefix + "DiagnosticsState", "Requested", "xsd:string"),
+    )
     run = DiagnosticRun(obj)
     done = ctl.server.inform_waiter(
         lambda d, inf: d.id == device_id and any(e.event_code == EVENT for e in inf.event)
@@ -181,8 +182,10 @@ def judge_results(
         if num("SuccessCount") == 0 and num("AverageResponseTime") != 0:
             out.append(("diagnostics-results", "AverageResponseTime is not 0 without a "
                         "successful response (TR-181: 'this value MUST be zero')"))  # fmt: skip
-        if not num("MinimumResponseTime") <= num("AverageResponseTime") <= num(
-            "MaximumResponseTime"
+        if (
+            not num("MinimumResponseTime")
+            <= num("AverageResponseTime")
+            <= num("MaximumResponseTime")
         ):
             out.append(("diagnostics-results", "Minimum ≤ Average ≤ MaximumResponseTime fails"))
     elif obj == "TraceRoute":
