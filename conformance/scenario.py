@@ -35,6 +35,7 @@ AREAS: tuple[str, ...] = (
     "rpc",
     "versions",
     "engine",
+    "diagnostics",
 )
 #: What a target can be (see conformance/targets.py).
 TARGET_KINDS: tuple[str, ...] = ("builtin", "cpe", "proxy", "acs")

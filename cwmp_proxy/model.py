@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from printbench.cwmp import params as P
+from printbench.cwmp_proxy import diagnostics
 from printbench.cwmp_proxy.binding import (
     PS,
     Bindings,
@@ -131,6 +132,8 @@ class ProxyBinder:
         self.config = config
 
     def table(self, spec: ObjectSpec) -> P.TableProvider | None:
+        if spec.path.startswith(diagnostics.D.BASE):  # run by the proxy host (diagnostics.py)
+            return diagnostics.table(spec)
         if spec.path == PS:
             return PrintServiceRows()
         if spec.path in self.b.tables:
@@ -146,6 +149,8 @@ class ProxyBinder:
 
     def parameter(self, spec: ParamSpec) -> Binding | None:
         path = spec.path
+        if path.startswith(diagnostics.D.BASE):  # run by the proxy host (diagnostics.py)
+            return diagnostics.parameter(spec)
         row = self.b.rows.get(path)
         if row is not None:
             return self._mapped(spec)

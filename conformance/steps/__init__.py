@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from printbench.conformance.steps import (  # noqa: F401  (each module registers its steps)
     cpe,
+    diagnostics,
     files,
     flow,
     observe,
