@@ -101,8 +101,8 @@ async def run_diagnostic(
     try:
         if callable(connect):  # the caller's own way (the conformance engine's, retried)
             await connect()
-        elif connect and ctl.server.current_session(device_id) is None:
-            await ctl.connection_request(device_id, timeout=min(timeout, 30.0))
+        elif connect:
+            await _connect(ctl, device_id, min(timeout, 30.0))
         await item.result(min(timeout, 30.0))  # a fault raises RpcFault: the SPV was refused
         run.request_session = item.sent_in_session
         try:
@@ -126,6 +126,23 @@ async def run_diagnostic(
     for rule, message in judge_results(obj, run.values, params):
         _flag(ctl, run, device_id, rule, message)
     return run
+
+
+async def _connect(ctl: AcsControl, device_id: str, timeout: float) -> None:
+    """A Connection Request unless the device is in a session; a 503 (the CPE's rate limit,
+    TR-069 §3.2.2 lets it refuse) is retried until ``timeout``."""
+    from printbench.acs_stub.control import ConnectionRequestError
+
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while ctl.server.current_session(device_id) is None:
+        try:
+            await ctl.connection_request(device_id, timeout=max(1.0, end - loop.time()))
+            return
+        except ConnectionRequestError:
+            if loop.time() > end:
+                raise
+            await asyncio.sleep(0.5)
 
 
 def _flag(ctl: AcsControl, run: DiagnosticRun, device_id: str, rule: str, message: str) -> None:
