@@ -10,6 +10,7 @@ import socket
 import pytest
 
 from printbench.cwmp import messages as m
+from printbench.cwmp import schema, soap
 from printbench.cwmp.types import parse_datetime
 
 from .conftest import assert_printer_valid, printer_id, start_printer
@@ -28,11 +29,18 @@ async def printer(acs, fake_time):
         await vp.stop()
 
 
-def events_of(acs, session: str | None) -> set[str]:
-    for e in acs.journal_entries(session=session):
-        if e.method == "Inform" and e.direction == "cpe->acs":
-            return {ev.event_code for ev in e.message.event} if e.message else set()
-    return set()
+def assert_acs_envelopes_valid(acs) -> None:
+    """What the stub ACS sent for the diagnostics (SetParameterValues with the test
+    parameters, GetParameterValues of the object) validates against the BBF XSD too."""
+    seen = set()
+    for e in acs.journal():
+        if e.get("direction") != "acs->cpe" or not e.get("body"):
+            continue
+        body = e["body"].encode()
+        errs = schema.validation_errors(body, schema.schema_for(soap.decode(body)))
+        assert not errs, (e.get("method"), errs)
+        seen.add(e.get("method"))
+    assert {"SetParameterValues", "GetParameterValues"} <= seen, seen
 
 
 async def test_ipping_loopback_completes_in_a_new_session(acs, printer) -> None:
@@ -49,6 +57,7 @@ async def test_ipping_loopback_completes_in_a_new_session(acs, printer) -> None:
         e.event_code == "8 DIAGNOSTICS COMPLETE" for e in i.event)]  # fmt: skip
     assert len(inform) == 1
     assert_printer_valid(acs, GAPS)
+    assert_acs_envelopes_valid(acs)
 
 
 async def test_bad_host_name_is_error_cannot_resolve(acs, printer) -> None:
@@ -96,6 +105,7 @@ async def test_download_moves_the_file_and_times_it(acs, printer) -> None:
     assert t[2] <= t[3] <= t[4]
     assert run.findings == []
     assert_printer_valid(acs, GAPS)
+    assert_acs_envelopes_valid(acs)
 
 
 async def test_upload_sends_test_file_length_bytes(acs, printer) -> None:
