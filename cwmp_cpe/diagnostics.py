@@ -475,7 +475,7 @@ def transfer_results(
             for c in conns
         ]  # fmt: skip
     if duration > 0 and interval > 0:
-        rows = []
+        rows: list[dict[str, str]] = []
         start = bom + offset
         while start < eom and len(rows) < MAX_INCREMENTAL:
             end = min(start + interval, eom)
