@@ -5,7 +5,11 @@ spec's Error value, and is reported with 8 DIAGNOSTICS COMPLETE in a new session
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
@@ -197,3 +201,64 @@ async def test_changing_a_test_parameter_aborts_the_running_test(acs, printer) -
     assert service.history == []
     assert not any(e.event_code == "8 DIAGNOSTICS COMPLETE"
                    for i in printer.tr069.cpe.informs for e in i.event)  # fmt: skip
+
+
+async def test_download_of_a_missing_file_is_transfer_failed(acs, printer) -> None:
+    run = await acs.run_diagnostic(printer_id(printer.state), "DownloadDiagnostics",
+                                   {"DownloadURL": acs.file_url("not-served.bin")})  # fmt: skip
+    assert run.state == "Error_TransferFailed"  # HTTP 404
+
+
+def _lighttpd(root: Path, work: Path, kbps: int) -> tuple[subprocess.Popen[bytes], int]:
+    """Debian's lighttpd on 127.0.0.1 serving ``root``, each connection paced to ``kbps``."""
+    for _ in range(5):  # another helper's test may take the port between probe and bind
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        conf = work / "lighttpd.conf"
+        conf.write_text(
+            f'server.document-root = "{root}"\nserver.bind = "127.0.0.1"\n'
+            f'server.port = {port}\nserver.errorlog = "{work}/error.log"\n'
+            f"connection.kbytes-per-second = {kbps}\n"
+        )
+        proc = subprocess.Popen([shutil.which("lighttpd") or "/usr/sbin/lighttpd", "-D", "-f",
+                                 str(conf)])  # fmt: skip
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                return proc, port
+            except OSError:
+                time.sleep(0.05)
+        proc.kill()
+        proc.wait()
+    pytest.fail("lighttpd did not start")
+
+
+async def test_time_based_download_stops_after_the_duration_with_incremental_results(
+    acs, printer, tmp_path: Path
+) -> None:
+    """TR-143 §4.3 time-based test: TimeBasedTestDuration 2 s against lighttpd paced to
+    1 MiB/s (a 20 MB file would take 20 s): the test ends after about 2 s, with one
+    IncrementalResult row per 1 s interval whose bytes add up to TestBytesReceived."""
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "slow.bin").write_bytes(b"\0" * 20_000_000)
+    proc, port = _lighttpd(www, tmp_path, 1024)
+    try:
+        run = await acs.run_diagnostic(printer_id(printer.state), "DownloadDiagnostics", {
+            "DownloadURL": f"http://127.0.0.1:{port}/slow.bin", "TimeBasedTestDuration": 2,
+            "TimeBasedTestMeasurementInterval": 1})  # fmt: skip
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert run.state == "Complete", printer.tr069.diagnostics.history
+    span = parse_datetime(run.value("EOMTime")) - parse_datetime(run.value("BOMTime"))
+    assert 1.0 <= span.total_seconds() <= 2.5
+    got = int(run.value("TestBytesReceived"))
+    assert 0 < got < 20_000_000  # stopped long before the end of the file
+    rows = int(run.value("IncrementalResultNumberOfEntries"))
+    assert rows in (2, 3)
+    parts = [int(run.value(f"IncrementalResult.{i}.TestBytesReceived")) for i in
+             range(1, rows + 1)]  # fmt: skip
+    assert 0 < sum(parts) <= got
+    assert run.findings == []
