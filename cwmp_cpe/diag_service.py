@@ -120,8 +120,13 @@ class DiagnosticsService:
                 await task
 
     def close(self) -> None:
+        """Stop the tests at work (the device stops; a restarted one is still served)."""
         for kind in list(self._tasks):
             self._stop(kind)
+
+    def detach(self) -> None:
+        """Stop serving this device's diagnostics at all."""
+        self.close()
         with contextlib.suppress(ValueError):
             self.cpe.tree.listeners.remove(self.tree_changed)
         with contextlib.suppress(ValueError):

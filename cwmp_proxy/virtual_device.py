@@ -610,6 +610,7 @@ class PrinterDevice:
 
     async def stop(self) -> None:
         if self.cpe is not None:
+            self.diagnostics.close()  # a test at work stops within 0.5 s, without an event
             await self.cpe.stop()
         for t in list(self._tasks):
             t.cancel()

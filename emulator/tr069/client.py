@@ -126,6 +126,7 @@ class EmbeddedClient:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        self.diagnostics.close()  # a test at work stops within 0.5 s, without an event
         await self.cpe.stop()
         self.cr_server.unregister(self.cpe)
         if self._own_server is not None:
