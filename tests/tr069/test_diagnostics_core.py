@@ -4,6 +4,8 @@ the binding through a real parameter tree (atomic SPV with rollback)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from printbench.cwmp import params as P
@@ -216,3 +218,58 @@ def test_binding_reads_results_tables_and_capabilities() -> None:
     assert tree.get_value(dl + "DownloadTransports") == "HTTP"
     with pytest.raises(P.ParameterFault):
         tree.set_parameter_values([(tr + "RouteHops.1.Host", "x")])  # read-only
+
+
+def _unprivileged_ipping() -> tuple[str, str]:
+    """IPPing of 127.0.0.1 by this process as user/group nobody (65534): a forked child drops
+    root (setgid/setuid), runs the real runner against the kernel and reports back."""
+    import encodings.idna  # noqa: F401  (loaded now: the child may not read the stdlib)
+    import json
+    import os
+    import threading
+
+    from printbench.cwmp_cpe import diag_runner as R
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no root, no capabilities
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            p = dict(D.KINDS["IPPing"].tests, Host="127.0.0.1", NumberOfRepetitions="1")
+            try:
+                out = R.run_ipping(p, threading.Event())
+                result = [out.state, out.reason]
+            except R._Failed as exc:
+                result = [exc.state, exc.reason]
+            os.write(write, json.dumps(result).encode())
+        except BaseException as exc:  # reported to the parent, which fails with it
+            os.write(write, json.dumps(["child failed", repr(exc)]).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    data = b""
+    while chunk := os.read(read, 4096):
+        data += chunk
+    os.close(read)
+    os.waitpid(pid, 0)
+    state, reason = json.loads(data)
+    return state, reason
+
+
+def test_ipping_without_icmp_permission_is_error_other_with_the_reason() -> None:
+    """Unprivileged ICMP needs the group in /proc/sys/net/ipv4/ping_group_range; without it
+    (and without CAP_NET_RAW) the test cannot run: Error_Other, and the reason says why."""
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to become nobody in a child process")
+    text = Path("/proc/sys/net/ipv4/ping_group_range").read_text()
+    low, high = (int(x) for x in text.split())
+    state, reason = _unprivileged_ipping()
+    if low <= 65534 <= high:  # datagram ICMP is allowed for nobody here: the ping works
+        assert state == "Complete", reason
+    else:
+        assert state == "Error_Other", reason
+        assert "ping_group_range" in reason and "no ICMP socket" in reason
