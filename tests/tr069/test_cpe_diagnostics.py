@@ -262,3 +262,19 @@ async def test_time_based_download_stops_after_the_duration_with_incremental_res
              range(1, rows + 1)]  # fmt: skip
     assert 0 < sum(parts) <= got
     assert run.findings == []
+
+
+async def test_http_control_api_runs_a_diagnostic(acs, printer) -> None:
+    """POST /api/devices/{id}/diagnostics/{object} on the control port: the same run."""
+    import aiohttp
+
+    dev = printer_id(printer.state)
+    url = f"{acs.server.control_url}/api/devices/{dev}/diagnostics/IPPing"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json={"params": {"Host": "127.0.0.1", "Timeout": 2000}}) as r:
+            assert r.status == 200
+            body = await r.json()
+        async with http.post(url.replace("IPPing", "Nope"), json={}) as r:
+            assert r.status == 400
+    assert body["state"] == "Complete" and body["findings"] == []
+    assert body["values"][DIAG + "IPPing.SuccessCount"] == "3"
