@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 #: Upper bound of a Download/UploadDiagnostics test without TimeBasedTestDuration (TR-181 gives
 #: those objects no Timeout parameter; a test must still end: Error_Timeout).
 TRANSFER_LIMIT = 120.0
-#: How long a TCP connect or an HTTP response may take before the test gives up.
+#: How long a TCP connect, or the first byte of the HTTP response, may take before the test
+#: gives up (Error_InitConnectionFailed, Error_NoResponse).
 CONNECT_TIMEOUT = 10.0
 _CHUNK = 102400  # bytes per recv: what curl 7.88 asks for (strace), so both read alike
 _TICK = 0.5  # longest wait between checks of the stop event
@@ -426,8 +427,14 @@ def _read_head(
     view = memoryview(buf)
     data = b""
     first = 0.0
+    answer_by = min(deadline, time.time() + CONNECT_TIMEOUT)
     while True:
-        n = c.recv(view, deadline, stop)
+        try:
+            n = c.recv(view, deadline if data else answer_by, stop)
+        except _Failed as exc:
+            if exc.state == "Error_Timeout" and not data:
+                raise _Failed("Error_NoResponse", "no response from the server") from None
+            raise
         if n == 0:
             raise _Failed(
                 "Error_NoResponse" if not data else "Error_TransferFailed",

@@ -278,3 +278,20 @@ async def test_http_control_api_runs_a_diagnostic(acs, printer) -> None:
             assert r.status == 400
     assert body["state"] == "Complete" and body["findings"] == []
     assert body["values"][DIAG + "IPPing.SuccessCount"] == "3"
+
+
+async def test_a_server_that_closes_at_once_is_error_no_response(acs, printer) -> None:
+    """A TCP peer that accepts and closes before any HTTP response: Error_NoResponse."""
+
+    async def close_at_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")  # the GET arrived; no answer
+        writer.close()
+
+    server = await asyncio.start_server(close_at_once, "127.71.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        run = await acs.run_diagnostic(printer_id(printer.state), "DownloadDiagnostics",
+                                       {"DownloadURL": f"http://127.71.0.1:{port}/x"})  # fmt: skip
+    finally:
+        server.close()
+    assert run.state == "Error_NoResponse"
