@@ -175,11 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         + (f"server paced to {pace} KiB/s" if pace else "server not paced")
     )
     for r in res["rounds"]:
-        print(f"  round {r['round']}: curl {r['curl_bps'] / 1e9:7.2f} Gbit/s   "
-              f"DownloadDiagnostics {r['diag_bps'] / 1e9:7.2f} Gbit/s "
+        print(f"  round {r['round']}: curl {r['curl_bps'] / 1e6:9,.1f} Mbit/s   "
+              f"DownloadDiagnostics {r['diag_bps'] / 1e6:9,.1f} Mbit/s "
               f"(TestBytesReceived {r['diag_test_bytes']:,})")  # fmt: skip
-    print(f"median: curl {res['curl_median_bps'] / 1e9:.2f} Gbit/s, DownloadDiagnostics "
-          f"{res['diag_median_bps'] / 1e9:.2f} Gbit/s, ratio {res['ratio']:.3f}")  # fmt: skip
+    print(f"median: curl {res['curl_median_bps'] / 1e6:,.1f} Mbit/s, DownloadDiagnostics "
+          f"{res['diag_median_bps'] / 1e6:,.1f} Mbit/s, ratio {res['ratio']:.3f}")  # fmt: skip
     return 0
 
 
