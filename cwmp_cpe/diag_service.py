@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from printbench.cwmp_cpe import diag_runner as R
@@ -36,13 +37,21 @@ QUIRK = "no-diagnostics-complete"
 class DiagnosticsService:
     """Runs the requested diagnostics of one device's :class:`DiagnosticsStore`."""
 
-    def __init__(self, cpe: Any, store: D.DiagnosticsStore) -> None:
+    def __init__(
+        self, cpe: Any, store: D.DiagnosticsStore | Callable[[], D.DiagnosticsStore]
+    ) -> None:
         self.cpe = cpe
-        self.store = store
+        # A getter lets the store be made on first use: a fleet of idle printers that never
+        # run a diagnostic holds none (memory per idle device is the fleet's figure).
+        self._store = store
         self._pending: set[str] = set()
         self._tasks: dict[str, tuple[asyncio.Task[None], threading.Event]] = {}
         #: Every finished test (kind, state, reason): for logs, the EWS and the tests.
         self.history: list[tuple[str, str, str]] = []
+
+    @property
+    def store(self) -> D.DiagnosticsStore:
+        return self._store if isinstance(self._store, D.DiagnosticsStore) else self._store()
 
     # -- listeners --------------------------------------------------------------------------
 
@@ -133,9 +142,12 @@ class DiagnosticsService:
             self.cpe.listeners.remove(self.cpe_event)
 
 
-def attach(cpe: Any, store: D.DiagnosticsStore) -> DiagnosticsService:
-    """Serve ``store``'s diagnostics for ``cpe`` (whose tree binds ``Device.IP.Diagnostics.``
-    to ``store``, e.g. through :func:`cwmp_cpe.diag_binding.bind`)."""
+def attach(
+    cpe: Any, store: D.DiagnosticsStore | Callable[[], D.DiagnosticsStore]
+) -> DiagnosticsService:
+    """Serve the diagnostics of ``store`` (or of the store a getter makes on first use) for
+    ``cpe``, whose tree binds ``Device.IP.Diagnostics.`` to that store through
+    :mod:`cwmp_cpe.diag_binding`."""
     service = DiagnosticsService(cpe, store)
     cpe.tree.listeners.append(service.tree_changed)
     cpe.listeners.append(service.cpe_event)

@@ -58,4 +58,5 @@ def table(spec: ObjectSpec) -> P.TableProvider | None:
 
 def serve(cpe: object) -> DiagnosticsService:
     """Run the diagnostics of ``cpe``'s tree for it (start after the session, 8 event)."""
-    return attach(cpe, store_for(cpe.tree))  # type: ignore[attr-defined]
+    tree = cpe.tree  # type: ignore[attr-defined]
+    return attach(cpe, lambda: store_for(tree))  # made on first use

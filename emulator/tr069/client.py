@@ -93,7 +93,7 @@ class EmbeddedClient:
             secrets=self._secrets,
         )
         # Device.IP.Diagnostics. (TR-181/TR-143): tests run after the session, then 8 event.
-        self.diagnostics = attach_diagnostics(self.cpe, diag_view.store(self.view))
+        self.diagnostics = attach_diagnostics(self.cpe, lambda: diag_view.store(self.view))
         # Started and stopped here only when it is the client's own.
         self._own_server: ConnectionRequestServer | None = None
         if cr_server is None:
@@ -141,7 +141,7 @@ class EmbeddedClient:
         path = event.path
         self.log.append(f"{self.clock.now().isoformat()} {path} {event.old!r} -> {event.new!r}")
         if path == "status.boot_count":
-            diag_view.store(self.view).on_reboot()  # a test in progress does not survive
+            diag_view.on_reboot(self.view)  # a test in progress does not survive
             self.cpe.device_booted()
         elif path == "status.factory_resets":
             self.cpe.device_factory_reset()

@@ -33,6 +33,13 @@ def store(view: Any) -> D.DiagnosticsStore:
     return found
 
 
+def on_reboot(view: Any) -> None:
+    """The printer rebooted: a test in progress ends (no store yet: nothing to do)."""
+    found = view.extra.get("diagnostics")
+    if found is not None:
+        found.on_reboot()
+
+
 def _store_of(nc: P.NodeContext) -> D.DiagnosticsStore:
     return store(nc.tree.root)
 

@@ -295,3 +295,14 @@ async def test_a_server_that_closes_at_once_is_error_no_response(acs, printer) -
     finally:
         server.close()
     assert run.state == "Error_NoResponse"
+
+
+async def test_a_printer_that_runs_no_diagnostic_holds_no_store(acs, printer) -> None:
+    """Memory per idle printer is the fleet's figure: the diagnostics store is made on the
+    first read or write of Device.IP.Diagnostics., not when the printer starts."""
+    assert printer.tr069.view.extra.get("diagnostics") is None
+    dev = printer_id(printer.state)
+    item = acs.enqueue(dev, m.GetParameterValues((DIAG + "IPPing.DiagnosticsState",)))
+    await acs.connection_request(dev)
+    assert (await item.result(10)).parameter_list[0].value == "None"
+    assert printer.tr069.view.extra.get("diagnostics") is not None
