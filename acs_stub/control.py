@@ -358,6 +358,15 @@ class AcsControl:
     def expire_sessions(self) -> list[str]:
         return self.server.expire_sessions()
 
+    async def run_diagnostic(
+        self, device_id: str, obj: str, params: Mapping[str, Any], **kw: Any
+    ) -> Any:
+        """Run a TR-181 diagnostic (IPPing, TraceRoute, Download/UploadDiagnostics, ...) and
+        await 8 DIAGNOSTICS COMPLETE; see ``acs_stub.diagnostics.run_diagnostic``."""
+        from printbench.acs_stub.diagnostics import run_diagnostic
+
+        return await run_diagnostic(self, device_id, obj, params, **kw)
+
     # files --------------------------------------------------------------------------------------
     def add_file(
         self,
@@ -612,6 +621,23 @@ def _http_app(ctl: AcsControl) -> web.Application:
             did, timeout=float(data.get("timeout", 30.0)), kind=kind, **extra
         )
         return _json({"session": session})
+
+    @routes.post("/api/devices/{id}/diagnostics/{object}")
+    async def diagnostic(request: web.Request) -> web.Response:
+        from printbench.acs_stub.diagnostics import OBJECTS
+
+        data = await _body(request)
+        obj = request.match_info["object"]
+        params = data.get("params") or {}
+        if obj not in OBJECTS or not isinstance(params, dict):
+            raise ControlError(f"POST a diagnostic of {', '.join(OBJECTS)} with a params object")
+        run = await ctl.run_diagnostic(
+            request.match_info["id"], obj, params, timeout=float(data.get("timeout", 60.0))
+        )
+        return _json({"object": obj, "state": run.state, "values": run.values,
+                      "findings": [{"rule": r, "message": t} for r, t in run.findings],
+                      "request_session": run.request_session,
+                      "complete_session": run.complete_session})  # fmt: skip
 
     @routes.post("/api/wait-inform")
     async def wait_inform(request: web.Request) -> web.Response:

@@ -287,6 +287,39 @@ RULES: dict[str, Rule] = {
             "A refused XMPP connection request says not-authorized (credentials) or "
             "service-unavailable (sender not allowed).",
         ),
+        # -- diagnostics (acs_stub/diagnostics.py: judged when the ACS runs one) ------------
+        Rule(
+            "diagnostics-complete-event",
+            "mandatory",
+            "TR-181 2.17 DiagnosticsState (when the diagnostic is completed the CPE MUST "
+            "establish a new connection ... indicating the Event code 8 DIAGNOSTICS "
+            "COMPLETE); TR-069 §3.7.1.5 Table 7",
+            "A requested diagnostic ends with an Inform carrying 8 DIAGNOSTICS COMPLETE.",
+        ),
+        Rule(
+            "diagnostics-new-session",
+            "mandatory",
+            "TR-181 2.17 DiagnosticsState (the CPE MUST establish a new connection to the "
+            "ACS to allow the ACS to view the results)",
+            "8 DIAGNOSTICS COMPLETE comes in a session after the one that requested the test.",
+        ),
+        Rule(
+            "diagnostics-state",
+            "mandatory",
+            "TR-181 2.17 DiagnosticsState (when the test is completed the value MUST be "
+            "either Complete or one of the Error values)",
+            "After 8 DIAGNOSTICS COMPLETE, DiagnosticsState is Complete or an Error value of "
+            "the object's enumeration.",
+        ),
+        Rule(
+            "diagnostics-results",
+            "mandatory",
+            "TR-181 2.17 Device.IP.Diagnostics. result parameters (times MUST be specified to "
+            "microsecond precision; AverageResponseTime MUST be zero without a response; "
+            "TestFileLength: the CPE MUST insure the bytes are sent); TR-143 §4",
+            "A Complete diagnostic's results are consistent: ordered times to the "
+            "microsecond, counts that add up, one RTTimes item per try.",
+        ),
     )
 }
 

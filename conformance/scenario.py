@@ -40,6 +40,7 @@ AREAS: tuple[str, ...] = (
     "localized-strings",
     "authentication",
     "engine",
+    "diagnostics",
 )
 #: What a target can be (see conformance/targets.py).
 TARGET_KINDS: tuple[str, ...] = ("builtin", "cpe", "proxy", "acs")

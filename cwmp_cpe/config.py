@@ -36,6 +36,7 @@ QUIRKS: dict[str, str] = {
     "factory-reset-ignored": "FactoryReset is answered but nothing is reset (no 0 BOOTSTRAP)",
     "xmpp-cr-no-auth": "XMPP connection requests are accepted whatever username/password they carry",
     "xmpp-cr-any-sender": "XMPP connection requests are taken from any JID (ConnReqAllowedJabberIDs ignored)",
+    "no-diagnostics-complete": "a finished diagnostic never queues 8 DIAGNOSTICS COMPLETE",
 }
 
 

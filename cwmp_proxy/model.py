@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from printbench.cwmp import params as P
+from printbench.cwmp_proxy import diagnostics
 from printbench.cwmp_proxy.binding import (
     PS,
     Bindings,
@@ -135,6 +136,8 @@ class ProxyBinder:
         certificates = certificate_table(spec)  # the CPE runtime's (datamodel.certificates)
         if certificates is not None:
             return certificates
+        if spec.path.startswith(diagnostics.D.BASE):  # run by the proxy host (diagnostics.py)
+            return diagnostics.table(spec)
         if spec.path == PS:
             return PrintServiceRows()
         if spec.path in self.b.tables:
@@ -153,6 +156,8 @@ class ProxyBinder:
         if certificate is not None:
             return certificate
         path = spec.path
+        if path.startswith(diagnostics.D.BASE):  # run by the proxy host (diagnostics.py)
+            return diagnostics.parameter(spec)
         row = self.b.rows.get(path)
         if row is not None:
             return self._mapped(spec)

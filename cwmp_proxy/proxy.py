@@ -29,6 +29,7 @@ from printbench.cwmp import params as P
 from printbench.cwmp_cpe import Cpe, CpeConfig
 from printbench.cwmp_cpe.store import JsonFileStore, StateStore
 from printbench.cwmp_cpe.timing import Clock, Sleep
+from printbench.cwmp_proxy import diagnostics
 from printbench.cwmp_proxy.errors import ProxyError
 from printbench.cwmp_proxy.inventory import PrinterEntry
 from printbench.cwmp_proxy.model import Identity, ModelConfig, ProxyRoot, build_model
@@ -168,6 +169,7 @@ class Proxy:
         self.root.cr_url = self._register(None)
         self.cpe = Cpe(tree, cpe_config, name="proxy", store=self._store("proxy"), **self._time)
         self.cpe.connection_request_url = self.root.cr_url
+        diagnostics.serve(self.cpe)  # the proxy's own Device.IP.Diagnostics. too
         self._paths[self.root.cr_url.rsplit("/", 2)[-1]] = self.cpe
         # One virtual device per printer, identities read concurrently.
         for e in self.entries:

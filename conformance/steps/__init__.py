@@ -26,6 +26,7 @@ from __future__ import annotations
 from printbench.conformance.steps import (  # noqa: F401  (each module registers its steps)
     auth,
     cpe,
+    diagnostics,
     files,
     firmware,
     flow,

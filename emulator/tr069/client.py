@@ -23,9 +23,11 @@ from typing import Any, Protocol
 
 from printbench.cwmp_cpe import ConnectionRequestServer, Cpe, CpeConfig, MemoryStore
 from printbench.cwmp_cpe.config import QUIRKS
+from printbench.cwmp_cpe.diag_service import attach as attach_diagnostics
 from printbench.cwmp_cpe.stun_agent import UdpConnectionRequestAgent
 from printbench.cwmp_cpe.xmpp import XmppConnReq
 from printbench.emulator.state import ValueRejected
+from printbench.emulator.tr069 import diag_view
 from printbench.emulator.tr069.transfers import PrinterHooks
 from printbench.emulator.tr069.view import printer_tree
 
@@ -96,6 +98,8 @@ class EmbeddedClient:
             name=f"{host} {state.identity.serial_number}",
             secrets=self._secrets,
         )
+        # Device.IP.Diagnostics. (TR-181/TR-143): tests run after the session, then 8 event.
+        self.diagnostics = attach_diagnostics(self.cpe, lambda: diag_view.store(self.view))
         # Started and stopped here only when it is the client's own.
         self._own_server: ConnectionRequestServer | None = None
         if cr_server is None:
@@ -154,6 +158,7 @@ class EmbeddedClient:
             self._unsubscribe()
             self._unsubscribe = None
         await self.xmpp.stop()
+        self.diagnostics.close()  # a test at work stops within 0.5 s, without an event
         await self.cpe.stop()
         await self.udp.stop()
         self.cr_server.unregister(self.cpe)
@@ -176,6 +181,7 @@ class EmbeddedClient:
         path = event.path
         self.log.append(f"{self.clock.now().isoformat()} {path} {event.old!r} -> {event.new!r}")
         if path == "status.boot_count":
+            diag_view.on_reboot(self.view)  # a test in progress does not survive
             self.cpe.device_booted()
         elif path == "status.factory_resets":
             self.cpe.device_factory_reset()

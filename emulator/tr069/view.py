@@ -37,6 +37,7 @@ from printbench.emulator.ipp.attributes import (
     RENDERING_INTENTS,
 )
 from printbench.emulator.state import ValueRejected
+from printbench.emulator.tr069 import diag_view
 from printbench.emulator.tr069.time_view import declare_time
 
 PS = "Device.Services.PrintService.{i}."
@@ -312,6 +313,8 @@ class PrinterBinder:
         certificates = certificate_table(spec)  # the CPE runtime's (datamodel.certificates)
         if certificates is not None:
             return certificates
+        if spec.path.startswith(diag_view.D.BASE):  # Device.IP.Diagnostics. (diag_view.py)
+            return diag_view.table(spec)
         rows = self.tables.get(spec.path)
         if rows is not None:
             return P.MappingTable(rows)
@@ -328,6 +331,8 @@ class PrinterBinder:
         certificate = certificate_binding(spec)
         if certificate is not None:
             return certificate
+        if spec.path.startswith(diag_view.D.BASE):  # Device.IP.Diagnostics. (diag_view.py)
+            return diag_view.parameter(spec)
         s = self.specs.get(spec.path)
         if s is None:
             return None
