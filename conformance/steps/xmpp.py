@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from printbench.conformance.steps.base import (
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 JID_PARAM = "Device.ManagementServer.ConnReqJabberID"
 REF_PARAM = "Device.ManagementServer.ConnReqXMPPConnection"
 EXPECT = ("accept", "not-authorized", "service-unavailable")
+#: How long a connection that is down may take to come back (the built-in target sets
+#: ServerRetryInitialInterval to 2 s; the back-off doubles it).
+CONNECT_WAIT = 20.0
 
 
 async def learn_jabber_id(ctx: Context) -> str:
@@ -42,13 +46,24 @@ async def learn_jabber_id(ctx: Context) -> str:
         raise StepFailed(f"{JID_PARAM} is {jid!r}, not a Jabber ID (is the XMPP connection up?)")
     # The server answers service-unavailable itself for a JID that is not connected, which
     # looks like a CPE's refusal: only a connection that is up makes a refusal the CPE's.
+    # A connection that is down (a reboot or factory reset in an earlier scenario, a connect
+    # that timed out on a loaded machine) comes back by the TR-181 ServerRetry* back-off, so
+    # the status is read again for up to CONNECT_WAIT seconds before the step gives up.
     ref = values.get(REF_PARAM, "").rstrip(".")
     status_name = f"{ref}.Status"
-    status, fault = await rpc_call(ctx, "GetParameterValues", {"parameter_names": [status_name]})
-    status_value = values_of(status).get(status_name) if fault is None else None
-    if status_value != "Enabled":
-        raise StepFailed(f"{status_name} is {status_value!r}, not Enabled: the CPE is not "
-                         "connected to the XMPP server")  # fmt: skip
+    deadline = asyncio.get_running_loop().time() + CONNECT_WAIT
+    while True:
+        status, fault = await rpc_call(
+            ctx, "GetParameterValues", {"parameter_names": [status_name]}
+        )
+        status_value = values_of(status).get(status_name) if fault is None else None
+        if status_value == "Enabled":
+            break
+        if asyncio.get_running_loop().time() > deadline:
+            raise StepFailed(f"{status_name} is {status_value!r}, not Enabled after "
+                             f"{CONNECT_WAIT:g} s: the CPE is not connected to the XMPP "
+                             "server")  # fmt: skip
+        await asyncio.sleep(2.0)
     xmpp.jids[ctx.device.acs_id] = jid
     ctx.vars["xmpp_jid"] = jid
     return jid
