@@ -249,6 +249,7 @@ class _Slot:
 
     def save(self, state: dict[str, Any]) -> None:
         self.fleet._saved[self.key] = state
+        self.fleet.state_dirty = True
 
 
 @dataclass
@@ -423,6 +424,8 @@ class Fleet:
         self._by_index: dict[int, FleetDevice] = {}
         self._active: set[FleetDevice] = set()
         self._saved: dict[str, dict[str, Any]] = {}
+        #: A client saved state since the state file was last written (see flush_state).
+        self.state_dirty = False
         self._given_sockets = sockets or {}
         self._faces: dict[str, _Face] = {}
         self._snmp: Any = None
@@ -747,6 +750,18 @@ class Fleet:
         tmp.write_text(json.dumps({"version": 1, "devices": devices}), encoding="utf-8")
         os.replace(tmp, path)
         return path
+
+    def flush_state(self) -> Path | None:
+        """Write the state file if a client saved anything since the last write.
+
+        The worker calls this every few seconds: a worker killed with its parent (a cluster
+        agent's process dies, and Ray takes its children with it) leaves no chance to write on
+        the way out, so the file must already hold what its printers owe (queued ``M Reboot``,
+        ``7 TRANSFER COMPLETE``), at most one interval old."""
+        if not self.state_dirty:
+            return None
+        self.state_dirty = False
+        return self.write_state()
 
     # -- the engine ticker --------------------------------------------------------------------
 
