@@ -81,7 +81,9 @@ class ClusterDriver:
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start every host's share at once; the first host that cannot start stops the run."""
+        """Check every host's plan, then start every host's share at once; the first host
+        that cannot start stops the run (the others are stopped)."""
+        await self.check()
         replies = await asyncio.gather(*(self._start(h) for h in self.hosts),
                                        return_exceptions=True)  # fmt: skip
         problems = [r for r in replies if isinstance(r, BaseException)]
@@ -89,6 +91,19 @@ class ClusterDriver:
             await self.stop()
             first = problems[0]
             raise first if isinstance(first, ClusterError) else ClusterError(str(first))
+
+    async def check(self) -> None:
+        """Every host checks its plan (an unrouted prefix: one line) before any starts."""
+
+        async def one(h: HostState) -> str | None:
+            try:
+                return await h.link.call("check", asdict(h.plan), timeout=self.poll_timeout * 3)
+            except (AgentLost, AgentUnavailable) as exc:
+                return f"{self._name(h)}: agent not reachable: {exc}"
+
+        problems = [p for p in await asyncio.gather(*(one(h) for h in self.hosts)) if p]
+        if problems:
+            raise ClusterError(problems[0])
 
     async def _start(self, h: HostState) -> None:
         try:

@@ -70,6 +70,11 @@ class HostAgentCore:
 
     # -- lifecycle ----------------------------------------------------------------------------
 
+    async def check(self, plan: dict[str, Any]) -> str | None:
+        """Whether this host can serve the plan (its addresses are local): the driver asks
+        every host before any starts, so a wrong plan costs one line and nothing else."""
+        return check_routed(HostPlan(**plan))
+
     async def start(self, plan: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
         """Start this host's share; ``{"error": line}`` instead of an exception for the user."""
         from printbench.emulator.fleet.workers import Supervisor, SupervisorConfig

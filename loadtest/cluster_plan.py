@@ -143,8 +143,9 @@ def plan_hosts(hosts: list[Host], devices: int, *, prefixes: list[str] | None = 
         host_seed = seed * 1009 + i
         try:
             if port_base is not None:
+                # the host's own address (any, not only loopback): its /32 is the "prefix"
                 plan = HostPlan(i, host.node_id, host.address, host.cpus, first, count,
-                                host.address, None, port_base, host_seed)  # fmt: skip
+                                host.address, f"{host.address}/32", port_base, host_seed)  # fmt: skip
             elif prefixes is not None:
                 net = ipaddress.IPv4Network(prefixes[i], strict=False)
                 base, room = _usable(net)

@@ -58,6 +58,10 @@ def probe(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
 def connect(address: str | None, *, node_ip: str | None = None, **init_args: Any) -> Any:
     """Connect the driver (``address`` None: a local one-node Ray with one host resource)."""
     os.environ.setdefault("RAY_AUTH_MODE", "token")
+    if not address:
+        # One machine: Ray's own traffic stays on loopback too. Ray's get_node_ip_address()
+        # answers 127.0.0.1 when this is off (ray/_private/services.py), read at import.
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     ray = import_ray()
     if ray.is_initialized():
         return ray
@@ -68,6 +72,8 @@ def connect(address: str | None, *, node_ip: str | None = None, **init_args: Any
             kwargs["_node_ip_address"] = node_ip
         ray.init(**kwargs)
     else:
+        if node_ip:
+            init_args["_node_ip_address"] = node_ip
         ray.init(resources={HOST_RESOURCE: 1}, include_dashboard=False, log_to_driver=False,
                  **init_args)  # fmt: skip
     return ray
