@@ -256,3 +256,19 @@ def test_unreachable_head_is_one_line() -> None:
                               "refused (is `ray start --head` running there?)")  # fmt: skip
     with pytest.raises(RayUnavailable, match="is not HOST:PORT"):
         probe("head-without-port")
+
+
+def test_layout_in_a_routed_prefix() -> None:
+    """A cluster host's printers may live outside 127/8, inside the prefix routed to it."""
+    from printbench.emulator.fleet.plan import Layout, PlanError
+
+    lay = Layout("10.200.0.1", network="10.200.0.0/23")
+    lay.check(508)
+    assert lay.host(253) == "10.200.0.254" and lay.host(254) == "10.200.1.1"
+    assert lay.index_of("10.200.1.1") == 254
+    assert lay.max_devices() == 508
+    with pytest.raises(PlanError, match=r"device 508 would get 10.200.2.1, outside the prefix "
+                       r"10.200.0.0/23"):  # fmt: skip
+        lay.check(509)
+    with pytest.raises(PlanError, match="outside 127.0.0.0/8"):
+        Layout("10.200.1.1")  # without a prefix: loopback only, as before
