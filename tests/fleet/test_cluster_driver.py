@@ -270,5 +270,33 @@ def test_layout_in_a_routed_prefix() -> None:
     with pytest.raises(PlanError, match=r"device 508 would get 10.200.2.1, outside the prefix "
                        r"10.200.0.0/23"):  # fmt: skip
         lay.check(509)
-    with pytest.raises(PlanError, match="outside 127.0.0.0/8"):
+    with pytest.raises(PlanError, match=r"outside 127\.0\.0\.0/8"):
         Layout("10.200.1.1")  # without a prefix: loopback only, as before
+
+
+def test_cli_unreachable_cluster_is_one_line_and_exit_1() -> None:
+    """`printbench load --engine ray` with a head that does not answer: one line, exit 1,
+    before any printer or stub ACS starts."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("printbench[ray] not installed")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    for command in ("fleet", "load"):
+        extra = ["--duration", "5", "--acs-url", "http://127.0.0.1:9/"] if command == "load" else []
+        proc = subprocess.run(
+            [sys.executable, "-m", "printbench.cli", command, "--engine", "ray", "--devices", "10",
+             "--ray-address", f"127.0.0.1:{port}", *extra],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr.strip().splitlines()[-1] == (
+            f"printbench {command}: Ray cluster at 127.0.0.1:{port} is not reachable: "
+            "Connection refused (is `ray start --head` running there?)"
+        )
+        assert "ready" not in proc.stdout
