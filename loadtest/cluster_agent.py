@@ -164,7 +164,11 @@ class HostAgentCore:
         if self.sup is None:
             return []
         records = self.sup.inventory()
-        return records if limit <= 0 else records[:limit]
+        records = records if limit <= 0 else records[:limit]
+        first = self.plan.first if self.plan is not None else 0
+        host = self.plan.index if self.plan is not None else 0
+        # Fleet-wide index (the supervisor counts from 0 on every host) and the host.
+        return [{**r, "index": int(r.get("index", 0)) + first, "host": host} for r in records]
 
     async def state_files(self) -> list[str]:
         """The state files of this host's workers (they survive an agent's death)."""

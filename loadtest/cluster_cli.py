@@ -88,6 +88,17 @@ async def ray_fleet(args: argparse.Namespace) -> int:
         return 1
     print(f"fleet {args.devices} printers on {len(driver.hosts)} hosts "
           f"({driver.totals()['workers']} workers)")  # fmt: skip
+    if args.inventory:
+        from printbench.emulator.fleet.inventory import write_inventory
+
+        try:
+            records = await driver.inventory()
+        except ClusterError as exc:
+            print(f"printbench fleet: {exc}", file=sys.stderr)
+            await driver.stop()
+            return 1
+        paths = write_inventory(args.inventory, records, {"devices": args.devices})
+        print("inventory " + " ".join(str(x) for x in paths))
     print("ready", flush=True)
     code = 0
     try:

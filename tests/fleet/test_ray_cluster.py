@@ -112,6 +112,7 @@ async def test_two_hosts_on_ray(ray_cluster: tuple[Any, Any, Any], acs: AcsContr
     try:
         inv = await driver.inventory()
         assert len(inv) == N and len({r["serial"] for r in inv}) == N
+        assert sorted(r["index"] for r in inv) == list(range(N))
         by_host = [[r for r in inv if r["address"].startswith(p[:-5])] for p in PREFIXES]
         assert [len(x) for x in by_host] == [100, 100]
         await _until(lambda: driver.totals()["sessions_ok"] >= N, driver, 60, "boot sessions")
