@@ -793,6 +793,21 @@ class Fleet:
             n += 1
         return n
 
+    def set_periodic_interval(self, seconds: int) -> int:
+        """Every printer's PeriodicInformInterval (a load sweep changes the offered rate
+        without restarting the fleet). Each client re-reads its ManagementServer settings when
+        woken and schedules its next periodic Inform from its PeriodicInformTime phase, so the
+        phases drawn at start (uniform over the first interval) stay spread when it shrinks."""
+        seconds = max(1, int(seconds))
+        self.config.periodic_interval = seconds  # a factory reset keeps it (_configure)
+        n = 0
+        for device in self.devices:
+            device.state.management.periodic_inform_interval = seconds
+            if device.cpe is not None:
+                device.cpe.wake()
+            n += 1
+        return n
+
     def stats(self) -> dict[str, Any]:
         cpes = [d.cpe for d in self.devices if d.cpe is not None]
         return {

@@ -647,6 +647,8 @@ async def _worker_main(spec: dict[str, Any]) -> int:
                 result = fleet.reboot_storm()
             elif cmd == "stats":
                 result = stats()
+            elif cmd == "periodic-interval":
+                result = fleet.set_periodic_interval(int(msg.get("seconds", 0)))
             elif cmd == "activity":
                 activity.configure(**(msg.get("config") or {}))
                 result = dataclasses.asdict(activity.config)
