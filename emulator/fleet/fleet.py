@@ -248,8 +248,10 @@ class _Slot:
         return self.fleet._saved.get(self.key)
 
     def save(self, state: dict[str, Any]) -> None:
-        self.fleet._saved[self.key] = state
-        self.fleet.state_dirty = True
+        saved = self.fleet._saved
+        if saved.get(self.key) != state:  # a periodic session usually changes nothing kept
+            saved[self.key] = state
+            self.fleet.state_dirty = True
 
 
 @dataclass
