@@ -678,6 +678,9 @@ def main() -> None:
     if spec.get("log_level", logging.WARNING) >= logging.WARNING:
         # A refusing ACS makes every device log each failed session: keep the log readable.
         logging.getLogger("printbench.cwmp_cpe.runtime").setLevel(logging.ERROR)
+    from printbench.common.eventloop import install_from_env
+
+    install_from_env()  # PRINTBENCH_EVENT_LOOP=uvloop: measured, not the default
     sys.exit(asyncio.run(_worker_main(spec)))
 
 
