@@ -23,9 +23,33 @@ from printbench.emulator.fleet.cli import (
 )
 
 
+def add_engine_options(p: argparse.ArgumentParser) -> None:
+    """``--engine`` and the cluster options, on ``fleet`` and ``load`` (docs/fleet.md)."""
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: worker processes on this machine (default); ray: one agent per host of "
+        "a Ray cluster (pip install 'printbench[ray]', docs/fleet.md)",
+    )
+    p.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="HOST:PORT",
+        help="--engine ray: the cluster's head (default $RAY_ADDRESS, else a one-node Ray here)",
+    )
+    p.add_argument(
+        "--address-plan",
+        default="auto",
+        help="--engine ray: one routed prefix per host, 'P1,P2,...' in host order or "
+        "'NODE_IP=PREFIX,...' (default auto: consecutive ranges from --base-address)",
+    )
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("load", help="a fleet against an ACS, measured (reports/)")
     add_fleet_options(p)
+    add_engine_options(p)
     p.add_argument("--duration", type=float, required=True, help="seconds to measure")
     p.add_argument(
         "--acs-url",
@@ -51,6 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     # hosts' load-run histograms): the emulator's fleet command hands it over.
     fleet = subparsers.choices.get("fleet")
     if fleet is not None:
+        add_engine_options(fleet)
         local = fleet.get_default("func")
 
         def fleet_func(args: argparse.Namespace) -> Any:

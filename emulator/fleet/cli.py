@@ -110,25 +110,6 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
         help="fleet control API on 127.0.0.1 (default 8090; 0: any free port)",
     )
     p.add_argument("--no-tr069", action="store_true", help="no embedded TR-069 clients")
-    p.add_argument(
-        "--engine",
-        choices=("local", "ray"),
-        default="local",
-        help="local: worker processes on this machine (default); ray: one agent per host of "
-        "a Ray cluster (pip install 'printbench[ray]', docs/fleet.md)",
-    )
-    p.add_argument(
-        "--ray-address",
-        default=None,
-        metavar="HOST:PORT",
-        help="--engine ray: the cluster's head (default $RAY_ADDRESS, else a one-node Ray here)",
-    )
-    p.add_argument(
-        "--address-plan",
-        default="auto",
-        help="--engine ray: one routed prefix per host, 'P1,P2,...' in host order or "
-        "'NODE_IP=PREFIX,...' (default auto: consecutive ranges from --base-address)",
-    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
