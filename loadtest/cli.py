@@ -13,6 +13,7 @@ import contextlib
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from printbench.emulator.fleet.cli import (
     add_fleet_options,
@@ -22,9 +23,33 @@ from printbench.emulator.fleet.cli import (
 )
 
 
+def add_engine_options(p: argparse.ArgumentParser) -> None:
+    """``--engine`` and the cluster options, on ``fleet`` and ``load`` (docs/fleet.md)."""
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: worker processes on this machine (default); ray: one agent per host of "
+        "a Ray cluster (pip install 'printbench[ray]', docs/fleet.md)",
+    )
+    p.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="HOST:PORT",
+        help="--engine ray: the cluster's head (default $RAY_ADDRESS, else a one-node Ray here)",
+    )
+    p.add_argument(
+        "--address-plan",
+        default="auto",
+        help="--engine ray: one routed prefix per host, 'P1,P2,...' in host order or "
+        "'NODE_IP=PREFIX,...' (default auto: consecutive ranges from --base-address)",
+    )
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("load", help="a fleet against an ACS, measured (reports/)")
     add_fleet_options(p)
+    add_engine_options(p)
     p.add_argument("--duration", type=float, required=True, help="seconds to measure")
     p.add_argument(
         "--acs-url",
@@ -46,22 +71,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--report-dir", type=Path, default=None, help="default: reports/")
     p.set_defaults(func=_load, api_port=-1)
+    # `printbench fleet --engine ray` is the cluster driver, which lives here (it merges the
+    # hosts' load-run histograms): the emulator's fleet command hands it over.
+    fleet = subparsers.choices.get("fleet")
+    if fleet is not None:
+        add_engine_options(fleet)
+        local = fleet.get_default("func")
+
+        def fleet_func(args: argparse.Namespace) -> Any:
+            if getattr(args, "engine", "local") == "ray":
+                from printbench.loadtest.cluster_cli import ray_fleet
+
+                return ray_fleet(args)
+            return local(args)
+
+        fleet.set_defaults(func=fleet_func)
 
 
 async def _load(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
+    if args.engine == "ray":
+        from printbench.loadtest.cluster_cli import ray_load
 
-    from printbench.common.settings import reports_dir
+        return await ray_load(args)
+    from rich.console import Console
+
     from printbench.emulator.fleet.fleet import FleetError
     from printbench.emulator.fleet.workers import Supervisor
     from printbench.loadtest.loadrun import (
         Recorder,
         StubAcsProcess,
         cr_driver,
-        plot,
-        storm_drain,
-        write_results,
     )  # fmt: skip
 
     console = Console(stderr=True)
@@ -117,9 +156,26 @@ async def _load(args: argparse.Namespace) -> int:
         await sup.stop()
         if acs is not None:
             await acs.stop()
+    return report(args, rec, workers=len(sup.workers), startup_s=sup.t_ready - sup.t_start,
+                  listen=sup.listen_mode, t_ready=t_ready, t_end=t_end,
+                  t_start=sup.t_start - (time.monotonic() - time.time()), t_storm=t_storm,
+                  totals=totals, acs_url=acs_url, built_in=acs is not None, marks=marks)
+
+
+def report(args: argparse.Namespace, rec: Any, *, workers: int, startup_s: float, listen: str,
+           t_ready: float, t_end: float, t_start: float, t_storm: float | None,
+           totals: dict[str, Any], acs_url: str, built_in: bool, marks: dict[str, float],
+           hosts: list[dict[str, Any]] | None = None) -> int:  # fmt: skip
+    """The JSON, plots and summary table of a load run (one machine or a cluster's merge)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from printbench.common.settings import reports_dir
+    from printbench.loadtest.loadrun import plot, storm_drain, write_results
+
     whole = rec.summary(t_ready, t_end)
     steady = rec.summary(t_ready, t_end, skip_boot=True)
-    boot = rec.summary(sup.t_start - (time.monotonic() - time.time()), t_end)
+    boot = rec.summary(t_start, t_end)
     drain = storm_drain(rec, t_storm, args.devices) if t_storm is not None else None
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out_dir = args.report_dir or reports_dir()
@@ -127,11 +183,11 @@ async def _load(args: argparse.Namespace) -> int:
     result = {
         "command": " ".join(sys.argv),
         "devices": args.devices,
-        "workers": len(sup.workers),
+        "workers": workers,
         "acs_url": acs_url,
-        "built_in_acs": acs is not None,
-        "startup_s": round(sup.t_ready - sup.t_start, 2),
-        "listen": sup.listen_mode,
+        "built_in_acs": built_in,
+        "startup_s": round(startup_s, 2),
+        "listen": listen,
         "measured": whole,
         "periodic_only": steady,
         "including_start": boot,
@@ -144,9 +200,13 @@ async def _load(args: argparse.Namespace) -> int:
                          "snmp_requests": totals["snmp_requests"]},
         "worker_rss_mb": round(totals["rss_kb"] / 1024, 1),
     }  # fmt: skip
+    if hosts:
+        result["engine"] = "ray"
+        result["hosts"] = hosts
     json_path = write_results(base.with_suffix(".json"), result)
     pngs = plot(rec, base, f"printbench load: {args.devices} printers", marks)
-    tb = Table(title=f"printbench load: {args.devices} printers, {len(sup.workers)} workers")
+    tb = Table(title=f"printbench load: {args.devices} printers, {workers} workers"
+               + (f" on {len(hosts)} hosts" if hosts else ""))
     tb.add_column("figure")
     tb.add_column("value", justify="right")
     tb.add_row("start-up", f"{result['startup_s']} s")

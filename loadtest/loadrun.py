@@ -110,6 +110,9 @@ def _acs_process(q: Any, host: str, lean: bool, journal_dir: str | None,
         q.put((acs.server.cwmp_url, acs.server.control_url))
         await asyncio.Event().wait()
 
+    from printbench.common.eventloop import install_from_env
+
+    install_from_env()  # PRINTBENCH_EVENT_LOOP=uvloop: measured, not the default
     asyncio.run(main())
 
 

@@ -66,6 +66,20 @@ class Bucket:
         self.session.add(other.session)
         self.inform.add(other.inform)
 
+    def to_wire(self) -> list[Any]:
+        """Plain values (counts, HdrHistogram's own compressed encoding) for another process
+        or host: what a cluster agent sends the driver each second."""
+        return [self.ok, self.failed, self.retried, self.max_retry,
+                self.session.encode().decode("ascii"), self.inform.encode().decode("ascii")]  # fmt: skip
+
+    @classmethod
+    def from_wire(cls, data: list[Any]) -> Bucket:
+        ok, failed, retried, max_retry, session, inform = data
+        b = cls(int(ok), int(failed), int(retried), int(max_retry))
+        b.session.add(HdrHistogram.decode(session.encode("ascii")))
+        b.inform.add(HdrHistogram.decode(inform.encode("ascii")))
+        return b
+
 
 def _ms(h: HdrHistogram, q: float) -> float | None:
     if h.get_total_count() == 0:
@@ -155,6 +169,27 @@ class Recorder:
             if host not in self.storm_booted or end < self.storm_booted[host]:
                 self.storm_booted[host] = end
         self.t0 = min(self.t0, other.t0)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The sessions part of this recorder as plain values (see :meth:`merge_wire`)."""
+        return {
+            "buckets": [[second, kind, b.to_wire()] for (second, kind), b in self.buckets.items()],
+            "total": self.total,
+            "storm_booted": self.storm_booted,
+        }
+
+    def merge_wire(self, data: dict[str, Any]) -> None:
+        """Merge what another recorder's :meth:`to_wire` gave (a host agent's last second)."""
+        other = Recorder(t0=self.t0)
+        for second, kind, bucket in data.get("buckets", []):
+            other.buckets[(int(second), str(kind))] = Bucket.from_wire(bucket)
+        other.total = int(data.get("total", 0))
+        other.storm_booted = {str(h): float(t) for h, t in data.get("storm_booted", {}).items()}
+        self.merge(other)
+
+    def session_done(self, host: str, end: float) -> None:
+        """A connection-request session that ended elsewhere (a cluster host): its round trip."""
+        self._cr_done(host, end)
 
     # -- figures -------------------------------------------------------------------------------
     def _merged(self, start: float, end: float, kinds: Iterable[str]) -> Bucket:

@@ -282,7 +282,10 @@ class _Slot:
         return self.fleet._saved.get(self.key)
 
     def save(self, state: dict[str, Any]) -> None:
-        self.fleet._saved[self.key] = state
+        saved = self.fleet._saved
+        if saved.get(self.key) != state:  # a periodic session usually changes nothing kept
+            saved[self.key] = state
+            self.fleet.state_dirty = True
 
 
 @dataclass
@@ -457,6 +460,8 @@ class Fleet:
         self._by_index: dict[int, FleetDevice] = {}
         self._active: set[FleetDevice] = set()
         self._saved: dict[str, dict[str, Any]] = {}
+        #: A client saved state since the state file was last written (see flush_state).
+        self.state_dirty = False
         self._given_sockets = sockets or {}
         self._faces: dict[str, _Face] = {}
         self._snmp: Any = None
@@ -809,6 +814,18 @@ class Fleet:
         os.replace(tmp, path)
         return path
 
+    def flush_state(self) -> Path | None:
+        """Write the state file if a client saved anything since the last write.
+
+        The worker calls this every few seconds: a worker killed with its parent (a cluster
+        agent's process dies, and Ray takes its children with it) leaves no chance to write on
+        the way out, so the file must already hold what its printers owe (queued ``M Reboot``,
+        ``7 TRANSFER COMPLETE``), at most one interval old."""
+        if not self.state_dirty:
+            return None
+        self.state_dirty = False
+        return self.write_state()
+
     # -- the engine ticker --------------------------------------------------------------------
 
     async def _tick_loop(self) -> None:
@@ -836,6 +853,21 @@ class Fleet:
         n = 0
         for device in devices if devices is not None else self.devices:
             device.engine.reboot()  # boot_count changes: the TR-069 client queues 1 BOOT
+            n += 1
+        return n
+
+    def set_periodic_interval(self, seconds: int) -> int:
+        """Every printer's PeriodicInformInterval (a load sweep changes the offered rate
+        without restarting the fleet). Each client re-reads its ManagementServer settings when
+        woken and schedules its next periodic Inform from its PeriodicInformTime phase, so the
+        phases drawn at start (uniform over the first interval) stay spread when it shrinks."""
+        seconds = max(1, int(seconds))
+        self.config.periodic_interval = seconds  # a factory reset keeps it (_configure)
+        n = 0
+        for device in self.devices:
+            device.state.management.periodic_inform_interval = seconds
+            if device.cpe is not None:
+                device.cpe.wake()
             n += 1
         return n
 

@@ -33,8 +33,12 @@ def _ip(text: str) -> int:
     return int(addr)
 
 
-def nth_address(base: str, i: int) -> str:
-    """The ``i``-th usable address from ``base`` upward (host numbers .1-.254 only)."""
+def nth_address(base: str, i: int, network: str | None = None) -> str:
+    """The ``i``-th usable address from ``base`` upward (host numbers .1-.254 only).
+
+    Addresses stay in 127.0.0.0/8 (loopback, one machine) unless ``network`` names the routed
+    prefix a host of a cluster serves (docs/fleet.md, Linux AnyIP: ``ip route add local
+    PREFIX dev lo``); they must then stay inside it."""
     b = _ip(base)
     octet = b & 0xFF
     if not 1 <= octet <= 254:
@@ -42,6 +46,11 @@ def nth_address(base: str, i: int) -> str:
     v = (b >> 8) * 254 + (octet - 1) + i
     addr = ((v // 254) << 8) | (v % 254 + 1)
     text = str(ipaddress.IPv4Address(addr))
+    if network is not None:
+        net = ipaddress.IPv4Network(network, strict=False)
+        if ipaddress.IPv4Address(addr) not in net:
+            raise PlanError(f"device {i} would get {text}, outside the prefix {net}")
+        return text
     if addr >> 24 != 127:
         raise PlanError(f"device {i} would get {text}, outside 127.0.0.0/8 (fewer devices?)")
     return text
@@ -68,9 +77,16 @@ class Layout:
     base_address: str = "127.1.0.1"
     ports: Ports = field(default_factory=Ports)
     port_base: int | None = None  # set: port-block mode on base_address
+    #: A cluster host's routed prefix (addresses stay inside it); None: loopback 127/8.
+    network: str | None = None
 
     def __post_init__(self) -> None:
-        nth_address(self.base_address, 0)  # validates
+        if self.network is not None:
+            try:
+                ipaddress.IPv4Network(self.network, strict=False)
+            except ValueError:
+                raise PlanError(f"prefix {self.network!r} is not an IPv4 prefix") from None
+        nth_address(self.base_address, 0, self.network)  # validates
         if self.port_base is not None and not 1024 <= self.port_base <= 65535 - PORT_BLOCK:
             raise PlanError(f"port base {self.port_base} must be 1024..{65535 - PORT_BLOCK}")
 
@@ -81,7 +97,9 @@ class Layout:
     def max_devices(self) -> int:
         if self.port_base is not None:
             return (65536 - self.port_base) // PORT_BLOCK
-        last = address_index(self.base_address, "127.255.255.254")
+        top = ("127.255.255.254" if self.network is None else
+               str(ipaddress.IPv4Network(self.network, strict=False).broadcast_address - 1))
+        last = address_index(self.base_address, top)
         return 0 if last is None else last + 1
 
     def check(self, devices: int) -> None:
@@ -94,11 +112,13 @@ class Layout:
                     f"{self.port_base}: past 65535 (at most {self.max_devices()})"
                 )
             return
-        nth_address(self.base_address, devices - 1)
+        nth_address(self.base_address, devices - 1, self.network)
 
     def host(self, i: int) -> str:
         return (
-            self.base_address if self.port_base is not None else nth_address(self.base_address, i)
+            self.base_address
+            if self.port_base is not None
+            else nth_address(self.base_address, i, self.network)
         )
 
     def ports_of(self, i: int) -> Ports:

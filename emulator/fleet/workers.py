@@ -68,6 +68,9 @@ log = logging.getLogger(__name__)
 SO_ATTACH_REUSEPORT_CBPF = 51
 SKF_NET_OFF = -0x100000
 MAX_RESTARTS = 3
+#: Seconds between a worker's writes of its state file while clients change it (it is also
+#: written on a clean stop): what a worker killed without warning loses at most.
+STATE_FLUSH_S = 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,6 +186,7 @@ def _spec(cfg: SupervisorConfig, w: int, rng: range, fds: dict[str, int], listen
         "base_address": lay.base_address,
         "ports": dataclasses.asdict(lay.ports),
         "port_base": lay.port_base,
+        "network": lay.network,
         "mix": [list(m) for m in cfg.mix],
         "faces": list(cfg.faces),
         "acs_url": cfg.acs_url,
@@ -208,7 +212,8 @@ def _config_from_spec(spec: dict[str, Any]) -> FleetConfig:
     return FleetConfig(
         count=spec["count"],
         first=spec["first"],
-        layout=Layout(spec["base_address"], Ports(**spec["ports"]), spec["port_base"]),
+        layout=Layout(spec["base_address"], Ports(**spec["ports"]), spec["port_base"],
+                      spec.get("network")),
         mix=tuple((str(n), float(w)) for n, w in spec["mix"]),
         faces=tuple(spec["faces"]),
         acs_url=spec["acs_url"],
@@ -293,7 +298,8 @@ class Supervisor:
         fds: dict[str, list[int]] = {}
         shared = (mode == "wildcard" and tcp) or self.snmp_mode == "wildcard"
         bounds = [
-            int(ipaddress.IPv4Address(nth_address(cfg.layout.base_address, r.stop - 1))) + 1
+            int(ipaddress.IPv4Address(nth_address(cfg.layout.base_address, r.stop - 1,
+                                                  cfg.layout.network))) + 1
             for r in ranges
         ] if shared else []  # fmt: skip
         if mode == "wildcard" and tcp:
@@ -613,9 +619,18 @@ async def _worker_main(spec: dict[str, Any]) -> int:
     _emit({"event": "ready", "stats": stats(),
            "inventory": [device_record(d, w) for d in fleet.devices]})  # fmt: skip
 
+    flush_every = max(1, int(spec.get("state_flush_s", STATE_FLUSH_S)))
+
     async def report() -> None:
+        ticks = 0
         while True:
             await asyncio.sleep(1.0)
+            ticks += 1
+            if ticks % flush_every == 0:
+                try:
+                    fleet.flush_state()
+                except OSError as exc:
+                    log.error("state file not written: %s", exc)
             samples = [
                 [
                     round(s.end, 3),
@@ -649,6 +664,8 @@ async def _worker_main(spec: dict[str, Any]) -> int:
                 result = fleet.reboot_storm()
             elif cmd == "stats":
                 result = stats()
+            elif cmd == "periodic-interval":
+                result = fleet.set_periodic_interval(int(msg.get("seconds", 0)))
             elif cmd == "activity":
                 activity.configure(**(msg.get("config") or {}))
                 result = dataclasses.asdict(activity.config)
@@ -678,6 +695,9 @@ def main() -> None:
     if spec.get("log_level", logging.WARNING) >= logging.WARNING:
         # A refusing ACS makes every device log each failed session: keep the log readable.
         logging.getLogger("printbench.cwmp_cpe.runtime").setLevel(logging.ERROR)
+    from printbench.common.eventloop import install_from_env
+
+    install_from_env()  # PRINTBENCH_EVENT_LOOP=uvloop: measured, not the default
     sys.exit(asyncio.run(_worker_main(spec)))
 
 
