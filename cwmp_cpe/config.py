@@ -26,6 +26,10 @@ QUIRKS: dict[str, str] = {
     "parameter-key-frozen": "ManagementServer.ParameterKey is never updated",
     "gpn-ignore-next-level": "GetParameterNames treats NextLevel as false",
     "no-transfer-complete": "TransferComplete is never sent (nor 7/M Download events)",
+    "no-du-state-change-complete": (
+        "ChangeDUState is carried out but DUStateChangeComplete (and the Autonomous one, with"
+        " their 11/12/M ChangeDUState events) is never sent"
+    ),
 }
 
 
