@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 from printbench.cwmp_cpe import ConnectionRequestServer, Cpe, CpeConfig, MemoryStore
 from printbench.cwmp_cpe.config import QUIRKS
+from printbench.emulator.software import local_outcomes
+from printbench.emulator.tr069.software_client import software_agent
 from printbench.emulator.tr069.transfers import PrinterHooks
 from printbench.emulator.tr069.view import printer_tree
 
@@ -90,6 +92,8 @@ class EmbeddedClient:
             name=f"{host} {state.identity.serial_number}",
             secrets=self._secrets,
         )
+        # ChangeDUState and the (Autonomous)DUStateChangeComplete reports (issue 15)
+        self.software = software_agent(self.cpe, state, store)
         # Started and stopped here only when it is the client's own.
         self._own_server: ConnectionRequestServer | None = None
         if cr_server is None:
@@ -116,12 +120,14 @@ class EmbeddedClient:
         self.tree.listeners.append(self._tree_changed)
         self._unsubscribe = self.state.subscribe(self._on_change)
         await self.cpe.start()
+        self.software.start()
         return url
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        await self.software.stop()
         await self.cpe.stop()
         self.cr_server.unregister(self.cpe)
         if self._own_server is not None:
@@ -137,6 +143,9 @@ class EmbeddedClient:
         self.log.append(f"{self.clock.now().isoformat()} {path} {event.old!r} -> {event.new!r}")
         if path == "status.boot_count":
             self.cpe.device_booted()
+            self.software.device_booted()
+        elif path == "software.local_changes":
+            self.software.local_change(local_outcomes(self.state))
         elif path == "status.factory_resets":
             self.cpe.device_factory_reset()
         elif path.startswith("management."):
