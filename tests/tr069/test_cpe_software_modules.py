@@ -243,3 +243,72 @@ async def test_cpe_du_restart_of_process_resumes(acs, fake_time, tmp_path: Path)
         assert "M ChangeDUState" in vp.tr069.cpe.queue
     finally:
         await vp.stop()
+
+
+async def spv(acs, t, vp, **values: str) -> None:
+    dev = printer_id(vp.state)
+    plist = tuple(m.ParameterValueStruct(k, v, "xsd:string") for k, v in values.items())
+    resp = acs.enqueue(dev, m.SetParameterValues(plist, "spv"))
+    vp.tr069.cpe.forget_connection_requests()
+    await acs.connection_request(dev)
+    await settle(t, vp)
+    assert (await resp.result(1)).status == 0
+
+
+async def test_cpe_du_local_install_reports_autonomous_and_ews_shows_active(acs, fake_time) -> None:
+    """A module installed through the EWS is reported with AutonomousDUStateChangeComplete
+    (12 AUTONOMOUS DU STATE CHANGE COMPLETE) once DUStateChangeComplPolicy enables it; its EU
+    started by SetParameterValues RequestedState=Active shows Active on the EWS page; with
+    the policy's filter excluding Uninstall, a removal through the control API is not
+    reported."""
+    import aiohttp
+
+    vp = await start_printer(acs, fake_time, "127.70.15.6", faces=("tr069", "ews", "control"))
+    dev = printer_id(vp.state)
+    pol = "Device.ManagementServer.DUStateChangeComplPolicy."
+    try:
+        values_ = {pol + "Enable": "true", pol + "OperationTypeFilter": "Install",
+                   pol + "ResultTypeFilter": "Both"}  # fmt: skip
+        resp = acs.enqueue(dev, m.SetParameterValues(tuple(
+            m.ParameterValueStruct(k, v, "xsd:boolean" if k.endswith("Enable") else "xsd:string")
+            for k, v in values_.items()), "pol"))  # fmt: skip
+        vp.tr069.cpe.forget_connection_requests()
+        await acs.connection_request(dev)
+        await settle(fake_time, vp)
+        assert (await resp.result(1)).status == 0
+        ews = vp.endpoints["ews"].rstrip("/")
+        import base64
+
+        basic = "Basic " + base64.b64encode(b"admin:admin").decode()
+        async with aiohttp.ClientSession() as http:
+            async with http.post(ews + "/api/software", data=make_package(APP), headers={
+                    "Content-Type": "application/octet-stream", "Authorization": basic}) as r:  # fmt: skip
+                assert r.status == 201, await r.text()
+                installed = await r.json()
+            await settle(fake_time, vp, 1)
+            auto = requests_of(acs, dev, "AutonomousDUStateChangeComplete")
+            assert auto, "no AutonomousDUStateChangeComplete"
+            (res,) = auto[-1].results
+            assert (res.operation_performed, res.current_state, res.uuid) == (
+                "Install", "Installed", installed["uuid"])  # fmt: skip
+            assert any(e.event_code == "12 AUTONOMOUS DU STATE CHANGE COMPLETE"
+                       for i in vp.tr069.cpe.informs for e in i.event)  # fmt: skip
+            eu = installed["eu_refs"][0]
+            await spv(acs, fake_time, vp, **{eu + ".RequestedState": "Active"})
+            assert values(vp, eu + ".Status")[eu + ".Status"] == "Active"
+            index = eu.rsplit(".", 1)[1]
+            async with http.get(ews + "/software") as r:
+                page = await r.text()
+            row = page.split(f'id="eu-{index}"', 1)[1].split("</tr>", 1)[0]
+            assert "secure-print" in row and '<td class="status">Active</td>' in row
+            ctl = vp.endpoints["control"].rstrip("/")
+            async with http.delete(f"{ctl}/software/{installed['uuid']}") as r:
+                assert r.status == 200, await r.text()
+            await settle(fake_time, vp, 1)
+            assert len(requests_of(acs, dev, "AutonomousDUStateChangeComplete")) == len(auto)
+            async with http.get(ews + "/api/software") as r:
+                listed = await r.json()
+            assert installed["uuid"] not in str(listed)
+        assert_printer_valid(acs)
+    finally:
+        await vp.stop()
