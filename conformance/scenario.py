@@ -35,6 +35,7 @@ AREAS: tuple[str, ...] = (
     "rpc",
     "versions",
     "engine",
+    "software-modules",
 )
 #: What a target can be (see conformance/targets.py).
 TARGET_KINDS: tuple[str, ...] = ("builtin", "cpe", "proxy", "acs")

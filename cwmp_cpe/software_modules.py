@@ -79,6 +79,7 @@ class SoftwareModuleAgent:
             return
         self.attached = True
         self.cpe.register(m.ChangeDUState, self.change_du_state)
+        self.cpe.register(m.GetRPCMethods, self.get_rpc_methods)
         self.cpe.session_requests.append(self.session_requests)
         self.cpe.listeners.append(self._on_cpe_event)
         self._restore()
@@ -132,7 +133,24 @@ class SoftwareModuleAgent:
             log.error("%s: saved ChangeDUState jobs unusable, dropped: %s", self.cpe.name, exc)
 
     # -- the RPC --------------------------------------------------------------------------------
+    def _offered(self, namespace: str | None) -> bool:
+        """ChangeDUState and DUStateChangeComplete came with cwmp-1-2 (TR-069 Amendment 3):
+        a session in the 1-0 or 1-1 namespace has neither (methods_in_namespace)."""
+        return namespace is None or "ChangeDUState" in m.methods_in_namespace(namespace)
+
+    def _namespace(self) -> str | None:
+        session = self.cpe.session
+        return getattr(session, "namespace", None)
+
+    def get_rpc_methods(self, req: m.GetRPCMethods) -> m.Message:
+        methods = self.cpe.supported_methods()
+        if not self._offered(self._namespace()):
+            methods = tuple(x for x in methods if x != "ChangeDUState")
+        return m.GetRPCMethodsResponse(methods)
+
     def change_du_state(self, req: m.ChangeDUState) -> m.Message:
+        if not self._offered(self._namespace()):
+            return m.Fault(9000, "ChangeDUState is not a method of this session's CWMP version")
         if not req.operations:
             return m.Fault(9003, "ChangeDUState without Operations")
         for op in req.operations:
@@ -157,7 +175,7 @@ class SoftwareModuleAgent:
         )
 
     def _now(self) -> str:
-        return soap.format_datetime(self.cpe.clock.now())
+        return soap.format_datetime(self.cpe.clock.now().replace(microsecond=0))
 
     async def _run_job(self, job: dict[str, Any]) -> None:
         try:
@@ -276,6 +294,8 @@ class SoftwareModuleAgent:
     # -- in the sessions ----------------------------------------------------------------------
     def session_requests(self, namespace: str) -> list[m.Message]:
         out: list[m.Message] = []
+        if not self._offered(namespace):
+            return out  # kept until a session of a version that has them
         for rec in self.done:
             results = tuple(D.OpOutcome.from_json(r).op_result() for r in rec["results"])
             out.append(m.DUStateChangeComplete(results, rec["command_key"] or None))

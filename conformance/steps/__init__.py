@@ -12,7 +12,8 @@ table is complete. The modules, one concern each:
 - :mod:`.printer`: the emulator's control API (print, inject, truth, ...);
 - :mod:`.parameters`: every mapped parameter against the oracle;
 - :mod:`.flow`: loops, time, variables, assertions, verdicts;
-- :mod:`.cpe`: CWMP version negotiation and quirk modes (envelope headers).
+- :mod:`.cpe`: CWMP version negotiation and quirk modes (envelope headers);
+- :mod:`.software`: Deployment Unit files for ChangeDUState.
 
 A failed check raises :class:`StepFailed` with what was expected and what came; a target that
 cannot do what the step needs raises :class:`StepSkipped` (reported as not applicable).
@@ -28,6 +29,7 @@ from printbench.conformance.steps import (  # noqa: F401  (each module registers
     parameters,
     printer,
     rpc,
+    software,
 )
 from printbench.conformance.steps.base import (
     MAX_REAL_WAIT,
