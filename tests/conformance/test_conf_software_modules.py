@@ -30,7 +30,7 @@ async def target(tmp_path: Path) -> AsyncIterator[BuiltinTarget]:
         None,
         tmp_path,
         {"profiles": ["color-laser-mfp"], "via": ["embedded"], "base_address": base_address(),
-         "time_scale": 0.2},  # fmt: skip
+         "time_scale": 0.2},
     )
     await t.start()
     try:
