@@ -576,14 +576,14 @@ def operation_name(op: m.OperationStruct) -> str:
 
 
 def op_to_json(op: m.OperationStruct) -> dict[str, Any]:
-    return {"type": op.XSI_TYPE, **{f.name: getattr(op, f.name) for f in fields(op)}}
+    return {"type": op.XSI_TYPE, **{f.name: getattr(op, f.name) for f in fields(op)}}  # type: ignore[arg-type]
 
 
 def op_from_json(d: dict[str, Any]) -> m.OperationStruct:
     cls = m.OPERATION_TYPES.get(str(d.get("type")))
     if cls is None:
         raise ValueError(f"unknown ChangeDUState operation type {d.get('type')!r}")
-    known = {f.name for f in fields(cls)}
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     return cls(**{k: v for k, v in d.items() if k in known})
 
 

@@ -54,7 +54,7 @@ def save(state: Any, inv: D.Inventory) -> None:
 
 
 def now(clock: Any) -> str:
-    return soap.format_datetime(clock.now())
+    return soap.format_datetime(clock.now().replace(microsecond=0))
 
 
 class PrinterSoftware:

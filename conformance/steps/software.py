@@ -33,8 +33,18 @@ SM = "Device.SoftwareModules."
 @step(
     "serve_du",
     value="str",
-    keys=fs("name", "version", "vendor", "exec_env", "units", "size", "auth", "username",
-            "password", "save"),
+    keys=fs(
+        "name",
+        "version",
+        "vendor",
+        "exec_env",
+        "units",
+        "size",
+        "auth",
+        "username",
+        "password",
+        "save",
+    ),
     needs=fs("acs"),
 )
 async def serve_du(ctx: Context, st: Step) -> None:

@@ -27,7 +27,8 @@ def _inv(parent: Any) -> D.Inventory:
 def _rows(kind: str) -> Callable[[Any], dict[int, Any]]:
     def rows(parent: Any) -> dict[int, Any]:
         inv = _inv(parent)
-        items = {"ee": inv.exec_envs, "du": inv.units, "eu": inv.eus}[kind]
+        tables: dict[str, list[Any]] = {"ee": inv.exec_envs, "du": inv.units, "eu": inv.eus}
+        items = tables[kind]
         return {r.index: r for r in items}
 
     return rows

@@ -29,8 +29,12 @@ async def target(tmp_path: Path) -> AsyncIterator[BuiltinTarget]:
     t = load_target(
         None,
         tmp_path,
-        {"profiles": ["color-laser-mfp"], "via": ["embedded"], "base_address": base_address(),
-         "time_scale": 0.2},
+        {
+            "profiles": ["color-laser-mfp"],
+            "via": ["embedded"],
+            "base_address": base_address(),
+            "time_scale": 0.2,
+        },
     )
     await t.start()
     try:
