@@ -312,3 +312,47 @@ async def test_cpe_du_local_install_reports_autonomous_and_ews_shows_active(acs,
         assert_printer_valid(acs)
     finally:
         await vp.stop()
+
+
+IPPTOOL_TEST = """{
+  NAME "firmware components"
+  OPERATION Get-Printer-Attributes
+  GROUP operation-attributes-tag
+  ATTR charset attributes-charset utf-8
+  ATTR naturalLanguage attributes-natural-language en
+  ATTR uri printer-uri $uri
+  ATTR keyword requested-attributes printer-firmware-name,printer-firmware-string-version,printer-firmware-version
+  STATUS successful-ok
+  EXPECT printer-firmware-name OF-TYPE name WITH-VALUE "Secure Print"
+  EXPECT printer-firmware-name WITH-VALUE "firmware"
+  EXPECT printer-firmware-string-version OF-TYPE text WITH-VALUE "1.0.0"
+  EXPECT printer-firmware-version OF-TYPE octetString
+}
+"""
+
+
+async def test_cpe_du_shows_in_ipp_firmware_components(acs, fake_time, tmp_path) -> None:
+    """PWG 5100.13 printer-firmware-name/-string-version/-version list the firmware and then
+    every installed DU: CUPS's ipptool reads a module installed by ChangeDUState."""
+    import shutil
+    import subprocess
+
+    if shutil.which("ipptool") is None:
+        pytest.skip("ipptool (cups-ipp-utils) not installed")
+    vp = await start_printer(acs, fake_time, "127.70.15.7", faces=("tr069", "ipp"))
+    try:
+        acs.add_file("app.du", make_package(APP))
+        done = await change(acs, fake_time, vp, [m.InstallOpStruct(acs.file_url("app.du"))], "ipp")
+        assert done.results[0].fault.fault_code == 0
+        test = tmp_path / "fw.test"
+        test.write_text(IPPTOOL_TEST)
+        proc = await asyncio.to_thread(
+            subprocess.run,
+            ["ipptool", "-T", "10", "-t", vp.endpoints["ipp"], str(test)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-1000:]
+    finally:
+        await vp.stop()
