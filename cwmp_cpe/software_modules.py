@@ -69,7 +69,6 @@ class SoftwareModuleAgent:
         #: autonomous changes not yet acknowledged: OpOutcome JSON
         self.autonomous: list[dict[str, Any]] = []
         self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._changed = asyncio.Event()
         self.attached = False
 
     # -- wiring ---------------------------------------------------------------------------
