@@ -46,6 +46,13 @@ async def target(tmp_path: Path) -> AsyncIterator[BuiltinTarget]:
 async def test_conf_software_modules_scenarios_pass(target) -> None:
     run = await Engine(target).run(scenarios("SM-000", "SM-001", "SM-002", "SM-003"))
     assert [r.status for r in run.results] == ["passed"] * 4, [r.message for r in run.results]
+    # the report says the EU went Active (the step before the note checked it)
+    from printbench.conformance.report.writers import render_html, results_json
+
+    sm1 = next(r for r in results_json(run)["results"] if r["scenario"] == "SM-001")
+    note = next(n for n in sm1["notes"] if "RequestedState=Active" in n)
+    assert note.startswith("Device.SoftwareModules.ExecutionUnit.") and "Status is Active" in note
+    assert note in render_html(run)
     # the scenario cleans up after itself: what it installed is gone again
     state = target.devices[0].printer.state
     assert "pb-app-" not in state.software.inventory
