@@ -105,6 +105,17 @@ class SoftwareModuleAgent:
         for job in self.jobs:
             self._run(job)
 
+    def device_factory_reset(self) -> None:
+        """A factory reset ends the relationship with the ACS (0 BOOTSTRAP): operations not
+        yet done and reports not yet delivered are dropped, as the runtime drops its
+        TransferComplete records."""
+        for key in list(self._tasks):
+            self._tasks.pop(key).cancel()
+        self.jobs.clear()
+        self.done.clear()
+        self.autonomous.clear()
+        self._save()
+
     async def idle(self) -> None:
         """Wait until no ChangeDUState is at work."""
         while self._tasks:

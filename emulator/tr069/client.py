@@ -148,6 +148,7 @@ class EmbeddedClient:
             self.software.local_change(local_outcomes(self.state))
         elif path == "status.factory_resets":
             self.cpe.device_factory_reset()
+            self.software.device_factory_reset()
         elif path.startswith("management."):
             self.cpe.wake()
         else:

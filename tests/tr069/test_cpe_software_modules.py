@@ -356,3 +356,29 @@ async def test_cpe_du_shows_in_ipp_firmware_components(acs, fake_time, tmp_path)
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-1000:]
     finally:
         await vp.stop()
+
+
+async def test_cpe_du_factory_reset_restores_the_shipped_modules(acs, fake_time) -> None:
+    """FactoryReset: the modules the profile ships with come back, installed ones are gone
+    (and their EU rows), a pending report is dropped with the ACS relationship."""
+    vp = await start_printer(acs, fake_time, "127.70.15.8")
+    dev = printer_id(vp.state)
+    try:
+        shipped = values(vp, SM + "DeploymentUnitNumberOfEntries")
+        acs.add_file("app.du", make_package(APP))
+        (r,) = (await change(acs, fake_time, vp, [m.InstallOpStruct(acs.file_url("app.du"))],
+                             "fr")).results  # fmt: skip
+        assert r.fault.fault_code == 0
+        assert values(vp, SM + "DeploymentUnitNumberOfEntries") != shipped
+        resp = acs.enqueue(dev, m.FactoryReset())
+        vp.tr069.cpe.forget_connection_requests()
+        await acs.connection_request(dev)
+        await settle(fake_time, vp, 1)
+        assert isinstance(await resp.result(1), m.FactoryResetResponse)
+        await settle(fake_time, vp, 1)
+        assert vp.state.status.factory_resets == 1
+        assert values(vp, SM + "DeploymentUnitNumberOfEntries") == shipped
+        assert r.uuid not in vp.state.software.inventory
+        assert vp.tr069.software.jobs == [] and vp.tr069.software.done == []
+    finally:
+        await vp.stop()
