@@ -192,7 +192,22 @@ class SoftwareModuleAgent:
             ops = D.ops_from_any(job["ops"])
             while len(job["results"]) < len(ops):
                 op = ops[len(job["results"])]
-                outcome = await self._operation(op)
+                try:
+                    outcome = await self._operation(op)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    # Never a job that hangs unreported: the operation fails (9001 is the
+                    # one general code DeploymentUnitFaultStruct allows) and the next runs.
+                    log.exception("%s: %s failed", self.cpe.name, D.operation_name(op))
+                    outcome = D.failed_outcome(
+                        D.operation_name(op),
+                        D.DuFault(9001, f"internal error: {type(exc).__name__}: {exc}"),
+                        uuid=getattr(op, "uuid", None),
+                        version=getattr(op, "version", None) or "",
+                        start=self._now(),
+                        now=self._now(),
+                    )
                 job["results"].append(outcome.to_json())
                 self._save()
             self._finish(job)

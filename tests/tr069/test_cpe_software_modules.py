@@ -382,3 +382,27 @@ async def test_cpe_du_factory_reset_restores_the_shipped_modules(acs, fake_time)
         assert vp.tr069.software.jobs == [] and vp.tr069.software.done == []
     finally:
         await vp.stop()
+
+
+async def test_cpe_du_hostile_operation_values_end_in_faults(acs, fake_time) -> None:
+    """Operations no file server should see (a local file URL, credentials with CR/LF, a
+    huge URL, a non-UUID Version) each end in their fault; the job never hangs and the
+    other operations still run."""
+    vp = await start_printer(acs, fake_time, "127.70.15.9")
+    try:
+        acs.add_file("app.du", make_package(APP), auth="digest", username="u", password="p")
+        ops = [
+            m.InstallOpStruct(url="file:///etc/passwd"),
+            m.InstallOpStruct(url=acs.file_url("app.du"), username="u\r\nX-Evil: 1", password="p"),
+            m.InstallOpStruct(url="http://127.0.0.1:9/" + "a" * 1000),
+            m.UninstallOpStruct(uuid=D.NIL_UUID, version="<1.0> & \u202e"),
+            m.InstallOpStruct(url=acs.file_url("app.du"), username="u", password="p"),
+        ]
+        done = await change(acs, fake_time, vp, ops, "hostile")
+        codes = [r.fault.fault_code for r in done.results]
+        assert codes[0] == 9013 and codes[2] in (9015, 9016, 9017) and codes[3] == 9028
+        assert codes[1] in D.DU_FAULT_CODES  # refused one way or another, never sent raw
+        assert codes[4] == 0 and vp.tr069.software.jobs == []
+        assert_printer_valid(acs)
+    finally:
+        await vp.stop()
