@@ -23,7 +23,6 @@ from printbench.emulator import state as st
 from printbench.emulator.identity import make_identity
 from printbench.emulator.profile_schema import INDEXED_TABLES, ProfileError, validate_text
 from printbench.emulator.software import inventory_from_profile
-from printbench.emulator.software import now as sw_now
 
 __all__ = [
     "Profile",
@@ -395,7 +394,7 @@ def build_printer(
         critical_alert_count=recorded.get("alert_critical_events", 0),
         ipp=section("ipp", st.IppConfig),
         software=st.SoftwareModules(
-            inventory=inventory_from_profile(d.get("software"), sw_now(clock))
+            inventory=inventory_from_profile(d.get("software"))
         ),
     )
     return state

@@ -14,6 +14,7 @@ A profile lists the modules a model ships with (``software:`` section, see
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +161,13 @@ def set_ee_enabled(state: Any, ee_index: int, value: bool) -> None:
 # --- profiles ---------------------------------------------------------------------------------
 
 
-def inventory_from_profile(section: dict[str, Any] | None, installed: str) -> str:
+#: Installed/LastUpdate of the modules a model ships with: TR-106's unknown time (they came
+#: with the printer; when is not known). Being the same for every printer of a model, the
+#: inventory text is too, and is shared (interned) across a fleet instead of kept per device.
+SHIPPED = "0001-01-01T00:00:00Z"
+
+
+def inventory_from_profile(section: dict[str, Any] | None, installed: str = SHIPPED) -> str:
     """The inventory JSON of a new printer from its profile's ``software`` section (already
     checked by the profile schema; ``emulator.profiles`` checks the names refer)."""
     inv = D.Inventory()
@@ -193,7 +200,7 @@ def inventory_from_profile(section: dict[str, Any] | None, installed: str) -> st
             size=mod.get("size", 0),
         )  # fmt: skip
         inv.install(pkg, mod.get("url", ""), installed, uuid=mod.get("uuid") or None, ee=ee)
-    return inv.to_json()
+    return sys.intern(inv.to_json())
 
 
 def summary(state: Any) -> dict[str, Any]:
