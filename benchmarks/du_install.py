@@ -8,6 +8,7 @@ whole operation (fetch to a temporary file + SHA-256 check + install), and the p
 growth (VmHWM reset before): the DU is streamed, never held in memory.
 
     .venv/bin/python benchmarks/du_install.py [--mb 20]
+    .venv/bin/python benchmarks/du_install.py --agents 200   # memory of the agent per printer
 """
 
 from __future__ import annotations
@@ -37,10 +38,48 @@ def _status(field: str) -> int:
     return 0
 
 
+class _NoCr:
+    def register(self, cpe: object, path: str | None = None) -> str:
+        return ""
+
+    def unregister(self, cpe: object) -> None:
+        return None
+
+
+def agent_memory(n: int) -> None:
+    """Bytes the software-module agent adds to one printer's TR-069 client (tracemalloc)."""
+    import tracemalloc
+
+    from printbench.common.clock import SystemClock
+    from printbench.emulator.behaviour import PrinterEngine
+    from printbench.emulator.profiles import build_printer
+    from printbench.emulator.tr069.client import EmbeddedClient
+    from printbench.emulator.tr069.software_client import software_agent
+
+    clock = SystemClock()
+    clients = []
+    for i in range(n):
+        state = build_printer("color-laser-mfp", seed=i)
+        engine = PrinterEngine(state, clock, seed=i)
+        clients.append(EmbeddedClient(state, engine, clock, cr_server=_NoCr()))
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    agents = [software_agent(c.cpe, c.state, None) for c in clients]
+    after = tracemalloc.take_snapshot()
+    grown = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    print(f"software-module agent: {grown / len(agents):.0f} bytes per printer ({n} printers)")
+    shared = len({id(c.state.software.inventory) for c in clients})
+    print(f"inventory texts held for {n} printers of one model: {shared}")
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=int, default=20)
+    ap.add_argument("--agents", type=int, default=0)
     args = ap.parse_args()
+    if args.agents:
+        agent_memory(args.agents)
+        return
     size = args.mb * 1_000_000
     acs = await AcsControl.start(AcsConfig(host="127.0.0.1", port=0, control_port=0))
     vp = VirtualPrinter("color-laser-mfp", host="127.71.15.1", acs_url=acs.server.cwmp_url,
