@@ -155,6 +155,7 @@ class AcsControl:
 
     def __init__(self, server: AcsServer) -> None:
         self.server = server
+        self.stun: Any = None  # acs_stub.stun_server.StunServer once start_stun() ran
 
     @classmethod
     async def start(cls, config: AcsConfig | None = None, *, clock: Clock | None = None):
@@ -165,7 +166,19 @@ class AcsControl:
         return control
 
     async def stop(self) -> None:
+        if self.stun is not None:
+            await self.stun.stop()
         await self.server.stop()
+
+    async def start_stun(self, host: str = "127.0.0.1", port: int = 3478, **kw: Any) -> Any:
+        """Start the STUN server role (TR-069 Annex G; ``acs_stub.stun_server``)."""
+        from printbench.acs_stub.stun_server import StunServer
+        from printbench.acs_stub.udp_connreq import journal_bindings
+
+        kw.setdefault("on_binding", journal_bindings(self))
+        self.stun = StunServer(host, port, **kw)
+        await self.stun.start()
+        return self.stun
 
     async def __aenter__(self) -> AcsControl:
         return self
@@ -253,8 +266,30 @@ class AcsControl:
             device.cr_url = url
         self.server.registry.save(device)
 
-    async def connection_request(self, device_id: str, *, timeout: float = 30.0) -> str:
-        """Send a Connection Request and await the session it starts; returns its id."""
+    async def connection_request(
+        self, device_id: str, *, timeout: float = 30.0, kind: str = "http"
+    ) -> str:
+        """Send a Connection Request and await the session it starts; returns its id.
+        ``kind="udp"``: a UDP Connection Request through the device's STUN binding (TR-069
+        Annex G, ``acs_stub.udp_connreq``)."""
+        if kind == "udp":
+            from printbench.acs_stub.udp_connreq import (
+                UdpConnectionRequestError,
+                send_udp_connection_request,
+            )
+
+            try:
+                out = await send_udp_connection_request(self, device_id, timeout=timeout)
+            except UdpConnectionRequestError as exc:
+                raise ConnectionRequestError(str(exc)) from None
+            if out.session is None:
+                raise ConnectionRequestError(
+                    f"UDP connection request to {out.address} ({out.copies} copies): no session "
+                    f"with 6 CONNECTION REQUEST within {timeout:g} s (TR-069 Annex G, §3.2.2)"
+                )
+            return out.session
+        if kind != "http":
+            raise ControlError(f"connection request kind {kind!r} is not http or udp")
         device = self.device(device_id)
         if not device.cr_url:
             raise ConnectionRequestError(f"device {device_id} has no ConnectionRequestURL")
@@ -577,7 +612,9 @@ def _http_app(ctl: AcsControl) -> web.Application:
                 password=data.get("password"),
                 url=data.get("url"),
             )
-        session = await ctl.connection_request(did, timeout=float(data.get("timeout", 30.0)))
+        session = await ctl.connection_request(
+            did, timeout=float(data.get("timeout", 30.0)), kind=str(data.get("kind", "http"))
+        )
         return _json({"session": session})
 
     @routes.post("/api/wait-inform")

@@ -289,6 +289,14 @@ RULES: dict[str, Rule] = {
             "§3.4.1; no TR-069 text found that requires it",
             "A POST carrying a CPE request has a SOAPAction header.",
         ),
+        Rule(
+            "cpe-cert-identity",
+            "optional",
+            "TR-069 §3.3 (TLS allows certificate-based CPE authentication); the "
+            "OUI-SerialNumber subject is a recommendation whose text was not found here",
+            "A client certificate presented over TLS carries the Inform DeviceId's "
+            "OUI-SerialNumber in its subject (CommonName or serialNumber).",
+        ),
     )
 }
 

@@ -210,7 +210,10 @@ class Context:
         if parts[0] not in self.vars:
             raise StepFailed(f"no variable {parts[0]!r} (have {', '.join(sorted(self.vars))})")
         value: Any = self.vars[parts[0]]
-        for part in parts[1:]:
+        for i, part in enumerate(parts[1:], 1):
+            rest = ".".join(parts[i:])
+            if isinstance(value, dict) and part not in value and rest in value:
+                return value[rest]  # a key with dots: a parameter name a `get` saved
             if isinstance(value, dict) and part in value:
                 value = value[part]
             elif isinstance(value, list) and part.isdigit() and int(part) < len(value):

@@ -34,6 +34,11 @@ AREAS: tuple[str, ...] = (
     "connection-request",
     "rpc",
     "versions",
+    "nat-traversal",
+    "tls",
+    "basic-setup",
+    "localized-strings",
+    "authentication",
     "engine",
     "software-modules",
 )

@@ -26,6 +26,14 @@ QUIRKS: dict[str, str] = {
     "parameter-key-frozen": "ManagementServer.ParameterKey is never updated",
     "gpn-ignore-next-level": "GetParameterNames treats NextLevel as false",
     "no-transfer-complete": "TransferComplete is never sent (nor 7/M Download events)",
+    "udp-cr-no-signature-check": "UDP Connection Requests are accepted without checking un/sig",
+    "udp-cr-no-replay-check": "UDP Connection Requests are accepted again with an id seen before",
+    "stun-no-connection-request-binding": "STUN Binding Requests lack CONNECTION-REQUEST-BINDING",
+    "stun-keepalive-too-slow": "STUN keep-alives at twice STUNMaximumKeepAlivePeriod",
+    "tls-no-hostname-check": "the ACS certificate's host name is not checked (chain only)",
+    "xml-cr-literal": "a CR in a value is sent as a raw CR, not &#13; (XML turns CR LF into LF)",
+    "auth-basic-only": "a Digest challenge from the ACS is not answered (Basic only)",
+    "factory-reset-ignored": "FactoryReset is answered but nothing is reset (no 0 BOOTSTRAP)",
     "no-du-state-change-complete": (
         "ChangeDUState is carried out but DUStateChangeComplete (and the Autonomous one, with"
         " their 11/12/M ChangeDUState events) is never sent"

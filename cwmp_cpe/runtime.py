@@ -55,6 +55,7 @@ from printbench.cwmp.session import (
     SessionEnded,
 )
 from printbench.cwmp_cpe import handlers as H
+from printbench.cwmp_cpe.certificates import install as install_certificates
 from printbench.cwmp_cpe.config import CpeConfig, lower_version, version_plan
 from printbench.cwmp_cpe.http import (
     AcsConnection,
@@ -171,6 +172,9 @@ class Cpe:
         self._cr_override = False
         self._challenger: digest.DigestChallenger | None = None
         self._ssl: ssl.SSLContext | None = None
+        #: (URL, TLS context) the sessions use instead of ManagementServer.URL and the
+        #: configured TLS files (conformance TLS steps: the same ACS on another listener).
+        self.acs_transport: tuple[str, ssl.SSLContext | None] | None = None
         self._reported_changes: list[str] = []
         self._restored_jobs: list[TransferJob] = []
         self.listeners: list[Callable[[str, Any], None]] = []
@@ -192,9 +196,13 @@ class Cpe:
             self.device_booted()
         self._resume_transfers()
         self.tree.listeners.append(self._tree_changed)
+        install_certificates(self.tree, [self.config.client_cert])  # Device.Security.
         if self.config.ca_file or self.config.client_cert:
             self._ssl = ssl_context(
-                self.config.ca_file, self.config.client_cert, self.config.client_key
+                self.config.ca_file,
+                self.config.client_cert,
+                self.config.client_key,
+                check_hostname="tls-no-hostname-check" not in self.quirks,
             )
         self._running = True
         self._task = asyncio.create_task(self._main(), name=f"cwmp-cpe {self.name}")
@@ -785,20 +793,22 @@ class Cpe:
         for rec in self.transfers.pending():
             if rec.kind == "transfer":
                 cs.queue_request(self._transfer_complete(rec, cs.namespace))
+        url, ssl_ctx = self.acs_transport or (s.url, self._ssl)
         for source in self.session_requests:
             for request in source(cs.namespace):
                 cs.queue_request(request)
         conn = AcsConnection(
-            s.url,
+            url,
             s.username,
             s.password,
-            ssl_ctx=self._ssl,
+            ssl_ctx=ssl_ctx,
             timeout=self.config.http_timeout,
             max_redirects=self.config.max_redirects,
             cookie_filter=self._cookie_ok,
-            pool=self.http_pool,
+            pool=self.http_pool if self.acs_transport is None else None,
             max_message=self.config.max_acs_message,
         )
+        conn.auth.digest_ok = "auth-basic-only" not in self.quirks  # a defect (OD-1.2)
         self.session = cs
         self.informs.append(inform)
         del self.informs[:-20]
@@ -830,6 +840,8 @@ class Cpe:
                 elif isinstance(ev, RequestReceived):
                     response = await self._dispatch(ev.request)
                     body = cs.respond(response, self.clock.monotonic())
+                    if "xml-cr-literal" in self.quirks:  # a defect (LOC-001 catches it)
+                        body = body.replace(b"&#13;", b"\r")
                     is_response = True
                     continue
                 elif isinstance(ev, BadRequestReceived):
@@ -1005,6 +1017,9 @@ class Cpe:
         return m.RebootResponse()
 
     def _factory_reset(self, req: m.FactoryReset) -> m.Message:
+        if "factory-reset-ignored" in self.quirks:  # a defect to test against (BS-001)
+            return m.FactoryResetResponse()
+
         def do() -> None:
             marker = self._boot_marker
             self.hooks.factory_reset()

@@ -26,6 +26,7 @@ from printbench.cwmp_proxy.binding import (
     TableRows,
     conform,
 )
+from printbench.datamodel.certificates import certificate_binding, certificate_table
 from printbench.datamodel.loader import (
     Binding,
     ModelSpec,
@@ -131,6 +132,9 @@ class ProxyBinder:
         self.config = config
 
     def table(self, spec: ObjectSpec) -> P.TableProvider | None:
+        certificates = certificate_table(spec)  # the CPE runtime's (datamodel.certificates)
+        if certificates is not None:
+            return certificates
         if spec.path == PS:
             return PrintServiceRows()
         if spec.path in self.b.tables:
@@ -145,6 +149,9 @@ class ProxyBinder:
         return None
 
     def parameter(self, spec: ParamSpec) -> Binding | None:
+        certificate = certificate_binding(spec)
+        if certificate is not None:
+            return certificate
         path = spec.path
         row = self.b.rows.get(path)
         if row is not None:

@@ -21,6 +21,7 @@ Rules that keep the faces consistent by construction:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -142,13 +143,15 @@ class Node:
     """Base of every part of the state: attribute writes on an attached node emit events."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name.startswith("_"):
+        attrs = self.__dict__
+        root = attrs.get("_root")
+        # Not attached yet (the dataclass __init__ of every node of every printer a fleet
+        # builds) or a private field: a plain write, no event.
+        if root is None or name[0] == "_":
             object.__setattr__(self, name, value)
             return
-        attrs = self.__dict__
         old = attrs.get(name, _UNSET)
-        root = attrs.get("_root")
-        if root is not None and old is not _UNSET and old != value:
+        if old is not _UNSET and old != value:
             kind = value.__class__
             if kind is str:  # fast path: printable text in a non-keyword field is fine
                 if not value.isprintable() or name in _KEYWORD_NAMES.get(type(self).__name__, ()):
@@ -163,14 +166,22 @@ class Node:
     def _attach(self, root: PrinterState | None, path: str) -> None:
         object.__setattr__(self, "_root", root)
         object.__setattr__(self, "_path", path)
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
+        attrs = self.__dict__
+        for name in _field_names(type(self)):
+            value = attrs.get(name)
             if isinstance(value, Node):
-                value._attach(root, f"{path}{f.name}.")
+                value._attach(root, f"{path}{name}.")
             elif isinstance(value, list):
                 for row in value:
                     if isinstance(row, Node):
-                        row._attach(root, f"{path}{f.name}.{row_index(row)}.")
+                        row._attach(root, f"{path}{name}.{row_index(row)}.")
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A node class's dataclass field names (``dataclasses.fields`` per node and printer was a
+    quarter of a fleet printer's build time)."""
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def row_index(row: Node) -> int:
@@ -522,6 +533,13 @@ class Defaults(Node):
     color_mode: str = "monochrome"  # monochrome | color | auto
     finishings: tuple[str, ...] = ("none",)
     output_bin: str = "face-down"
+    # The rest of the defaults IPP answers (xxx-default) and the SM's DefaultPrintJobTicket
+    # names: one value for both faces, so a TR-069 write shows in IPP and the other way round.
+    job_priority: int = 50  # 1..100 (RFC 8011 §5.2.1)
+    job_hold_until: str = "no-hold"  # no-hold | indefinite (what job-hold-until-supported says)
+    multiple_document_handling: str = "separate-documents-collated-copies"
+    print_content_optimize: str = "auto"  # PWG 5100.7 §6.2
+    print_rendering_intent: str = "auto"  # PWG 5100.13 §5.2
 
 
 @dataclass(eq=False)
@@ -702,6 +720,14 @@ class Management(Node):
     cwmp_version: str = "1.4"  # the highest version the client offers; a profile can pin one
     # names of deliberate client quirks (the TR-069 client defines them)
     quirks: tuple[str, ...] = ()
+    # STUN for UDP Connection Requests behind a NAT (TR-069 Annex G; TR-181 STUN* parameters)
+    stun_enable: bool = False
+    stun_server_address: str = ""  # empty: the host of the ACS URL (TR-181)
+    stun_server_port: int = 3478
+    stun_username: str = ""
+    stun_password: str = ""
+    stun_minimum_keepalive_period: int = 0
+    stun_maximum_keepalive_period: int = -1
 
 
 @dataclass(eq=False)

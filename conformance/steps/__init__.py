@@ -13,6 +13,8 @@ table is complete. The modules, one concern each:
 - :mod:`.parameters`: every mapped parameter against the oracle;
 - :mod:`.flow`: loops, time, variables, assertions, verdicts;
 - :mod:`.cpe`: CWMP version negotiation and quirk modes (envelope headers);
+- :mod:`.nat`: a NAT in front of the device, STUN bindings, UDP Connection Requests.
+- :mod:`.tls`: sessions over the stub ACS's HTTPS listeners, certificates both ways.
 - :mod:`.software`: Deployment Unit files for ChangeDUState.
 
 A failed check raises :class:`StepFailed` with what was expected and what came; a target that
@@ -22,14 +24,18 @@ cannot do what the step needs raises :class:`StepSkipped` (reported as not appli
 from __future__ import annotations
 
 from printbench.conformance.steps import (  # noqa: F401  (each module registers its steps)
+    auth,
     cpe,
     files,
+    firmware,
     flow,
+    nat,
     observe,
     parameters,
     printer,
     rpc,
     software,
+    tls,
 )
 from printbench.conformance.steps.base import (
     MAX_REAL_WAIT,

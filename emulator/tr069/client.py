@@ -22,7 +22,9 @@ from typing import Any, Protocol
 
 from printbench.cwmp_cpe import ConnectionRequestServer, Cpe, CpeConfig, MemoryStore
 from printbench.cwmp_cpe.config import QUIRKS
+from printbench.cwmp_cpe.stun_agent import UdpConnectionRequestAgent
 from printbench.emulator.software import local_outcomes
+from printbench.emulator.state import ValueRejected
 from printbench.emulator.tr069.software_client import software_agent
 from printbench.emulator.tr069.transfers import PrinterHooks
 from printbench.emulator.tr069.view import printer_tree
@@ -64,6 +66,8 @@ class EmbeddedClient:
         sleep: Any = None,
         cr_server: CrRegistry | None = None,
         http_timeouts: Any = None,
+        udp_port: int | None = None,
+        udp_listen_without_stun: bool = True,
         **config: Any,
     ) -> None:
         self.state = state
@@ -100,10 +104,23 @@ class EmbeddedClient:
             cr_server = self._own_server = ConnectionRequestServer(host, port, timeouts=http_timeouts)
         self.cr_server: CrRegistry = cr_server
         self._unsubscribe: Any = None
+        # UDP Connection Requests + STUN binding (TR-069 Annex G), on the UDP port of the
+        # same number as the TCP connection request port unless told otherwise.
+        self.udp = UdpConnectionRequestAgent(
+            self.cpe,
+            host,
+            port if udp_port is None else udp_port,
+            on_change=self._udp_changed,
+            listen_without_stun=udp_listen_without_stun,
+        )
 
     def _secrets(self) -> dict[str, str]:
         mg = self.state.management
-        return {"password": mg.password, "cr_password": mg.connection_request_password}
+        return {
+            "password": mg.password,
+            "cr_password": mg.connection_request_password,
+            "stun_password": mg.stun_password,
+        }
 
     def _cr_path(self) -> str:
         token = hashlib.sha256(
@@ -119,6 +136,7 @@ class EmbeddedClient:
         self.view.connection_request_url = url
         self.tree.listeners.append(self._tree_changed)
         self._unsubscribe = self.state.subscribe(self._on_change)
+        await self.udp.start()
         await self.cpe.start()
         self.software.start()
         return url
@@ -129,6 +147,7 @@ class EmbeddedClient:
             self._unsubscribe = None
         await self.software.stop()
         await self.cpe.stop()
+        await self.udp.stop()
         self.cr_server.unregister(self.cpe)
         if self._own_server is not None:
             await self._own_server.stop()
@@ -136,7 +155,14 @@ class EmbeddedClient:
     def _tree_changed(self, op: str, names: list[str]) -> None:
         # Mirror the ParameterKey into the state so the EWS and a factory reset see it.
         if self.state.management.parameter_key != self.tree.parameter_key:
-            self.state.management.parameter_key = self.tree.parameter_key
+            try:
+                self.state.management.parameter_key = self.tree.parameter_key
+            except ValueRejected as exc:
+                # TR-069 allows any string(32) as ParameterKey (TP-181 5.7.3 sends tab, CR,
+                # LF); the printer's other faces cannot show control characters, so its
+                # state keeps the last key they can carry. The tree (what the ACS reads and
+                # the store keeps) has the real one.
+                log.info("%s: ParameterKey not shown on the printer's faces: %s", self.host, exc)
 
     def _on_change(self, event: Any) -> None:
         path = event.path
@@ -150,6 +176,16 @@ class EmbeddedClient:
             self.cpe.device_factory_reset()
             self.software.device_factory_reset()
         elif path.startswith("management."):
+            if path.startswith("management.stun_"):
+                self.udp.reconfigure()
             self.cpe.wake()
         else:
             self.cpe.values_changed()
+
+    def _udp_changed(self) -> None:
+        """The UDP agent learned a new mapped address or NAT state: the view shows it and the
+        watched parameters are polled (an ACS that set notification on
+        UDPConnectionRequestAddress hears of the change, TR-069 Annex G)."""
+        self.view.extra["udp_cr_address"] = self.udp.udp_address
+        self.view.extra["nat_detected"] = self.udp.nat_detected
+        self.cpe.values_changed()
