@@ -311,6 +311,8 @@ class SoftwareModuleAgent:
         wanted = [o for o in outcomes if policy.allows(o)]
         if not wanted or QUIRK in self.cpe.quirks:
             return False
+        if self.cpe.version_cap in ("1.0", "1.1"):
+            return False  # no AutonomousDUStateChangeComplete before cwmp-1-2 (nor event 12)
         self.autonomous.extend(o.to_json() for o in wanted)
         self._save()
         self.cpe.add_event("12 AUTONOMOUS DU STATE CHANGE COMPLETE")

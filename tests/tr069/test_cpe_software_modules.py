@@ -406,3 +406,37 @@ async def test_cpe_du_hostile_operation_values_end_in_faults(acs, fake_time) -> 
         assert_printer_valid(acs)
     finally:
         await vp.stop()
+
+
+async def test_cpe_du_no_autonomous_report_from_a_cwmp_1_0_client(acs, fake_time) -> None:
+    """The CWMP 1.0 profile (brother) has no ChangeDUState (9000, not in GetRPCMethods) and
+    queues no event 12 for a local install: neither exists before cwmp-1-2."""
+    vp = await start_printer(acs, fake_time, "127.70.15.10", profile="brother-mfc-l2710dw")
+    dev = printer_id(vp.state)
+    try:
+        pol = "Device.ManagementServer.DUStateChangeComplPolicy."
+        vp.tr069.tree.set_parameter_values(
+            [m.ParameterValueStruct(pol + "Enable", "true", "xsd:boolean"),
+             m.ParameterValueStruct(pol + "OperationTypeFilter", "Install", "xsd:string")], "p")  # fmt: skip
+        rpcs = acs.enqueue(dev, m.GetRPCMethods())
+        cds = acs.enqueue(dev, m.ChangeDUState((m.UninstallOpStruct(D.NIL_UUID),), "old"))
+        vp.tr069.cpe.forget_connection_requests()
+        await acs.connection_request(dev)
+        await settle(fake_time, vp)
+        assert "ChangeDUState" not in (await rpcs.result(1)).method_list
+        with pytest.raises(Exception) as exc:
+            await cds.result(1)
+        assert exc.value.fault.fault_code == 9000
+        from printbench.common.clock import SystemClock
+        from printbench.emulator import software as sw
+
+        out = sw.install_local(vp.state, SystemClock(), make_package(
+            D.Package("Fonts", "Brother", "1", "Printer Resources 1.0")))  # fmt: skip
+        assert out.fault_code == 0
+        # before the fix the event could never be delivered and the client started one
+        # session after another: bounded, so that is a failure and not a hang
+        await asyncio.wait_for(settle(fake_time, vp, 1), 30)
+        assert "12 AUTONOMOUS DU STATE CHANGE COMPLETE" not in vp.tr069.cpe.queue
+        assert vp.tr069.software.autonomous == []
+    finally:
+        await vp.stop()
