@@ -74,8 +74,34 @@ def _convert(meta: Mapping[str, Any], value: Any, where: str) -> Any:
         except ValueError:
             raise ControlError(f"{where}: {value!r} is not an ISO 8601 dateTime") from None
     if kind == m.OPERATION:
-        raise ControlError(f"{where}: ChangeDUState operations are only available in-process")
+        return _operations(value, where)
     return value if value is None else str(value)
+
+
+#: ChangeDUState operation names in JSON: the xsi:type or the operation's name.
+_OPERATION_NAMES = {
+    **{name: cls for name, cls in m.OPERATION_TYPES.items()},
+    **{name[: -len("OpStruct")]: cls for name, cls in m.OPERATION_TYPES.items()},
+}
+
+
+def _operations(value: Any, where: str) -> tuple[m.OperationStruct, ...]:
+    """ChangeDUState Operations from JSON: ``[{"type": "Install", "url": ...}, ...]``
+    (``type`` is Install/Update/Uninstall or the xsi:type InstallOpStruct, ...)."""
+    if not isinstance(value, list | tuple):
+        raise ControlError(f"{where}: expected a list of operations")
+    out = []
+    for i, op in enumerate(value):
+        if not isinstance(op, Mapping):
+            raise ControlError(f"{where}[{i}]: expected an object with a type")
+        kind = str(op.get("type", ""))
+        cls = _OPERATION_NAMES.get(kind)
+        if cls is None:
+            raise ControlError(
+                f"{where}[{i}].type: expected one of {', '.join(_OPERATION_NAMES)}, got {kind!r}"
+            )
+        out.append(_struct(cls, {k: v for k, v in op.items() if k != "type"}, f"{where}[{i}]"))
+    return tuple(out)
 
 
 def _struct(cls: type, data: Any, where: str) -> Any:

@@ -74,6 +74,9 @@ class Device:
     cwmp_versions: tuple[str, ...] | None = None
     #: Download/Upload CommandKeys answered with Status 1 and not yet TransferComplete'd.
     outstanding_transfers: dict[str, str] = field(default_factory=dict)
+    #: ChangeDUState CommandKeys answered with ChangeDUStateResponse and not yet
+    #: DUStateChangeComplete'd, with their number of operations (one Result each).
+    outstanding_du: dict[str, int] = field(default_factory=dict)
     #: ParameterKey sent in the last successful SPV/AddObject/DeleteObject, to check later.
     expected_parameter_key: str | None = None
     #: CommandKey of the last Reboot answered, expected as ``M Reboot`` in the next Inform.

@@ -717,6 +717,8 @@ class AcsServer:
             # TransferComplete in its next session (TR-069 A.3.3.2, 7/M Download kept until
             # the response), which must still match.
             session.view.transfers_answered.append(body.command_key)
+        elif isinstance(body, m.DUStateChangeComplete):
+            session.view.transfers_answered.append("du:" + (body.command_key or ""))
         make = _CPE_REQUEST_RESPONSES[type(body)]
         return self._reply(session.machine.respond(make(body), now), session)
 
@@ -752,6 +754,8 @@ class AcsServer:
                 session.view.transfers_this_session.add(request.command_key)
         elif isinstance(request, m.Reboot):
             device.pending_reboot_key = request.command_key
+        elif isinstance(request, m.ChangeDUState) and isinstance(body, m.ChangeDUStateResponse):
+            device.outstanding_du[request.command_key or ""] = len(request.operations)
 
     def _next_rpc(self, session: StubSession, now: float) -> _Reply:
         machine = session.machine
@@ -813,6 +817,8 @@ class AcsServer:
         transfers (until then a resent TransferComplete still matches)."""
         answered = session.view.transfers_answered
         for key in answered:
+            if key.startswith("du:"):  # a DUStateChangeComplete (same delivery rule)
+                session.device.outstanding_du.pop(key[3:], None)
             session.device.outstanding_transfers.pop(key, None)
         answered.clear()
 

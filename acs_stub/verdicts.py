@@ -118,6 +118,39 @@ RULES: dict[str, Rule] = {
             "and M Download/M Upload carrying the CommandKey.",
         ),
         Rule(
+            "du-complete-unmatched",
+            "optional",
+            "cwmp-1-2.xsd DUStateChangeComplete documentation ('a prior ChangeDUState request "
+            "... has completed'; CommandKey 'specified in the corresponding ChangeDUState'); "
+            "TR-069 A.4.1.10; the Annex A MUST wording was not at hand",
+            "DUStateChangeComplete's CommandKey matches a ChangeDUState the CPE accepted.",
+        ),
+        Rule(
+            "du-complete-results",
+            "optional",
+            "cwmp-1-2.xsd DUStateChangeComplete Results documentation ('The ordering of the "
+            "operation results matches the order of the operations in the corresponding "
+            "ChangeDUState'); documentation, not a schema constraint",
+            "DUStateChangeComplete carries one Result per operation of its ChangeDUState.",
+        ),
+        Rule(
+            "du-complete-events",
+            "optional",
+            "TR-069 §3.7.1.5 Table 7 (11 DU STATE CHANGE COMPLETE, M ChangeDUState with the "
+            "CommandKey); the text tying the request to those events was not at hand, so "
+            "by analogy with A.3.3.1 for TransferComplete",
+            "A DUStateChangeComplete follows an Inform with 11 DU STATE CHANGE COMPLETE and "
+            "M ChangeDUState carrying its CommandKey.",
+        ),
+        Rule(
+            "autonomous-du-events",
+            "optional",
+            "TR-069 §3.7.1.5 Table 7 (12 AUTONOMOUS DU STATE CHANGE COMPLETE); by analogy "
+            "with A.3.3.1, the wording was not at hand",
+            "An AutonomousDUStateChangeComplete follows an Inform with 12 AUTONOMOUS DU "
+            "STATE CHANGE COMPLETE.",
+        ),
+        Rule(
             "event-command-key",
             "mandatory",
             "TR-069 A.3.3.1 EventStruct CommandKey (MUST be empty except for M events)",
@@ -784,6 +817,8 @@ class Judge:
 
     def _check_cpe_request(self, view: SessionView, env: Any, ref: int | None) -> None:
         method = env.method
+        if method in ("DUStateChangeComplete", "AutonomousDUStateChangeComplete"):
+            self._check_du_request(view, env, ref)
         if view.held:
             self.add(view, "hold-requests", f"{method} sent while HoldRequests is true", ref)
         if view.empty_post_seen:
@@ -803,6 +838,34 @@ class Judge:
                               f"TransferComplete({key!r}) in a session whose Inform events are "
                               f"{[c for c, _ in codes]} (needs 7 TRANSFER COMPLETE and "
                               f"M {kind} {key!r})", ref)  # fmt: skip
+
+    def _check_du_request(self, view: SessionView, env: Any, ref: int | None) -> None:
+        """DUStateChangeComplete / AutonomousDUStateChangeComplete against what the ACS sent."""
+        codes = view.inform_events
+        if env.method == "AutonomousDUStateChangeComplete":
+            if ("12 AUTONOMOUS DU STATE CHANGE COMPLETE", "") not in codes:
+                self.add(view, "autonomous-du-events",
+                          "AutonomousDUStateChangeComplete in a session whose Inform events "
+                          f"are {[c for c, _ in codes]}", ref)  # fmt: skip
+            return
+        if view.device is None:
+            return
+        key = env.body.command_key or ""
+        count = view.device.outstanding_du.get(key)
+        if count is None:
+            self.add(view, "du-complete-unmatched",
+                      f"DUStateChangeComplete CommandKey {key!r} matches no ChangeDUState "
+                      "accepted by the CPE", ref)  # fmt: skip
+            return
+        if len(env.body.results) != count:
+            self.add(view, "du-complete-results",
+                      f"DUStateChangeComplete({key!r}) has {len(env.body.results)} Results "
+                      f"for {count} operations", ref)  # fmt: skip
+        if ("11 DU STATE CHANGE COMPLETE", "") not in codes or ("M ChangeDUState", key) not in codes:
+            self.add(view, "du-complete-events",
+                      f"DUStateChangeComplete({key!r}) in a session whose Inform events are "
+                      f"{[c for c, _ in codes]} (needs 11 DU STATE CHANGE COMPLETE and "
+                      f"M ChangeDUState {key!r})", ref)  # fmt: skip
 
     def _check_response(self, view: SessionView, env: Any, ref: int | None) -> None:
         method = env.method

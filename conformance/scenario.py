@@ -41,6 +41,7 @@ AREAS: tuple[str, ...] = (
     "authentication",
     "engine",
     "diagnostics",
+    "software-modules",
 )
 #: What a target can be (see conformance/targets.py).
 TARGET_KINDS: tuple[str, ...] = ("builtin", "cpe", "proxy", "acs")

@@ -37,6 +37,10 @@ QUIRKS: dict[str, str] = {
     "xmpp-cr-no-auth": "XMPP connection requests are accepted whatever username/password they carry",
     "xmpp-cr-any-sender": "XMPP connection requests are taken from any JID (ConnReqAllowedJabberIDs ignored)",
     "no-diagnostics-complete": "a finished diagnostic never queues 8 DIAGNOSTICS COMPLETE",
+    "no-du-state-change-complete": (
+        "ChangeDUState is carried out but DUStateChangeComplete (and the Autonomous one, with"
+        " their 11/12/M ChangeDUState events) is never sent"
+    ),
 }
 
 

@@ -178,6 +178,10 @@ class Cpe:
         self._reported_changes: list[str] = []
         self._restored_jobs: list[TransferJob] = []
         self.listeners: list[Callable[[str, Any], None]] = []
+        #: Extra CPE requests for every session (after the held TransferCompletes), each
+        #: source called with the session's namespace: how software modules
+        #: (``cwmp_cpe.software_modules``) send DUStateChangeComplete without living here.
+        self.session_requests: list[Callable[[str], list[m.Message]]] = []
 
     # =========================================================================================
     # lifecycle
@@ -790,6 +794,9 @@ class Cpe:
             if rec.kind == "transfer":
                 cs.queue_request(self._transfer_complete(rec, cs.namespace))
         url, ssl_ctx = self.acs_transport or (s.url, self._ssl)
+        for source in self.session_requests:
+            for request in source(cs.namespace):
+                cs.queue_request(request)
         conn = AcsConnection(
             url,
             s.username,
@@ -822,6 +829,8 @@ class Cpe:
                 elif isinstance(ev, ResponseReceived):
                     if isinstance(ev.request, m.TransferComplete):
                         self._on_transfer_acknowledged(ev.request.command_key)
+                    else:
+                        self._emit("acknowledged", ev.request)  # for session_requests sources
                 elif isinstance(ev, FaultReceived):
                     if isinstance(ev.request, m.Inform):
                         version_fault = ev.fault.fault_code == 8006

@@ -1007,6 +1007,7 @@ class PrinterEngine(ConditionRules):
             "print_settings",
             "management",
             "admin",
+            "software",  # the modules the model ships with; installed ones are gone
         ):
             _copy_values(getattr(fresh, section), getattr(s, section), keep=("acs_url",))
         for name in ("name", "info", "location", "contact_name", "contact_email", "contact_phone"):

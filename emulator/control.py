@@ -39,6 +39,7 @@ from typing import Any
 from aiohttp import web
 
 from printbench.common import httplog
+from printbench.emulator import software
 from printbench.emulator import state as st
 from printbench.emulator.behaviour import FAULTS, EngineError, EngineInvalid, EngineNotFound
 
@@ -209,6 +210,17 @@ class PrinterControl:
 
     def finish(self) -> None:
         self._call(self.engine.finish_all)
+
+    # -- software modules (issue 15): local changes, reported as AutonomousDUStateChange... --
+    def software(self) -> dict[str, Any]:
+        return software.summary(self.state)
+
+    def install_module(self, data: bytes) -> dict[str, Any]:
+        """Install a DU file at the printer; the outcome (a fault is 422 over HTTP)."""
+        return software.install_local(self.state, self.device.clock, data).to_json()
+
+    def uninstall_module(self, uuid: str) -> dict[str, Any]:
+        return software.uninstall_local(self.state, self.device.clock, uuid).to_json()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -418,4 +430,23 @@ def create_control_app(lookup: Lookup) -> web.Application:
         r.add_post(f"{prefix}/resume", _simple("resume"))
         r.add_post(f"{prefix}/finish", _simple("finish"))
         r.add_get(f"{prefix}/events", _events)
+        r.add_get(f"{prefix}/software", _software)
+        r.add_post(f"{prefix}/software", _software_install)
+        r.add_delete(prefix + "/software/{uuid}", _software_uninstall)
     return app
+
+
+async def _software(request: web.Request) -> web.Response:
+    return web.json_response(_control(request).software())
+
+
+async def _software_install(request: web.Request) -> web.Response:
+    """A DU file as the body (up to MAX_BODY: the control API's bound; larger modules go
+    through the EWS, ``POST /api/software``)."""
+    out = _control(request).install_module(await request.read())
+    return web.json_response(out, status=422 if out["fault_code"] else 201)
+
+
+async def _software_uninstall(request: web.Request) -> web.Response:
+    out = _control(request).uninstall_module(request.match_info["uuid"])
+    return web.json_response(out, status=422 if out["fault_code"] else 200)

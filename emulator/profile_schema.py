@@ -330,6 +330,45 @@ def _range(lo: int | None, hi: int | None = None) -> Check:
     return check
 
 
+_UUID = _regex(
+    r"[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}",
+    "an RFC 4122 UUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301 (cwmp-1-2.xsd)",
+)
+_EXEC_ENV = Section(
+    {
+        "name": Field("str", required=True),
+        "type": Field("str", required=True),
+        "vendor": Field("str"),
+        "version": Field("str"),
+        "enabled": Field("bool"),
+        "disk_space": Field("int", check=_range(0)),  # KiB, 0: unbounded
+    }
+)
+_MODULE_UNIT = Section(
+    {
+        "name": Field("str", required=True),
+        "vendor": Field("str"),
+        "version": Field("str"),
+        "description": Field("str"),
+        "auto_start": Field("bool"),
+    }
+)
+_MODULE = Section(
+    {
+        "name": Field("str", required=True),
+        "version": Field("str", required=True),
+        "exec_env": Field("str", required=True),  # the name of one of exec_envs
+        "vendor": Field("str"),
+        "description": Field("str"),
+        "uuid": Field("str", check=_UUID),
+        "url": Field("str"),
+        "size": Field("int", check=_range(0)),
+        "units": Field(Table(_MODULE_UNIT)),
+    }
+)
+SOFTWARE = Section({"exec_envs": Field(Table(_EXEC_ENV)), "modules": Field(Table(_MODULE))})
+
+
 def _mime_list(v: tuple[str, ...]) -> str | None:
     bad = [x for x in v if not re.fullmatch(r"[a-z0-9.+-]+/[a-zA-Z0-9.+-]+", x)]
     return f"MIME media types like application/pdf (bad: {', '.join(bad)})" if bad else None
@@ -431,6 +470,9 @@ SCHEMA = Section(
         "finishing": Field(section_from(st.FinishingConfig)),
         "print_settings": Field(section_from(st.PrintSettings, checks={"darkness": _range(1, 5)})),
         "admin": Field(section_from(st.Admin)),
+        # The software modules the model ships with (TR-181 Device.SoftwareModules.):
+        # execution environments and the modules (DUs) installed in them, by EE name.
+        "software": Field(SOFTWARE),
         "ipp": Field(
             section_from(
                 st.IppConfig,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from printbench.common.settings import data_dirs, display_path
 from printbench.emulator import state as st
 from printbench.emulator.identity import make_identity
 from printbench.emulator.profile_schema import INDEXED_TABLES, ProfileError, validate_text
+from printbench.emulator.software import inventory_from_profile
 
 __all__ = [
     "Profile",
@@ -115,6 +117,27 @@ def parse_profile(text: str, *, source: str = "<profile>", name: str = "") -> Pr
     return profile
 
 
+def _check_software(sw: dict[str, Any], fail: Callable[[str, str], ProfileError]) -> None:
+    """Module rows name an ExecEnv of the profile; names and UUIDs are not repeated (a
+    second DU with one UUID in one EE is TR-069's 9026 Duplicate Deployment Unit)."""
+    ees = [e["name"] for e in sw.get("exec_envs", [])]
+    for i, name in enumerate(ees, 1):
+        if name in ees[: i - 1]:
+            raise fail(f"software.exec_envs[{i}].name", f"expected a new name, got {name!r}")
+    seen: set[tuple[str, str]] = set()
+    for i, mod in enumerate(sw.get("modules", []), 1):
+        if mod["exec_env"] not in ees:
+            raise fail(
+                f"software.modules[{i}].exec_env",
+                f"expected one of software.exec_envs ({', '.join(ees) or 'none defined'}), "
+                f"got {mod['exec_env']!r}",
+            )
+        key = (mod["exec_env"], (mod.get("uuid") or mod.get("vendor", "") + mod["name"]).lower())
+        if key in seen:
+            raise fail(f"software.modules[{i}]", "expected a module not listed before (9026)")
+        seen.add(key)
+
+
 def normal_name(text: str) -> str:
     """The profile name a file name stands for: ``Brother_HL5370DW`` → ``brother-hl5370dw``
     (profile names are lower case, digits and ``-``; file names often are not)."""
@@ -177,6 +200,7 @@ def _check_consistency(p: Profile) -> None:
                 f"expected {process} (the process colorants listed for this marker), "
                 f"got {m.get('process_colorants', 1)}",
             )
+    _check_software(d.get("software") or {}, fail)
     colour = any(m.get("process_colorants", 1) > 1 for m in markers)
     desc = d["description"]
     if desc.get("color_supported", False) != colour:
@@ -369,6 +393,9 @@ def build_printer(
         next_alert_index=recorded.get("alert_all_events", 0) + 1,
         critical_alert_count=recorded.get("alert_critical_events", 0),
         ipp=section("ipp", st.IppConfig),
+        software=st.SoftwareModules(
+            inventory=inventory_from_profile(d.get("software"))
+        ),
     )
     return state
 

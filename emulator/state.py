@@ -790,6 +790,23 @@ class Admin(Node):
     firmware_upload: bool = False
 
 
+@dataclass(eq=False)
+class SoftwareModules(Node):
+    """Installed software modules (TR-181 ``Device.SoftwareModules.``): ExecEnvs, DUs, EUs.
+
+    ``inventory`` is the JSON of a ``cwmp.du.Inventory`` (its rules are the pure core's, so
+    the state keeps it as one value rather than three tables the rules would have to walk);
+    every face reads it through ``emulator.software``. ``local_change`` is the JSON list of
+    the results of the last install/removal made at the printer (EWS, control API), which
+    the embedded TR-069 client reports as AutonomousDUStateChangeComplete; ``local_changes``
+    counts them, so two equal changes in a row are still two events.
+    """
+
+    inventory: str = ""
+    local_change: str = ""
+    local_changes: int = 0
+
+
 # ---------------------------------------------------------------------------------------------
 # The printer
 # ---------------------------------------------------------------------------------------------
@@ -856,6 +873,7 @@ class PrinterState(Node):
     xmpp: XmppConfig = field(default_factory=XmppConfig)
     next_alert_index: int = 1
     critical_alert_count: int = 0  # critical alerts ever raised (prtAlertCriticalEvents)
+    software: SoftwareModules = field(default_factory=SoftwareModules)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_listeners", [])

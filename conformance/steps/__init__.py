@@ -16,6 +16,7 @@ table is complete. The modules, one concern each:
 - :mod:`.nat`: a NAT in front of the device, STUN bindings, UDP Connection Requests.
 - :mod:`.tls`: sessions over the stub ACS's HTTPS listeners, certificates both ways.
 - :mod:`.xmpp`: XMPP connection requests (TR-069 Annex K).
+- :mod:`.software`: Deployment Unit files for ChangeDUState.
 
 A failed check raises :class:`StepFailed` with what was expected and what came; a target that
 cannot do what the step needs raises :class:`StepSkipped` (reported as not applicable).
@@ -35,6 +36,7 @@ from printbench.conformance.steps import (  # noqa: F401  (each module registers
     parameters,
     printer,
     rpc,
+    software,
     tls,
     xmpp,
 )

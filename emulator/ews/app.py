@@ -35,6 +35,7 @@ from printbench.common import httplog
 from printbench.common.clock import Clock
 from printbench.emulator import firmware
 from printbench.emulator.ews import pages
+from printbench.emulator.ews import software as ews_software
 from printbench.emulator.ews.auth import (
     COOKIE_NAME,
     CSRF_FIELD,
@@ -140,6 +141,7 @@ def create_ews_app(lookup: Lookup, *, sessions: SessionStore | None = None) -> w
     r.add_post("/api/login", api_login)
     r.add_post("/api/logout", api_logout)
     r.add_get("/api/session", api_session)
+    ews_software.add_routes(r)  # /software, /api/software (issue 15)
     return app
 
 

@@ -469,6 +469,16 @@ def _jt(name: str) -> Callable[[Builder], Builder]:
     return deco
 
 
+def firmware_components(state: PrinterState) -> tuple[list[str], list[str]]:
+    """(names, versions) of the firmware and the installed DUs, in that order."""
+    from printbench.emulator import software
+
+    units = software.inventory(state).units
+    names = ["firmware", *(u.name[:255] for u in units)]
+    versions = [state.identity.software_version, *(u.version for u in units)]
+    return names, versions
+
+
 def _pd(name: str) -> Callable[[Builder], Builder]:
     def deco(fn: Builder) -> Builder:
         DESCRIPTION[name] = fn
@@ -731,7 +741,20 @@ _pd("printer-serial-number")(
 )
 _pd("printer-firmware-string-version")(
     lambda v: Attribute(
-        "printer-firmware-string-version", Tag.TEXT, [v.state.identity.software_version]
+        "printer-firmware-string-version", Tag.TEXT, firmware_components(v.state)[1]
+    )
+)
+# PWG 5100.13 §5.7 printer-firmware-name/-string-version/-version: parallel lists of the
+# firmware components; the first is the printer's firmware, then its installed software
+# modules (TR-181 DeploymentUnits, emulator.software), so IPP shows what TR-069 installed.
+_pd("printer-firmware-name")(
+    lambda v: Attribute("printer-firmware-name", Tag.NAME, firmware_components(v.state)[0])
+)
+_pd("printer-firmware-version")(
+    lambda v: Attribute(
+        "printer-firmware-version",
+        Tag.OCTET_STRING,
+        [x.encode("utf-8")[:64] for x in firmware_components(v.state)[1]],
     )
 )
 _pd("ipp-versions-supported")(

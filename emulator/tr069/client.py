@@ -26,8 +26,10 @@ from printbench.cwmp_cpe.config import QUIRKS
 from printbench.cwmp_cpe.diag_service import attach as attach_diagnostics
 from printbench.cwmp_cpe.stun_agent import UdpConnectionRequestAgent
 from printbench.cwmp_cpe.xmpp import XmppConnReq
+from printbench.emulator.software import local_outcomes
 from printbench.emulator.state import ValueRejected
 from printbench.emulator.tr069 import diag_view
+from printbench.emulator.tr069.software_client import software_agent
 from printbench.emulator.tr069.transfers import PrinterHooks
 from printbench.emulator.tr069.view import printer_tree
 
@@ -100,6 +102,8 @@ class EmbeddedClient:
         )
         # Device.IP.Diagnostics. (TR-181/TR-143): tests run after the session, then 8 event.
         self.diagnostics = attach_diagnostics(self.cpe, lambda: diag_view.store(self.view))
+        # ChangeDUState and the (Autonomous)DUStateChangeComplete reports (issue 15)
+        self.software = software_agent(self.cpe, state, store)
         # Started and stopped here only when it is the client's own.
         self._own_server: ConnectionRequestServer | None = None
         if cr_server is None:
@@ -151,6 +155,7 @@ class EmbeddedClient:
         await self.udp.start()
         await self.cpe.start()
         await self.xmpp.start()
+        self.software.start()
         return url
 
     async def stop(self) -> None:
@@ -159,6 +164,7 @@ class EmbeddedClient:
             self._unsubscribe = None
         await self.xmpp.stop()
         self.diagnostics.close()  # a test at work stops within 0.5 s, without an event
+        await self.software.stop()
         await self.cpe.stop()
         await self.udp.stop()
         self.cr_server.unregister(self.cpe)
@@ -183,8 +189,12 @@ class EmbeddedClient:
         if path == "status.boot_count":
             diag_view.on_reboot(self.view)  # a test in progress does not survive
             self.cpe.device_booted()
+            self.software.device_booted()
+        elif path == "software.local_changes":
+            self.software.local_change(local_outcomes(self.state))
         elif path == "status.factory_resets":
             self.cpe.device_factory_reset()
+            self.software.device_factory_reset()
         elif path.startswith("management."):
             if path.startswith("management.stun_"):
                 self.udp.reconfigure()

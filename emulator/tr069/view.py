@@ -347,9 +347,19 @@ class PrinterBinder:
             return fit(ptype, value)
 
         setter = None
-        if spec.writable and s.put is not None:
+        if spec.writable and isinstance(s.put, NodeSetter):
+            setter = s.put.setter
+        elif spec.writable and s.put is not None:
             setter = _row_setter(*s.put[1:]) if isinstance(s.put, tuple) else _view_setter(s.put)
         return L.Binding(get=getter, set=setter, validate=s.validate)
+
+
+class NodeSetter:
+    """A ``put`` that is a tree setter as is (it gets the NodeContext: row and view), for
+    bindings whose write is more than one state value (``software_view``)."""
+
+    def __init__(self, setter: P.Setter) -> None:
+        self.setter = setter
 
 
 def _row_setter(attr: str, conv: Callable[[Any], Any] | None) -> P.Setter:
@@ -847,6 +857,13 @@ def _declare(b: PrinterBinder) -> None:
     from printbench.emulator.tr069 import view_xmpp
 
     view_xmpp.declare(b)
+    _declare_software(b)  # Device.SoftwareModules. (issue 15)
+
+
+def _declare_software(b: PrinterBinder) -> None:
+    from printbench.emulator.tr069 import software_view
+
+    software_view.declare(b, _Spec, NodeSetter)
 
 
 def _condition_name(code: str) -> str:

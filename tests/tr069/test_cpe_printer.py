@@ -57,7 +57,7 @@ async def test_cpe_printer_rpcs_through_state(acs, fake_time: FakeTime) -> None:
                 (m.SetParameterAttributesStruct("Device.DeviceInfo.UpTime", True, 2),)
             ),
         )
-        unsupported = acs.enqueue(dev, m.ChangeDUState())
+        unsupported = acs.enqueue(dev, m.GetOptions())  # ChangeDUState is supported (issue 15)
         await session(acs, vp, fake_time)
         values = {p.name: p.value for p in (await gpv.result(1)).parameter_list}
         assert values[LOC] == before
