@@ -384,3 +384,148 @@ async def fuzz_snmp(host: str, port: int, seeds: list[bytes], probe: Callable[[i
     finally:
         transport.close()
     return report
+
+
+# -- CWMP at the CPE: a hostile ACS ----------------------------------------------------------
+
+
+@dataclass
+class _HostileAcs:
+    """The ACS side of :func:`fuzz_cpe`: a valid InformResponse, then mutated RPCs."""
+
+    cases: Iterator[bytes]
+    report: FuzzReport
+    per_session: int
+    snapshot: Snapshot | None
+    ignore_state: tuple[str, ...]
+    watch: LogWatch
+    left: int = 0
+    pending: bytes | None = None
+    before: dict[str, Any] | None = None
+    mark: int = 0
+    in_session: int = 0
+    index: int = 0
+
+    def judge(self, body: bytes | None) -> None:
+        """Judge the CPE's reply (None: the session ended) to the pending mutated RPC."""
+        from printbench.cwmp import messages as m
+        from printbench.cwmp import soap
+        from printbench.cwmp.errors import CwmpDecodeError
+
+        data, self.pending = self.pending, None
+        if data is None:
+            return
+        i = self.index
+        self.index += 1
+        self.report.cases += 1
+        refused = True
+        if body is None:
+            label = "session ended"
+        elif not body.strip():
+            label = "empty POST"
+        else:
+            try:
+                env = soap.decode(body)
+            except CwmpDecodeError as exc:
+                self.report.problem(i, f"CPE answered with an undecodable envelope: {exc}", data)
+                label = "undecodable"
+            else:
+                if isinstance(env.body, m.Fault):
+                    label = f"Fault {env.body.fault_code}"
+                else:
+                    label = env.method or "empty Body"
+                    refused = False
+        self.report.outcomes[label] += 1
+        problem = _log_problems([r for r in self.watch.since(self.mark) if r.levelno >= 30])
+        if problem:
+            self.report.problem(i, problem, data)
+        if refused and self.before is not None and self.snapshot is not None:
+            changed = state_diff(self.before, self.snapshot(), self.ignore_state)
+            if changed:
+                self.report.problem(i, f"refused ({label}) but state changed: {changed[:5]}", data)
+
+    def next_rpc(self) -> bytes | None:
+        if self.left <= 0 or self.in_session >= self.per_session:
+            return None
+        data = next(self.cases, None)
+        if data is None:
+            return None
+        self.left -= 1
+        self.in_session += 1
+        self.pending = data
+        self.before = self.snapshot() if self.snapshot else None
+        self.mark = len(self.watch.records)
+        return data
+
+
+INFORM_RESPONSE = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope '
+    b'xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+    b'xmlns:cwmp="urn:dslforum-org:cwmp-1-2"><soap:Header><cwmp:ID soap:mustUnderstand="1">1'
+    b"</cwmp:ID></soap:Header><soap:Body><cwmp:InformResponse><MaxEnvelopes>1</MaxEnvelopes>"
+    b"</cwmp:InformResponse></soap:Body></soap:Envelope>"
+)
+
+
+async def fuzz_cpe(cpe: Any, set_acs_url: Callable[[str], None], seeds: list[bytes], n: int,
+                   seed: int, *, host: str = "127.0.0.1", per_session: int = 25,
+                   snapshot: Snapshot | None = None, ignore_state: tuple[str, ...] = (),
+                   session_timeout: float = 30.0) -> FuzzReport:  # fmt: skip
+    """A hostile ACS: each session gets a valid InformResponse, then up to ``per_session``
+    mutated RPC envelopes (``seeds`` mutated). The CPE (``cwmp_cpe.Cpe``) must answer each
+    with a well-formed envelope (a response, or a Fault: TR-069 §3.4.3 / A.5.1) or end the
+    session; nothing it logs may be a traceback; a Fault leaves the state as it was. A
+    session is started with ``cpe.add_event("6 CONNECTION REQUEST")``; after a failed one
+    the retry wait is skipped (this fuzzer is not about retry waits)."""
+    from aiohttp import web
+
+    report = FuzzReport("cwmp-cpe")
+    watch = LogWatch()
+    acs = _HostileAcs(Mutator(seeds, seed, max_len=32768).cases(n), report, per_session,
+                      snapshot, ignore_state, watch, left=n)  # fmt: skip
+    ended = asyncio.Event()
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        if b"Inform>" in body[:2000] and b"InformResponse" not in body[:2000]:
+            acs.judge(None)  # a new session: the CPE gave the last one up
+            acs.in_session = 0
+            return web.Response(body=INFORM_RESPONSE, content_type="text/xml")
+        acs.judge(body)
+        rpc = acs.next_rpc()
+        if rpc is None:
+            ended.set()
+            return web.Response(status=204)
+        return web.Response(body=rpc, content_type="text/xml")
+
+    app = web.Application(client_max_size=8 * 1024 * 1024)
+    app.router.add_post("/", handle)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, 0)
+    await site.start()
+    port = next(a for a in runner.addresses if isinstance(a, tuple))[1]
+    set_acs_url(f"http://{host}:{port}/")
+    try:
+        with watch.watching():
+            while acs.left > 0:
+                ended.clear()
+                before = (cpe.sessions, cpe.failed_sessions)
+                cpe.retry.on_success()
+                cpe.add_event("6 CONNECTION REQUEST")
+                try:
+                    async with asyncio.timeout(session_timeout):
+                        while not ended.is_set() and (cpe.sessions, cpe.failed_sessions) == before:
+                            await asyncio.sleep(0.01)
+                        await cpe.idle()
+                except TimeoutError:
+                    report.problem(report.cases, "a session did not end in time")
+                    break
+                if cpe.failed_sessions != before[1]:
+                    acs.judge(None)
+                    report.outcomes["session failed"] += 1
+                elif (cpe.sessions, cpe.failed_sessions) != before:
+                    report.probes += 1  # a session that ended with our 204: the CPE works
+    finally:
+        await runner.cleanup()
+    return report

@@ -304,3 +304,33 @@ def json_ok(answer: bytes) -> dict[str, Any] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
+
+
+# -- CWMP RPCs an ACS sends (the CPE fuzzer's seeds) --------------------------------------------
+
+
+def cwmp_rpc_seeds() -> list[bytes]:
+    """GetParameterValues/Names/Attributes, SetParameterValues (a printer's location and the
+    ProvisioningCode), SetParameterAttributes, AddObject, DeleteObject, GetRPCMethods."""
+    from printbench.cwmp import messages as m
+    from printbench.cwmp import soap
+
+    pvs = m.ParameterValueStruct
+    messages: list[m.Message] = [
+        m.GetParameterValues(parameter_names=("Device.DeviceInfo.", "Device.ManagementServer.")),
+        m.GetParameterNames(parameter_path="Device.", next_level=True),
+        m.GetParameterAttributes(parameter_names=("Device.DeviceInfo.SoftwareVersion",)),
+        m.SetParameterValues(
+            parameter_list=(pvs("Device.DeviceInfo.ProvisioningCode", "fuzz"),
+                            pvs("Device.ManagementServer.PeriodicInformInterval", "3600",
+                                "xsd:unsignedInt")),
+            parameter_key="k1",
+        ),
+        m.SetParameterAttributes(parameter_list=(m.SetParameterAttributesStruct(
+            name="Device.DeviceInfo.SoftwareVersion", notification_change=True,
+            notification=2),)),
+        m.AddObject(object_name="Device.IP.Interface.", parameter_key="k2"),
+        m.DeleteObject(object_name="Device.IP.Interface.99.", parameter_key="k3"),
+        m.GetRPCMethods(),
+    ]  # fmt: skip
+    return [soap.encode(m.Envelope(body=msg, id=f"fz{i}")) for i, msg in enumerate(messages)]

@@ -119,3 +119,25 @@ async def test_stub_acs_control_api_mutations(acs) -> None:
     assert url.hostname and url.port
     face = fuzzseeds.acs_control_face(url.hostname, url.port, "00CAFE-CurlPrinter-CURL0001")
     _ok(await fuzz.fuzz_http(face, 1000, seed=17), 1000)
+
+
+async def test_cwmp_cpe_against_a_hostile_acs(printer) -> None:
+    """The embedded TR-069 client gets mutated RPCs from a hostile ACS (TR-069 §3.4.3: a
+    request it cannot process gets a Fault; the session goes on or ends, never a crash)."""
+    client = printer.tr069
+    assert client is not None
+
+    def set_acs_url(url: str) -> None:
+        printer.state.management.acs_url = url
+
+    printer.state.management.periodic_inform_enable = False
+    report = await fuzz.fuzz_cpe(
+        client.cpe, set_acs_url, fuzzseeds.cwmp_rpc_seeds(), 600, seed=17, host="127.117.2.1",
+        snapshot=_snapshot(printer), ignore_state=fuzzseeds.VOLATILE_STATE,
+    )  # fmt: skip
+    print(report.line())
+    assert report.problems == [], "\n".join(report.problems[:20])
+    assert report.cases == 600
+    assert report.probes >= 1  # sessions ended normally too
+    faults = sum(v for k, v in report.outcomes.items() if k.startswith("Fault"))
+    assert faults > 100 and report.outcomes["GetParameterValuesResponse"] > 0
