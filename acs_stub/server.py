@@ -37,6 +37,7 @@ from printbench.acs_stub.store import STATE_FILE, AcsStore
 from printbench.acs_stub.verdicts import Judge, SessionView, attempt_key
 from printbench.common import httplog
 from printbench.common.clock import Clock, SystemClock
+from printbench.common.connlimit import ConnectionCaps
 from printbench.common.httpguard import GuardedAppRunner, HttpTimeouts
 from printbench.cwmp import messages as m
 from printbench.cwmp import soap
@@ -114,6 +115,11 @@ class AcsConfig:
     #: the CPE counts a failed session and retries after its session retry wait
     #: (CWMPRetryMinimumWaitInterval...). 0: no limit.
     max_sessions: int = 0
+    #: Open CWMP connections per client address (0: no cap; a fleet's CPEs may all come
+    #: from one address, like CPEs behind NAT) and in total; past one a connection gets
+    #: 503 + Retry-After at once (common/connlimit.py, docs/acs.md).
+    max_conns_per_client: int = 0
+    max_conns: int = 8192
 
 
 @dataclass(eq=False)
@@ -218,7 +224,11 @@ class AcsServer:
             ssl_ctx.load_cert_chain(str(cfg.ssl_cert), str(cfg.ssl_key))
         runner = GuardedAppRunner(
             self.cwmp_app(),
-            timeouts=HttpTimeouts(head=cfg.head_timeout, body=cfg.read_timeout),
+            timeouts=HttpTimeouts(
+                head=cfg.head_timeout,
+                body=cfg.read_timeout,
+                caps=ConnectionCaps(per_client=cfg.max_conns_per_client, total=cfg.max_conns),
+            ),
             access_log=None,
             handler_cancellation=True,
             shutdown_timeout=1.0,

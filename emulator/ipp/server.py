@@ -31,6 +31,7 @@ from typing import Any
 from aiohttp import web
 
 from printbench.common import httplog
+from printbench.common.connlimit import ConnectionCaps, ConnectionLimiter, peer_host
 from printbench.emulator.ipp.cache import AttributeCache
 from printbench.emulator.ipp.operations import (
     BAD_REQUEST,
@@ -143,7 +144,9 @@ class IppEndpoint:
             return (
                 200,
                 IPP,
-                encode(build_response(version_of_request, request_id, BAD_REQUEST, str(exc), [], [])),
+                encode(
+                    build_response(version_of_request, request_id, BAD_REQUEST, str(exc), [], [])
+                ),
             ), []
         try:
             version = cache.version
@@ -214,9 +217,12 @@ class IppProtocol(asyncio.Protocol):
     """One HTTP/1.1 connection: keep-alive, pipelined requests answered in order."""
 
     def __init__(
-        self, endpoint: IppEndpoint, max_body: int, timeouts: tuple[float, float, float]
-    ) -> None:
+        self, endpoint: IppEndpoint, max_body: int, timeouts: tuple[float, float, float],
+        limiter: ConnectionLimiter | None = None,
+    ) -> None:  # fmt: skip
         self.endpoint = endpoint
+        self.limiter = limiter
+        self.client: str | None = None  # counted by the limiter
         self.parser = RequestParser(max_body=max_body)
         self.timeouts = timeouts
         self.transport: asyncio.Transport | None = None
@@ -238,9 +244,27 @@ class IppProtocol(asyncio.Protocol):
         if sock:
             self.local = (sock[0], sock[1])
         self.last = self.loop.time()
+        limiter = self.limiter
+        if limiter is not None:
+            client = peer_host(transport)
+            if not limiter.acquire(client):
+                # past a connection cap (common/connlimit.py): 503 + Retry-After at once, the
+                # write side shut so the client reads it, dropped after a second
+                log.info("IPP: connection from %s refused: %d open from it, %d in all (503)",
+                         client, limiter.by_client.get(client, 0), limiter.open)  # fmt: skip
+                self.closing = True
+                self.transport.write(limiter.refusal())
+                if self.transport.can_write_eof():
+                    self.transport.write_eof()
+                self.loop.call_later(1.0, self.transport.close)
+                return
+            self.client = client
         self.timer = self.loop.call_later(self.timeouts[0], self._check_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.client is not None and self.limiter is not None:
+            self.limiter.release(self.client)
+            self.client = None
         self.closing = True
         if self.timer is not None:
             self.timer.cancel()
@@ -419,15 +443,19 @@ def create_ipp_server(
     keepalive_timeout: float = KEEPALIVE_TIMEOUT,
     head_timeout: float = HEAD_TIMEOUT,
     body_timeout: float = BODY_TIMEOUT,
+    caps: ConnectionCaps | None = None,
 ) -> Callable[[], asyncio.Protocol]:
     """A protocol factory for ``loop.create_server``: the IPP face on every address it binds.
 
     ``lookup(local_address)`` returns the device (``.state``, ``.engine``, ``.clock``) served
-    on that address, or None (HTTP 404).
+    on that address, or None (HTTP 404). ``caps``: open connections per client address and
+    in total (one count for every connection the factory makes; defaults of
+    :class:`ConnectionCaps`).
     """
     endpoint = IppEndpoint(lookup, ews_port)
     timeouts = (keepalive_timeout, head_timeout, body_timeout)
-    return lambda: IppProtocol(endpoint, max_body, timeouts)
+    limiter = ConnectionLimiter(caps)
+    return lambda: IppProtocol(endpoint, max_body, timeouts, limiter)
 
 
 async def start_ipp_listener(
