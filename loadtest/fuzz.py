@@ -196,6 +196,9 @@ def http_status(answer: bytes) -> int | None:
     """The status code of the first HTTP response in ``answer`` (None: no answer)."""
     if not answer.startswith(b"HTTP/1."):
         return None
+    if answer[9:13] == b"100 ":  # an interim 100 Continue: the final answer follows it
+        rest = answer.partition(b"\r\n\r\n")[2]
+        return http_status(rest) if rest else None
     try:
         return int(answer.split(b" ", 2)[1])
     except (IndexError, ValueError):
@@ -204,6 +207,8 @@ def http_status(answer: bytes) -> int | None:
 
 def http_body(answer: bytes) -> bytes:
     """The body of the first response (Content-Length bounded)."""
+    if answer[9:13] == b"100 ":
+        answer = answer.partition(b"\r\n\r\n")[2]
     head, _, rest = answer.partition(b"\r\n\r\n")
     for line in head.split(b"\r\n"):
         name, _, value = line.partition(b":")
