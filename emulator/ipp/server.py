@@ -32,6 +32,7 @@ from aiohttp import web
 
 from printbench.common import httplog
 from printbench.common.connlimit import ConnectionCaps, ConnectionLimiter, peer_host
+from printbench.emulator.ipp.access import REALM
 from printbench.emulator.ipp.cache import AttributeCache
 from printbench.emulator.ipp.operations import (
     BAD_REQUEST,
@@ -115,16 +116,18 @@ class IppEndpoint:
             cache = self._caches[state] = AttributeCache(state)
         return cache
 
-    def ipp(self, device: Any, body: bytes, host: str, local: tuple[str, int]) -> Answer:
+    def ipp(
+        self, device: Any, body: bytes, host: str, local: tuple[str, int], authorization: str = ""
+    ) -> Answer:
         """Decode, respond, encode; never raises. Work left in slices (a bulk cancel) is
         run here at once; the adapters use :meth:`ipp_sliced` to run it between other work."""
-        answer, work = self.ipp_sliced(device, body, host, local)
+        answer, work = self.ipp_sliced(device, body, host, local, authorization)
         for step in work:
             _run_step(step, local)
         return answer
 
     def ipp_sliced(
-        self, device: Any, body: bytes, host: str, local: tuple[str, int]
+        self, device: Any, body: bytes, host: str, local: tuple[str, int], authorization: str = ""
     ) -> tuple[Answer, list[Callable[[], Any]]]:
         """The answer, and the slices of work to run before it is sent (each short)."""
         cache = self.cache(device)
@@ -151,8 +154,10 @@ class IppEndpoint:
         try:
             version = cache.version
             cache.clean = False
-            ctx = Context(device, printer_uri, more_info, cache)
+            ctx = Context(device, printer_uri, more_info, cache, authorization=authorization)
             out = encode(respond(msg, ctx))
+            if ctx.challenge:  # the access policy: ask for the administrator's credentials
+                return (401, TEXT, b"authentication required\n"), []
             if key is not None and cache.clean and cache.version == version:
                 cache.keep(printer_uri, key, out)
             return (200, IPP, out), ctx.work or []
@@ -198,6 +203,8 @@ def _response(status: int, ctype: str, body: bytes, keep_alive: bool, version: b
     else:
         conn = b"Connection: close\r\n"
     allow = b"Allow: POST\r\n" if status == 405 else b""
+    if status == 401:  # RFC 9110 §11.6.1: a 401 carries its challenge (emulator/ipp/access.py)
+        allow = b'WWW-Authenticate: Basic realm="%s", charset="UTF-8"\r\n' % REALM.encode()
     return (
         b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nDate: %s\r\n"
         b"Server: printbench\r\n%s%s\r\n"
@@ -374,7 +381,7 @@ class IppProtocol(asyncio.Protocol):
         if head is None or self.device is None:  # a refused head already closed us
             return
         (status, ctype, out), work = self.endpoint.ipp_sliced(
-            self.device, body, head.host, self.local
+            self.device, body, head.host, self.local, head.authorization
         )
         self.head = None
         self.device = None
@@ -501,9 +508,15 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     device, answer = endpoint.check(local, request.content_type)
     if answer is None:
         body = await request.read()
-        answer, work = endpoint.ipp_sliced(device, body, request.headers.get("Host", ""), local)
+        answer, work = endpoint.ipp_sliced(
+            device, body, request.headers.get("Host", ""), local,
+            request.headers.get("Authorization", ""),
+        )  # fmt: skip
         await run_slices(work, local)
     status, ctype, out = answer
     if ctype == IPP:
         return web.Response(status=status, body=out, content_type=IPP)
+    if status == 401:
+        return web.Response(status=401, text=out.decode(), headers={
+            "WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'})  # fmt: skip
     return web.Response(status=status, text=out.decode())
