@@ -45,7 +45,8 @@ class ConnectionLimiter:
         self.refused = 0  # connections refused at a cap so far
 
     def acquire(self, client: str) -> bool:
-        """Count a new connection from ``client``; False (nothing counted) past a cap."""
+        """Count a new connection from ``client`` (a :func:`client_key`); False (nothing
+        counted) past a cap."""
         caps = self.caps
         held = self.by_client.get(client, 0)
         if (caps.total and self.open >= caps.total) or (
@@ -81,3 +82,13 @@ def peer_host(transport: object) -> str:
     get = getattr(transport, "get_extra_info", None)
     peer = get("peername") if get is not None else None
     return str(peer[0]) if peer else "?"
+
+
+def client_key(transport: object) -> str:
+    """What a per-client cap counts: the client address *and* the local address it reached.
+    A fleet worker serves many printers on one listener; each printer has its own caps, as
+    a real one would, so a client that fills one printer's share does not lock the same
+    client (a poller behind the same address) out of the others."""
+    get = getattr(transport, "get_extra_info", None)
+    local = get("sockname") if get is not None else None
+    return f"{peer_host(transport)}>{local[0] if local else '?'}"

@@ -27,7 +27,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
-from printbench.common.connlimit import ConnectionCaps, ConnectionLimiter, peer_host
+from printbench.common.connlimit import ConnectionCaps, ConnectionLimiter, client_key
 
 #: Defaults: the IPP face's (docs/ipp.md), also those of Apache's mod_reqtimeout (header
 #: 20-40 s, body 20 s + rate) in spirit: long enough for any real client on a LAN.
@@ -73,7 +73,7 @@ class GuardedRequestHandler(RequestHandler):
         limiter = self._pb_limiter
         if limiter is None:
             return
-        client = peer_host(transport)
+        client = client_key(transport)
         if limiter.acquire(client):
             self._pb_client = client
             return

@@ -31,7 +31,7 @@ from typing import Any
 from aiohttp import web
 
 from printbench.common import httplog
-from printbench.common.connlimit import ConnectionCaps, ConnectionLimiter, peer_host
+from printbench.common.connlimit import ConnectionCaps, ConnectionLimiter, client_key
 from printbench.emulator.ipp.access import REALM
 from printbench.emulator.ipp.cache import AttributeCache
 from printbench.emulator.ipp.operations import (
@@ -253,7 +253,7 @@ class IppProtocol(asyncio.Protocol):
         self.last = self.loop.time()
         limiter = self.limiter
         if limiter is not None:
-            client = peer_host(transport)
+            client = client_key(transport)
             if not limiter.acquire(client):
                 # past a connection cap (common/connlimit.py): 503 + Retry-After at once, the
                 # write side shut so the client reads it, dropped after a second

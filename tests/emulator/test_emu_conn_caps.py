@@ -105,3 +105,34 @@ async def test_many_sockets_from_one_client_are_bounded(printer) -> None:
         writer.close()
     finally:
         _close(conns)
+
+
+async def test_a_client_at_one_printers_cap_still_reaches_the_others() -> None:
+    """One listener serves many printers (a fleet worker): the per-client cap counts per
+    printer, so a client that filled one printer's share is not locked out of the next."""
+    from printbench.emulator.ipp.server import create_ipp_server
+
+    hosts = ("127.117.3.11", "127.117.3.12")
+    factory = create_ipp_server(lambda host: None, caps=ConnectionCaps(per_client=3, total=50))
+    loop = asyncio.get_running_loop()
+    first = await loop.create_server(factory, hosts[0], 0)
+    port = first.sockets[0].getsockname()[1]
+    second = await loop.create_server(factory, hosts[1], port)
+    conns = []
+    try:
+        for _ in range(3):
+            conns.append(
+                await asyncio.open_connection(hosts[0], port, local_addr=("127.117.3.13", 0))
+            )
+        r, w = await asyncio.open_connection(hosts[0], port, local_addr=("127.117.3.13", 0))
+        conns.append((r, w))
+        assert (await _refused(r)).startswith(b"HTTP/1.1 503 ")
+        r, w = await asyncio.open_connection(hosts[1], port, local_addr=("127.117.3.13", 0))
+        conns.append((r, w))
+        w.write(b"GET /ipp/print HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert (await asyncio.wait_for(r.read(4096), 10)).startswith(b"HTTP/1.1 405")
+    finally:
+        _close(conns)
+        for s in (first, second):
+            s.close()
+            await s.wait_closed()
