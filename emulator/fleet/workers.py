@@ -587,10 +587,15 @@ async def _worker_main(spec: dict[str, Any]) -> int:
         return 2
     activity = Activity(fleet, ActivityConfig(enabled=False))
     w = config.worker
+    from printbench.common.looplag import LoopLag
+
+    lag = LoopLag()  # the longest event-loop stall between two reports (issue 17)
+    lag.start()
 
     def stats() -> dict[str, Any]:
         s = fleet.stats()
         s["rss_kb"] = _rss_kb()
+        s["loop_lag_ms"] = round(lag.take() * 1000, 1)
         return s
 
     _emit({"event": "ready", "stats": stats(),
