@@ -401,11 +401,15 @@ async def run(args: argparse.Namespace) -> None:
             pollers = [asyncio.create_task(p(others, state, stop))
                        for p in (snmp_poller, snmpget_poller, ipp_poller)]  # fmt: skip
             lags: list[float] = []
+            gcs: list[float] = []
 
-            async def watch_lag(stop: asyncio.Event = stop, lags: list[float] = lags) -> None:
+            async def watch_lag(
+                stop: asyncio.Event = stop, lags: list[float] = lags, gcs: list[float] = gcs
+            ) -> None:
                 # the worker's own measure (common/looplag.py), reported every second
                 while not stop.is_set():
                     lags.append(float(worker.stats.get("loop_lag_ms", 0.0)))
+                    gcs.append(float(worker.stats.get("gc_pause_ms", 0.0)))
                     await asyncio.sleep(0.5)
 
             pollers.append(asyncio.create_task(watch_lag()))
@@ -421,7 +425,8 @@ async def run(args: argparse.Namespace) -> None:
             print(f"[{name}] " + "; ".join(notes), flush=True)
             for poller, waits in state.items():
                 print("    " + waits.line(poller), flush=True)
-            print(f"    longest event-loop stall in the target's worker: {max(lags or [0]):.1f} ms",
+            print(f"    longest event-loop stall in the target's worker: {max(lags or [0]):.1f} ms"
+                  f" (longest garbage-collector pause {max(gcs or [0]):.1f} ms)",
                   flush=True)  # fmt: skip
             worst_lag = max([worst_lag, *lags])
             if state["snmp"].values:

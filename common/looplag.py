@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import time
 
 
 class LoopLag:
@@ -43,5 +45,30 @@ class LoopLag:
 
     def take(self) -> float:
         """The longest lateness since the last call, and start over."""
+        value, self.longest = self.longest, 0.0
+        return value
+
+
+class GcPauses:
+    """The longest garbage-collector pause (seconds) since the last :meth:`take`: a
+    collection of the oldest generation walks every object of the process, and a fleet
+    worker holds millions (hundreds of printers' states, MIB tables, the data model)."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self.collections = 0
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        pause = time.perf_counter() - self._started
+        self.collections += 1
+        if pause > self.longest:
+            self.longest = pause
+
+    def take(self) -> float:
         value, self.longest = self.longest, 0.0
         return value
