@@ -132,7 +132,7 @@ def request_complete(data: bytes) -> bool:
     return len(body) >= length
 
 
-def _answer_complete(out: bytes) -> bool:
+def _answer_complete(out: bytes | bytearray) -> bool:
     head, sep, body = out.partition(b"\r\n\r\n")
     if not sep:
         return False

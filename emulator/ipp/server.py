@@ -260,10 +260,11 @@ class IppProtocol(asyncio.Protocol):
                 log.info("IPP: connection from %s refused: %d open from it, %d in all (503)",
                          client, limiter.by_client.get(client, 0), limiter.open)  # fmt: skip
                 self.closing = True
-                self.transport.write(limiter.refusal())
-                if self.transport.can_write_eof():
-                    self.transport.write_eof()
-                self.loop.call_later(1.0, self.transport.close)
+                tr: asyncio.Transport = transport  # type: ignore[assignment]
+                tr.write(limiter.refusal())
+                if tr.can_write_eof():
+                    tr.write_eof()
+                self.loop.call_later(1.0, tr.close)
                 return
             self.client = client
         self.timer = self.loop.call_later(self.timeouts[0], self._check_timeout)
