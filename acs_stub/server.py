@@ -31,7 +31,7 @@ from aiohttp import web
 from printbench.acs_stub.files import FileStore
 from printbench.acs_stub.httpauth import AuthPolicy, HttpAuthenticator
 from printbench.acs_stub.journal import MAX_UNDECODED_KEPT, Journal, body_text, pick_headers
-from printbench.acs_stub.registry import Device, Registry
+from printbench.acs_stub.registry import SESSION_IDS_KEPT, Device, Registry
 from printbench.acs_stub.rpc_queue import QueuedRpc
 from printbench.acs_stub.store import STATE_FILE, AcsStore
 from printbench.acs_stub.verdicts import Judge, SessionView, attempt_key
@@ -641,6 +641,8 @@ class AcsServer:
             session.transports.add(tkey)
             self._by_transport[tkey] = session
         device.session_ids.append(sid)
+        if len(device.session_ids) > SESSION_IDS_KEPT:  # bounded in a long run (issue 17)
+            del device.session_ids[:-SESSION_IDS_KEPT]
         self.journal.record("session", device=device.id, session=sid, note="session started")
         for future in self._session_waiters.pop(device.id, []):
             if not future.done():
