@@ -463,13 +463,19 @@ class _HostileAcs:
         return data
 
 
-INFORM_RESPONSE = (
-    b'<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope '
-    b'xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
-    b'xmlns:cwmp="urn:dslforum-org:cwmp-1-2"><soap:Header><cwmp:ID soap:mustUnderstand="1">1'
-    b"</cwmp:ID></soap:Header><soap:Body><cwmp:InformResponse><MaxEnvelopes>1</MaxEnvelopes>"
-    b"</cwmp:InformResponse></soap:Body></soap:Envelope>"
-)
+def _inform_response(inform: bytes) -> bytes:
+    """A correct InformResponse: the Inform's cwmp:ID echoed (TR-069 §3.5), its namespace."""
+    from printbench.cwmp import messages as m
+    from printbench.cwmp import soap
+    from printbench.cwmp.errors import CwmpDecodeError
+
+    try:
+        env = soap.decode(inform)
+    except CwmpDecodeError:
+        env = m.Envelope(body=None)
+    return soap.encode(
+        m.Envelope(body=m.InformResponse(max_envelopes=1), id=env.id, namespace=env.namespace)
+    )
 
 
 async def fuzz_cpe(cpe: Any, set_acs_url: Callable[[str], None], seeds: list[bytes], n: int,
@@ -495,7 +501,7 @@ async def fuzz_cpe(cpe: Any, set_acs_url: Callable[[str], None], seeds: list[byt
         if b"Inform>" in body[:2000] and b"InformResponse" not in body[:2000]:
             acs.judge(None)  # a new session: the CPE gave the last one up
             acs.in_session = 0
-            return web.Response(body=INFORM_RESPONSE, content_type="text/xml")
+            return web.Response(body=_inform_response(body), content_type="text/xml")
         acs.judge(body)
         rpc = acs.next_rpc()
         if rpc is None:
