@@ -39,6 +39,8 @@ def split_device_key(key: str) -> tuple[str, str, str]:
 
 #: Session ids a device keeps (its summary shows the last 20; issue 17: bounded in a soak).
 SESSION_IDS_KEPT = 100
+#: Inform events a device keeps, newest last (its summary shows the last 50; issue 17).
+EVENTS_SEEN_KEPT = 200
 
 
 @dataclass

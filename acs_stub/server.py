@@ -31,7 +31,12 @@ from aiohttp import web
 from printbench.acs_stub.files import FileStore
 from printbench.acs_stub.httpauth import AuthPolicy, HttpAuthenticator
 from printbench.acs_stub.journal import MAX_UNDECODED_KEPT, Journal, body_text, pick_headers
-from printbench.acs_stub.registry import SESSION_IDS_KEPT, Device, Registry
+from printbench.acs_stub.registry import (
+    EVENTS_SEEN_KEPT,
+    SESSION_IDS_KEPT,
+    Device,
+    Registry,
+)
 from printbench.acs_stub.rpc_queue import QueuedRpc
 from printbench.acs_stub.store import STATE_FILE, AcsStore
 from printbench.acs_stub.verdicts import Judge, SessionView, attempt_key
@@ -659,6 +664,8 @@ class AcsServer:
         device.last_retry_count = inform.retry_count
         device.last_refused_attempt = None
         device.events_seen.extend(view.inform_events)
+        if len(device.events_seen) > EVENTS_SEEN_KEPT:  # bounded in a long run (issue 17)
+            del device.events_seen[:-EVENTS_SEEN_KEPT]
         codes = {c for c, _ in view.inform_events}
         if "1 BOOT" in codes or "0 BOOTSTRAP" in codes:
             device.pending_reboot_key = None
