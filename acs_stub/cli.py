@@ -46,6 +46,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=30.0,
         help="seconds a CPE may take to send a request head, then 408 (default 30)",
     )
+    p.add_argument(
+        "--max-conns-per-client",
+        type=int,
+        default=0,
+        help="open CWMP connections per client address, then 503 (default 0: no cap)",
+    )
+    p.add_argument(
+        "--max-conns",
+        type=int,
+        default=8192,
+        help="open CWMP connections in all, then 503 (0: no cap; default 8192)",
+    )
     p.add_argument("--cookie-path", default=None, help="add Path=<value> to the session cookie")
     p.add_argument("--journal-dir", type=Path, default=None, help="default: reports/")
     p.add_argument(
@@ -115,6 +127,8 @@ async def run(args: argparse.Namespace) -> int:
         journal_max_file_bytes=int(args.journal_max_mb * 1024 * 1024),
         journal_keep_bytes=int(args.journal_keep_mb * 1024 * 1024),
         persist=not args.no_persist,
+        max_conns_per_client=args.max_conns_per_client,
+        max_conns=args.max_conns,
     )
     try:
         control = await AcsControl.start(config)

@@ -191,6 +191,11 @@ class Journal:
         if self._file is not None:
             try:
                 line = json.dumps(entry.to_dict(), ensure_ascii=False) + "\n"
+                if not line.isascii() and not _encodable(line):
+                    # a lone surrogate: a request byte aiohttp decoded with surrogateescape
+                    # (a header that is not UTF-8); \uXXXX escapes keep the line valid UTF-8
+                    # JSON that reads back to the same text (issue 17 fuzzing)
+                    line = json.dumps(entry.to_dict()) + "\n"
                 limit = self._max_file_bytes
                 if limit and self._file_bytes and self._file_bytes + len(line) > limit:
                     self._rotate()
@@ -281,3 +286,12 @@ def render_session_html(session: str, entries: Iterable[JournalEntry], violation
     template = env.get_template("session.html")
     rows = [dict(e.to_dict(), pretty=pretty_xml(e.body)) for e in entries]
     return template.render(session=session, entries=rows, violations=list(violations))
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (no lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

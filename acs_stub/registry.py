@@ -37,6 +37,11 @@ def split_device_key(key: str) -> tuple[str, str, str]:
         raise ValueError(f"device id {key!r} is not OUI-ProductClass-SerialNumber")
     return unquote(parts[0]), unquote(parts[1]), unquote(parts[2])
 
+#: Session ids a device keeps (its summary shows the last 20; issue 17: bounded in a soak).
+SESSION_IDS_KEPT = 100
+#: Inform events a device keeps, newest last (its summary shows the last 50; issue 17).
+EVENTS_SEEN_KEPT = 200
+
 
 @dataclass
 class Credentials:
@@ -101,6 +106,7 @@ class Device:
     #: Whether the previous session ended normally (for the RetryCount rule).
     last_session_ok: bool | None = None
     last_retry_count: int | None = None
+    #: the last SESSION_IDS_KEPT sessions, oldest first (a soak runs thousands per device)
     session_ids: list[str] = field(default_factory=list)
 
     def take_connection_request_credit(self, has_event: bool) -> bool:

@@ -31,13 +31,19 @@ from aiohttp import web
 from printbench.acs_stub.files import FileStore
 from printbench.acs_stub.httpauth import AuthPolicy, HttpAuthenticator
 from printbench.acs_stub.journal import MAX_UNDECODED_KEPT, Journal, body_text, pick_headers
-from printbench.acs_stub.registry import Device, Registry
+from printbench.acs_stub.registry import (
+    EVENTS_SEEN_KEPT,
+    SESSION_IDS_KEPT,
+    Device,
+    Registry,
+)
 from printbench.acs_stub.rpc_queue import QueuedRpc
 from printbench.acs_stub.store import STATE_FILE, AcsStore
 from printbench.acs_stub.tls import add_listener, note_tls, server_context
 from printbench.acs_stub.verdicts import Judge, SessionView, attempt_key
 from printbench.common import httplog
 from printbench.common.clock import Clock, SystemClock
+from printbench.common.connlimit import ConnectionCaps
 from printbench.common.httpguard import GuardedAppRunner, HttpTimeouts
 from printbench.cwmp import messages as m
 from printbench.cwmp import soap
@@ -119,6 +125,11 @@ class AcsConfig:
     #: the CPE counts a failed session and retries after its session retry wait
     #: (CWMPRetryMinimumWaitInterval...). 0: no limit.
     max_sessions: int = 0
+    #: Open CWMP connections per client address (0: no cap; a fleet's CPEs may all come
+    #: from one address, like CPEs behind NAT) and in total; past one a connection gets
+    #: 503 + Retry-After at once (common/connlimit.py, docs/acs.md).
+    max_conns_per_client: int = 0
+    max_conns: int = 8192
 
 
 @dataclass(eq=False)
@@ -229,7 +240,11 @@ class AcsServer:
             )
         runner = GuardedAppRunner(
             self.cwmp_app(),
-            timeouts=HttpTimeouts(head=cfg.head_timeout, body=cfg.read_timeout),
+            timeouts=HttpTimeouts(
+                head=cfg.head_timeout,
+                body=cfg.read_timeout,
+                caps=ConnectionCaps(per_client=cfg.max_conns_per_client, total=cfg.max_conns),
+            ),
             access_log=None,
             handler_cancellation=True,
             shutdown_timeout=1.0,
@@ -654,6 +669,8 @@ class AcsServer:
             session.transports.add(tkey)
             self._by_transport[tkey] = session
         device.session_ids.append(sid)
+        if len(device.session_ids) > SESSION_IDS_KEPT:  # bounded in a long run (issue 17)
+            del device.session_ids[:-SESSION_IDS_KEPT]
         self.journal.record("session", device=device.id, session=sid, note="session started")
         for future in self._session_waiters.pop(device.id, []):
             if not future.done():
@@ -670,6 +687,8 @@ class AcsServer:
         device.last_retry_count = inform.retry_count
         device.last_refused_attempt = None
         device.events_seen.extend(view.inform_events)
+        if len(device.events_seen) > EVENTS_SEEN_KEPT:  # bounded in a long run (issue 17)
+            del device.events_seen[:-EVENTS_SEEN_KEPT]
         codes = {c for c, _ in view.inform_events}
         if "1 BOOT" in codes or "0 BOOTSTRAP" in codes:
             device.pending_reboot_key = None

@@ -21,11 +21,13 @@ aiohttp 3.x); tests/emulator/test_emu_http_timeouts.py fails if a release change
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
+
+from printbench.common.connlimit import ConnectionCaps, ConnectionLimiter, client_key
 
 #: Defaults: the IPP face's (docs/ipp.md), also those of Apache's mod_reqtimeout (header
 #: 20-40 s, body 20 s + rate) in spirit: long enough for any real client on a LAN.
@@ -41,24 +43,54 @@ _408 = (
 @dataclass(frozen=True, slots=True)
 class HttpTimeouts:
     """How long a peer may take for a request head, and pause within a body (seconds;
-    0 disables the limit)."""
+    0 disables the limit), and how many connections it may hold open (``caps``, per client
+    address and in total per face: :mod:`printbench.common.connlimit`)."""
 
     head: float = HEAD_TIMEOUT
     body: float = BODY_TIMEOUT
+    caps: ConnectionCaps = field(default_factory=ConnectionCaps)
 
 
 class GuardedRequestHandler(RequestHandler):
     """aiohttp's connection handler with a head and a body timeout (see the module doc)."""
 
-    def __init__(self, *args: Any, timeouts: HttpTimeouts, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, timeouts: HttpTimeouts, limiter: ConnectionLimiter | None = None,
+        **kwargs: Any,
+    ) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
         self._pb_timeouts = timeouts
+        self._pb_limiter = limiter
+        self._pb_client: str | None = None  # counted by the limiter (None: not counted)
+        self._pb_refused = False
         self._pb_head_started: float | None = None  # a head is being received since then
         self._pb_payload: Any = None  # the body of the last request head (a StreamReader)
         self._pb_last = 0.0  # when the last bytes arrived
         self._pb_timer: asyncio.TimerHandle | None = None
 
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        limiter = self._pb_limiter
+        if limiter is None:
+            return
+        client = client_key(transport)
+        if limiter.acquire(client):
+            self._pb_client = client
+            return
+        # past a cap: 503 + Retry-After at once (RFC 9110 §15.6.4), nothing of the request is
+        # read; the write side is shut so the client reads the answer, and the connection is
+        # dropped after a second (or when the client closes) instead of resetting it now
+        self._pb_refused = True
+        self.logger.info("HTTP: connection from %s refused: %d open from it, %d in all (503)",
+                         client, limiter.by_client.get(client, 0), limiter.open)  # fmt: skip
+        transport.write(limiter.refusal())
+        if transport.can_write_eof():
+            transport.write_eof()
+        self._loop.call_later(1.0, transport.close)
+
     def data_received(self, data: bytes) -> None:
+        if self._pb_refused:
+            return  # the answer is out: discard what the refused client still sends
         payload = self._pb_payload
         body_open = payload is not None and not payload.is_eof()
         count = self._request_count
@@ -73,6 +105,9 @@ class GuardedRequestHandler(RequestHandler):
         self._pb_arm(now)
 
     def connection_lost(self, exc: BaseException | None) -> None:
+        if self._pb_client is not None and self._pb_limiter is not None:
+            self._pb_limiter.release(self._pb_client)
+            self._pb_client = None
         if self._pb_timer is not None:
             self._pb_timer.cancel()
             self._pb_timer = None
@@ -121,11 +156,13 @@ class _GuardedServer(web.Server):
     """aiohttp's protocol factory, making :class:`GuardedRequestHandler` connections."""
 
     pb_timeouts: HttpTimeouts = HttpTimeouts()
+    pb_limiter: ConnectionLimiter | None = None
 
     def __call__(self) -> RequestHandler:
         return GuardedRequestHandler(
-            self, loop=self._loop, timeouts=self.pb_timeouts, **self._kwargs
-        )
+            self, loop=self._loop, timeouts=self.pb_timeouts, limiter=self.pb_limiter,
+            **self._kwargs,
+        )  # fmt: skip
 
 
 class GuardedAppRunner(web.AppRunner):
@@ -136,9 +173,12 @@ class GuardedAppRunner(web.AppRunner):
     ) -> None:
         super().__init__(app, **kwargs)
         self._pb_timeouts = timeouts or HttpTimeouts()
+        #: one count of open connections for every site of this runner (one face)
+        self.limiter = ConnectionLimiter(self._pb_timeouts.caps)
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
         server.__class__ = _GuardedServer  # same object, same state: only __call__ differs
         server.pb_timeouts = self._pb_timeouts  # type: ignore[attr-defined]
+        server.pb_limiter = self.limiter  # type: ignore[attr-defined]
         return server

@@ -9,6 +9,7 @@ as lists.
 
 from __future__ import annotations
 
+import base64
 import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -72,8 +73,17 @@ class IppClient:
         *,
         timeout: float = 3.0,
         retries: int = 1,
+        username: str = "",
+        password: str = "",
     ) -> None:
         self.uri = uri
+        # HTTP Basic credentials (RFC 7617) for printer administration: a printer whose
+        # access policy keeps Set-Printer-Attributes for its administrator (RFC 3380 §4.1;
+        # emulator/ipp/access.py) gets the inventory's admin account, the one the EWS uses
+        self.headers = {"Content-Type": "application/ipp"}
+        if username:
+            token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+            self.headers["Authorization"] = f"Basic {token}"
         self.http_url = "http" + uri[3:] if uri.startswith("ipp") else uri
         if uri.startswith("ipps"):
             self.http_url = "https" + uri[4:]
@@ -93,7 +103,7 @@ class IppClient:
                 async with self.session.post(
                     self.http_url,
                     data=body,
-                    headers={"Content-Type": "application/ipp"},
+                    headers=self.headers,
                     timeout=aiohttp.ClientTimeout(total=self.timeout),
                 ) as resp:
                     if resp.status != 200:

@@ -82,7 +82,14 @@ class PrinterConn:
             else None
         )
         self.ipp = (
-            IppClient(entry.ipp_uri, session, timeout=timeout * 2, retries=retries)
+            IppClient(
+                entry.ipp_uri,
+                session,
+                timeout=timeout * 2,
+                retries=retries,
+                username=entry.ews_username,
+                password=entry.ews_password,
+            )
             if "ipp" in p
             else None
         )

@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from printbench.common.connlimit import CONNS_PER_CLIENT, CONNS_TOTAL
 from printbench.emulator.profile_schema import ProfileError
 
 
@@ -49,6 +50,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         default=60.0,
         help="longest pause within a request body, then 408 (default 60)",
+    )
+    p.add_argument(
+        "--max-conns-per-client",
+        type=int,
+        default=CONNS_PER_CLIENT,
+        help=f"open connections one client address may hold on a TCP face, then 503 "
+        f"(0: no cap; default {CONNS_PER_CLIENT})",
+    )
+    p.add_argument(
+        "--max-conns",
+        type=int,
+        default=CONNS_TOTAL,
+        help=f"open connections on a TCP face in all, then 503 (0: no cap; default {CONNS_TOTAL})",
     )
     p.set_defaults(func=_printer)
 
@@ -108,6 +122,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 async def _printer(args: argparse.Namespace) -> int:
+    from printbench.common.connlimit import ConnectionCaps
     from printbench.common.httpguard import HttpTimeouts
     from printbench.emulator.device import Ports, VirtualPrinter
 
@@ -119,7 +134,11 @@ async def _printer(args: argparse.Namespace) -> int:
             acs_url=args.acs_url,
             speed=args.speed,
             ports=Ports.standard() if args.standard_ports else Ports(),
-            http_timeouts=HttpTimeouts(head=args.head_timeout, body=args.body_timeout),
+            http_timeouts=HttpTimeouts(
+                head=args.head_timeout,
+                body=args.body_timeout,
+                caps=ConnectionCaps(per_client=args.max_conns_per_client, total=args.max_conns),
+            ),
         )
     except (ProfileError, ValueError) as exc:
         print(f"printbench printer: {exc}", file=sys.stderr)

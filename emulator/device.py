@@ -135,6 +135,7 @@ class VirtualPrinter:
                     ews_port=self.ports.ews,
                     head_timeout=self.http_timeouts.head,
                     body_timeout=self.http_timeouts.body,
+                    caps=self.http_timeouts.caps,
                 )
                 self._servers.append(server)
                 port = int(server.sockets[0].getsockname()[1])

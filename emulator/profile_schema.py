@@ -476,7 +476,13 @@ SCHEMA = Section(
         "ipp": Field(
             section_from(
                 st.IppConfig,
-                enums={"media_mismatch": MEDIA_MISMATCH},
+                enums={
+                    "media_mismatch": MEDIA_MISMATCH,
+                    # the access policy (emulator/ipp/access.py)
+                    "admin_operations": ("admin", "open"),
+                    "admin_identity": ("basic", "requesting-user-name"),
+                    "job_operations": ("owner", "open"),
+                },
                 checks={
                     "multiple_operation_time_out": _range(1, 86400),
                     "max_held_jobs": _range(1, 100000),

@@ -775,6 +775,12 @@ class IppConfig(Node):
     max_held_jobs_per_user: int = 100
     # bound on jobs not yet finished (pending, held, processing); same answer when reached
     max_active_jobs: int = 1000
+    # access policy (emulator/ipp/access.py, docs/ipp.md "Access policy"): printer
+    # administration "admin" (HTTP Basic of the admin account) or "open"; how the admin is
+    # known, "basic" or "requesting-user-name"; other users' jobs "owner" or "open"
+    admin_operations: str = "admin"
+    admin_identity: str = "basic"
+    job_operations: str = "owner"
 
 
 @dataclass(eq=False)

@@ -38,6 +38,7 @@ _VERSION = re.compile(rb"HTTP/[0-9]\.[0-9]")
 REASONS = {
     100: "Continue",
     200: "OK",
+    401: "Unauthorized",
     400: "Bad Request",
     404: "Not Found",
     405: "Method Not Allowed",
@@ -73,6 +74,7 @@ class Head:
     keep_alive: bool
     expect_continue: bool
     length: int  # Content-Length, or -1 for chunked
+    authorization: str = ""  # the Authorization header (RFC 9110 §11.6.2), "" when absent
 
 
 # parser states
@@ -187,6 +189,7 @@ class RequestParser:
         length: int | None = None
         chunked = False
         expect = False
+        authorization = ""
         for line in lines[1:]:  # already checked by _FIELDS
             name, _, value = line.partition(b":")
             value = value.strip(b" \t")
@@ -217,6 +220,8 @@ class RequestParser:
                     keep_alive = False
                 elif b"keep-alive" in tokens:
                     keep_alive = True
+            elif key == b"authorization":
+                authorization = value.decode("latin-1")
             elif key == b"expect":
                 if value.lower() != b"100-continue":
                     raise HttpError(
@@ -236,7 +241,10 @@ class RequestParser:
                 raise HttpError(413, f"body of {length} bytes is over the {self.max_body} limit")
             self.state = _BODY
             self._remaining = length
-        return Head(method, path, version, host or "", content_type, keep_alive, expect, length)
+        return Head(
+            method, path, version, host or "", content_type, keep_alive, expect, length,
+            authorization,
+        )  # fmt: skip
 
     @staticmethod
     def _bad_field(fields: bytes) -> None:

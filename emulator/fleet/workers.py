@@ -610,10 +610,17 @@ async def _worker_main(spec: dict[str, Any]) -> int:
         return 2
     activity = Activity(fleet, ActivityConfig(enabled=False))
     w = config.worker
+    from printbench.common.looplag import GcPauses, LoopLag
+
+    lag = LoopLag()  # the longest event-loop stall between two reports (issue 17)
+    lag.start()
+    gc_pauses = GcPauses()  # and the longest garbage-collector pause (a stall of its own)
 
     def stats() -> dict[str, Any]:
         s = fleet.stats()
         s["rss_kb"] = _rss_kb()
+        s["loop_lag_ms"] = round(lag.take() * 1000, 1)
+        s["gc_pause_ms"] = round(gc_pauses.take() * 1000, 1)
         return s
 
     _emit({"event": "ready", "stats": stats(),

@@ -31,6 +31,8 @@ from typing import Any
 from aiohttp import web
 
 from printbench.common import httplog
+from printbench.common.connlimit import ConnectionCaps, ConnectionLimiter, client_key
+from printbench.emulator.ipp.access import REALM
 from printbench.emulator.ipp.cache import AttributeCache
 from printbench.emulator.ipp.operations import (
     BAD_REQUEST,
@@ -114,16 +116,18 @@ class IppEndpoint:
             cache = self._caches[state] = AttributeCache(state)
         return cache
 
-    def ipp(self, device: Any, body: bytes, host: str, local: tuple[str, int]) -> Answer:
+    def ipp(
+        self, device: Any, body: bytes, host: str, local: tuple[str, int], authorization: str = ""
+    ) -> Answer:
         """Decode, respond, encode; never raises. Work left in slices (a bulk cancel) is
         run here at once; the adapters use :meth:`ipp_sliced` to run it between other work."""
-        answer, work = self.ipp_sliced(device, body, host, local)
+        answer, work = self.ipp_sliced(device, body, host, local, authorization)
         for step in work:
             _run_step(step, local)
         return answer
 
     def ipp_sliced(
-        self, device: Any, body: bytes, host: str, local: tuple[str, int]
+        self, device: Any, body: bytes, host: str, local: tuple[str, int], authorization: str = ""
     ) -> tuple[Answer, list[Callable[[], Any]]]:
         """The answer, and the slices of work to run before it is sent (each short)."""
         cache = self.cache(device)
@@ -143,13 +147,17 @@ class IppEndpoint:
             return (
                 200,
                 IPP,
-                encode(build_response(version_of_request, request_id, BAD_REQUEST, str(exc), [], [])),
+                encode(
+                    build_response(version_of_request, request_id, BAD_REQUEST, str(exc), [], [])
+                ),
             ), []
         try:
             version = cache.version
             cache.clean = False
-            ctx = Context(device, printer_uri, more_info, cache)
+            ctx = Context(device, printer_uri, more_info, cache, authorization=authorization)
             out = encode(respond(msg, ctx))
+            if ctx.challenge:  # the access policy: ask for the administrator's credentials
+                return (401, TEXT, b"authentication required\n"), []
             if key is not None and cache.clean and cache.version == version:
                 cache.keep(printer_uri, key, out)
             return (200, IPP, out), ctx.work or []
@@ -195,6 +203,8 @@ def _response(status: int, ctype: str, body: bytes, keep_alive: bool, version: b
     else:
         conn = b"Connection: close\r\n"
     allow = b"Allow: POST\r\n" if status == 405 else b""
+    if status == 401:  # RFC 9110 §11.6.1: a 401 carries its challenge (emulator/ipp/access.py)
+        allow = b'WWW-Authenticate: Basic realm="%s", charset="UTF-8"\r\n' % REALM.encode()
     return (
         b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nDate: %s\r\n"
         b"Server: printbench\r\n%s%s\r\n"
@@ -214,9 +224,12 @@ class IppProtocol(asyncio.Protocol):
     """One HTTP/1.1 connection: keep-alive, pipelined requests answered in order."""
 
     def __init__(
-        self, endpoint: IppEndpoint, max_body: int, timeouts: tuple[float, float, float]
-    ) -> None:
+        self, endpoint: IppEndpoint, max_body: int, timeouts: tuple[float, float, float],
+        limiter: ConnectionLimiter | None = None,
+    ) -> None:  # fmt: skip
         self.endpoint = endpoint
+        self.limiter = limiter
+        self.client: str | None = None  # counted by the limiter
         self.parser = RequestParser(max_body=max_body)
         self.timeouts = timeouts
         self.transport: asyncio.Transport | None = None
@@ -238,9 +251,28 @@ class IppProtocol(asyncio.Protocol):
         if sock:
             self.local = (sock[0], sock[1])
         self.last = self.loop.time()
+        limiter = self.limiter
+        if limiter is not None:
+            client = client_key(transport)
+            if not limiter.acquire(client):
+                # past a connection cap (common/connlimit.py): 503 + Retry-After at once, the
+                # write side shut so the client reads it, dropped after a second
+                log.info("IPP: connection from %s refused: %d open from it, %d in all (503)",
+                         client, limiter.by_client.get(client, 0), limiter.open)  # fmt: skip
+                self.closing = True
+                tr: asyncio.Transport = transport  # type: ignore[assignment]
+                tr.write(limiter.refusal())
+                if tr.can_write_eof():
+                    tr.write_eof()
+                self.loop.call_later(1.0, tr.close)
+                return
+            self.client = client
         self.timer = self.loop.call_later(self.timeouts[0], self._check_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.client is not None and self.limiter is not None:
+            self.limiter.release(self.client)
+            self.client = None
         self.closing = True
         if self.timer is not None:
             self.timer.cancel()
@@ -350,7 +382,7 @@ class IppProtocol(asyncio.Protocol):
         if head is None or self.device is None:  # a refused head already closed us
             return
         (status, ctype, out), work = self.endpoint.ipp_sliced(
-            self.device, body, head.host, self.local
+            self.device, body, head.host, self.local, head.authorization
         )
         self.head = None
         self.device = None
@@ -419,15 +451,19 @@ def create_ipp_server(
     keepalive_timeout: float = KEEPALIVE_TIMEOUT,
     head_timeout: float = HEAD_TIMEOUT,
     body_timeout: float = BODY_TIMEOUT,
+    caps: ConnectionCaps | None = None,
 ) -> Callable[[], asyncio.Protocol]:
     """A protocol factory for ``loop.create_server``: the IPP face on every address it binds.
 
     ``lookup(local_address)`` returns the device (``.state``, ``.engine``, ``.clock``) served
-    on that address, or None (HTTP 404).
+    on that address, or None (HTTP 404). ``caps``: open connections per client address and
+    in total (one count for every connection the factory makes; defaults of
+    :class:`ConnectionCaps`).
     """
     endpoint = IppEndpoint(lookup, ews_port)
     timeouts = (keepalive_timeout, head_timeout, body_timeout)
-    return lambda: IppProtocol(endpoint, max_body, timeouts)
+    limiter = ConnectionLimiter(caps)
+    return lambda: IppProtocol(endpoint, max_body, timeouts, limiter)
 
 
 async def start_ipp_listener(
@@ -473,9 +509,15 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     device, answer = endpoint.check(local, request.content_type)
     if answer is None:
         body = await request.read()
-        answer, work = endpoint.ipp_sliced(device, body, request.headers.get("Host", ""), local)
+        answer, work = endpoint.ipp_sliced(
+            device, body, request.headers.get("Host", ""), local,
+            request.headers.get("Authorization", ""),
+        )  # fmt: skip
         await run_slices(work, local)
     status, ctype, out = answer
     if ctype == IPP:
         return web.Response(status=status, body=out, content_type=IPP)
+    if status == 401:
+        return web.Response(status=401, text=out.decode(), headers={
+            "WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'})  # fmt: skip
     return web.Response(status=status, text=out.decode())

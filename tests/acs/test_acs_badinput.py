@@ -203,3 +203,25 @@ async def test_corrupt_gzip_body_gets_400_and_one_log_line(acs, make_cpe, body, 
     # and the ACS still serves this CPE
     status, _, _ = await cpe.send(cpe.inform())
     assert status == 200
+
+
+async def test_a_header_byte_that_is_not_utf8_is_journalled_not_an_internal_error(acs, caplog):
+    """Issue 17 fuzzing (tests/fuzz): a Content-Type with a Latin-1 byte (0xEF) reached the
+    journal as a lone surrogate (aiohttp decodes header bytes with surrogateescape), its
+    UTF-8 file write raised UnicodeEncodeError, and the Inform got "request could not be
+    processed" with a traceback in the log. The journal now writes such a line escaped."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(acs.server.cwmp_url)
+    body = FIXTURE.read_bytes()
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: \xefext/xml\r\n"
+                 b"Content-Length: %d\r\n\r\n" % len(body) + body)  # fmt: skip
+    answer = await asyncio.wait_for(reader.read(65536), 10)
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    assert b"InformResponse" in answer
+    assert internal_errors(acs) == []
+    assert [r for r in caplog.records if r.exc_info] == []
+    path = acs.server.journal.path
+    assert path is not None and "\\udcef" in path.read_text(encoding="utf-8")

@@ -149,3 +149,33 @@ async def test_a_killed_acs_process_loses_no_queued_rpc(tmp_path) -> None:
     finally:
         proc.terminate()
         await proc.wait()
+
+
+async def test_a_device_keeps_a_bounded_list_of_its_session_ids(acs, make_cpe) -> None:
+    """Found by the one-hour soak (benchmarks/soak.py): every session's id was appended to
+    its device's list for ever (1,000 printers, 180,000 sessions an hour); only the last
+    ones are shown (the registry summary lists 20). The list keeps the last
+    SESSION_IDS_KEPT."""
+    from printbench.acs_stub.registry import SESSION_IDS_KEPT
+
+    cpe = make_cpe()
+    for _ in range(SESSION_IDS_KEPT + 5):
+        await cpe.session()
+    ids = acs.device(cpe.device_id).session_ids
+    assert len(ids) == SESSION_IDS_KEPT
+    assert ids[-1] == acs.server.journal.sessions()[-1][0]  # the newest is kept
+
+
+async def test_a_device_keeps_a_bounded_list_of_the_events_it_sent(acs, make_cpe) -> None:
+    """Found with tracemalloc after the one-hour soak: every Inform's events were appended to
+    its device's ``events_seen`` for ever (the registry summary shows the last 50). The list
+    keeps the last EVENTS_SEEN_KEPT, the newest last."""
+    from printbench.acs_stub.registry import EVENTS_SEEN_KEPT
+
+    cpe = make_cpe()
+    await cpe.session(cpe.inform(events=("0 BOOTSTRAP", "1 BOOT")))
+    for i in range(EVENTS_SEEN_KEPT // 2 + 5):
+        await cpe.session(cpe.inform(events=("2 PERIODIC", ("M Download", f"k{i}"))))
+    seen = acs.device(cpe.device_id).events_seen
+    assert len(seen) == EVENTS_SEEN_KEPT
+    assert seen[-1] == ("M Download", f"k{EVENTS_SEEN_KEPT // 2 + 4}")

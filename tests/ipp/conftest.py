@@ -25,6 +25,7 @@ from printbench.emulator.state import PrinterState
 
 IPPTOOL_DIR = Path("/usr/share/cups/ipptool")
 IPP_HOSTS = ("127.30.0.1", "127.30.0.2")
+ADMIN_BASIC = "Basic YWRtaW46YWRtaW4="  # admin:admin, the profiles' administrator account
 
 
 @dataclass
@@ -135,6 +136,11 @@ class IppServer:
     def uri(self, host: str = IPP_HOSTS[0]) -> str:
         return f"ipp://{host}:{self.port}/ipp/print"
 
+    def admin_uri(self, host: str = IPP_HOSTS[0]) -> str:
+        """The URI with the profile's administrator credentials (ipptool answers the access
+        policy's 401 with them: emulator/ipp/access.py)."""
+        return f"ipp://admin:admin@{host}:{self.port}/ipp/print"
+
 
 @contextlib.asynccontextmanager
 async def serve(
@@ -226,7 +232,9 @@ def _ipp_request(
 
 @pytest.fixture
 def ipp_call():
-    """``await ipp_call(server, msg, host=...)`` → decoded response (HTTP status must be 200)."""
+    """``await ipp_call(server, msg, host=...)`` → decoded response (HTTP status must be 200).
+    Sent with the administrator's HTTP Basic credentials, so the access policy (its own
+    tests: test_ipp_access.py) lets administration requests through."""
     import aiohttp
 
     from printbench.ipp.codec import decode, encode
@@ -237,7 +245,7 @@ def ipp_call():
             session.post(
                 f"http://{host}:{server.port}/ipp/print",
                 data=encode(msg),
-                headers={"Content-Type": "application/ipp"},
+                headers={"Content-Type": "application/ipp", "Authorization": ADMIN_BASIC},
             ) as resp,
         ):
             body = await resp.read()

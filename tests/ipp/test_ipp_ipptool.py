@@ -212,7 +212,8 @@ async def test_ipp_ipptool_set_printer_attributes_round_trip(ipp_server, ipp_wor
     before = device.state.status.config_changes
     location = "Building 7, Room 4.12"
     run = await ipptool(
-        ipp_workdir, "-t", "-d", f"location={location}", ipp_server.uri(), "set-location.test"
+        ipp_workdir, "-t", "-d", f"location={location}", ipp_server.admin_uri(),
+        "set-location.test",
     )
     assert_clean(run, 2)
     # the one state changed, so SNMP, EWS and TR-069 see it too
@@ -239,7 +240,7 @@ async def test_ipp_ipptool_not_settable_changes_nothing(ipp_server, ipp_workdir:
         f"original={original}",
         "-d",
         f"model={model}",
-        ipp_server.uri(),
+        ipp_server.admin_uri(),
         "set-denied.test",
     )
     assert_clean(run, 3)
