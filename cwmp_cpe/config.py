@@ -26,6 +26,9 @@ QUIRKS: dict[str, str] = {
     "parameter-key-frozen": "ManagementServer.ParameterKey is never updated",
     "gpn-ignore-next-level": "GetParameterNames treats NextLevel as false",
     "no-transfer-complete": "TransferComplete is never sent (nor 7/M Download events)",
+    "heartbeat-ignores-phase": "HeartbeatPolicy.InitiationTime is ignored (interval counted "
+    "from when the policy was set)",
+    "heartbeat-combined": "14 HEARTBEAT is queued with the other events, not sent alone",
 }
 
 

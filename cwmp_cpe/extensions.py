@@ -36,6 +36,14 @@ GetRPCMethods; ``transfer_jobs``: Download/Upload/queue/CancelTransfer), so a ne
     A source of due times (``cwmp_cpe.scheduler.Timer``): ``due()`` tells the parked loop
     when to wake, ``fire(now)`` acts (typically ``add_event``).
 
+``cpe.add_own_session(source)``
+    Sessions of their own (``OwnSession``): while ``source.wanted()`` the loop opens a
+    session whose Inform carries only ``source.inform_events()`` (no queued events, no
+    value changes, no queued CPE requests) and tells the source how it went
+    (``accepted()`` on the InformResponse, ``failed()`` when no InformResponse came). The
+    retry wait of TR-069 §3.2.1.1 applies to these sessions too. Heartbeat uses it
+    (``14 HEARTBEAT``); a session with ``0 BOOTSTRAP`` or ``1 BOOT`` queued goes first.
+
 A feature also reads the device's settings with ``cpe.settings()``, the clock as
 ``cpe.clock`` (always the injected one: tests run on ``FakeTime``), counts itself busy with
 ``cpe.busy()`` (a context manager: ``Cpe.idle()`` waits for it), reports to the bench with
@@ -50,6 +58,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from printbench.cwmp import messages as m
+from printbench.cwmp.events import Event
 
 
 @dataclass(eq=False)
@@ -71,6 +80,18 @@ class OutboundRequest:
 #: Asked at the start of each session with the session's namespace (a record may have to
 #: be mapped to what an older cwmp namespace allows).
 OutboxProvider = Callable[[str], Iterable[OutboundRequest]]
+
+
+class OwnSession(Protocol):
+    """A feature that needs sessions whose Inform carries only its own events."""
+
+    def wanted(self) -> bool: ...
+
+    def inform_events(self) -> list[Event]: ...
+
+    def accepted(self) -> None: ...
+
+    def failed(self) -> None: ...
 
 
 class Feature(Protocol):

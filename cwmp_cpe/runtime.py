@@ -15,7 +15,8 @@ module with one job:
 - ``persistence``: the persisted state as named sections;
 - feature modules attached through the extension points of ``extensions``:
   ``device_rpcs`` (GetRPCMethods, ScheduleInform, Reboot, FactoryReset) and
-  ``transfer_jobs`` (Download, Upload, the queue, CancelTransfer, TransferComplete).
+  ``transfer_jobs`` (Download, Upload, the queue, CancelTransfer, TransferComplete),
+  ``heartbeat`` (``14 HEARTBEAT`` sessions of their own, TR-069 Annex O).
 
 One task (:meth:`_main`) parks until the next due time or a wake-up (new event, connection
 request, finished transfer, changed value), then runs at most one session at a time; actions
@@ -45,7 +46,8 @@ from printbench.cwmp_cpe import scheduler as S
 from printbench.cwmp_cpe.config import CpeConfig, lower_version
 from printbench.cwmp_cpe.cr_gate import ConnectionRequestGate
 from printbench.cwmp_cpe.device_rpcs import DeviceRpcs
-from printbench.cwmp_cpe.extensions import Feature, OutboundRequest, OutboxProvider
+from printbench.cwmp_cpe.extensions import Feature, OutboundRequest, OutboxProvider, OwnSession
+from printbench.cwmp_cpe.heartbeat import Heartbeat
 from printbench.cwmp_cpe.http import AcsConnectionPool, TransferError, ssl_context
 from printbench.cwmp_cpe.inform import build_inform, device_id
 from printbench.cwmp_cpe.persistence import Persistence, StateSection, TimeBase, iso
@@ -127,6 +129,11 @@ class Cpe:
         self.outbox_providers: list[OutboxProvider] = []
         self._boot_actions: list[Callable[[], None]] = []
         self._reset_actions: list[Callable[[], None]] = []
+        self._own_sessions: list[OwnSession] = []
+        #: The source whose session is running (None: an ordinary session).
+        self.own_session: OwnSession | None = None
+        #: For features that need chance (a random heartbeat phase); tests seed it.
+        self.rng = rng or random.Random()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._busy = 0
@@ -152,6 +159,7 @@ class Cpe:
         self.features: dict[str, Feature] = {}
         self.device_rpcs = self.attach(DeviceRpcs(self))
         self.transfer_jobs = self.attach(TransferJobs(self))
+        self.heartbeat = self.attach(Heartbeat(self))
 
     # =========================================================================================
     # extension points (see cwmp_cpe.extensions)
@@ -179,6 +187,17 @@ class Cpe:
 
     def add_timer(self, timer: S.Timer) -> None:
         self._timers.append(timer)
+
+    def add_own_session(self, source: OwnSession) -> None:
+        """Sessions whose Inform carries only ``source``'s events (see ``extensions``)."""
+        self._own_sessions.append(source)
+
+    def _own_session_due(self) -> OwnSession | None:
+        """The source whose session goes next, if any; a boot or bootstrap Inform goes
+        first (the ACS learns of a new relationship or a restart before anything else)."""
+        if "0 BOOTSTRAP" in self.queue or "1 BOOT" in self.queue:
+            return None
+        return next((src for src in self._own_sessions if src.wanted()), None)
 
     def add_outbox(self, provider: OutboxProvider) -> None:
         self.outbox_providers.append(provider)
@@ -564,7 +583,8 @@ class Cpe:
             s = self.settings()
         if self.retry.next_attempt is not None and self._new_active_change():
             self.retry.on_new_event(now)  # an active 4 VALUE CHANGE is a new event too
-        return S.want_session(self._loop_state(now, s))
+        extra = any(src.wanted() for src in self._own_sessions)
+        return S.want_session(self._loop_state(now, s), extra_wanted=extra)
 
     def _new_active_change(self) -> bool:
         """An active value change that arrived after the last failed attempt."""
@@ -577,7 +597,8 @@ class Cpe:
         if s is None:
             s = self.settings()
         timers = [self.periodic.next] + [t.due() for t in self._timers]
-        return S.next_due(self._loop_state(now, s), timers)
+        extra = any(src.wanted() for src in self._own_sessions)
+        return S.next_due(self._loop_state(now, s), timers, extra_wanted=extra)
 
     async def _run_post_session(self) -> None:
         actions, self._post_session = self._post_session, []
@@ -598,13 +619,20 @@ class Cpe:
     # =========================================================================================
 
     def _build_inform(self, s: Settings) -> tuple[m.Inform, list[str]]:
-        changes = self.tree.tracker.pending_changes()
-        if changes:
-            self.queue.add("4 VALUE CHANGE")
+        own = self.own_session = self._own_session_due()
+        if own is not None:
+            # A session of its own: only the source's events; queued events and value
+            # changes wait for the next ordinary session.
+            events, changes = own.inform_events(), []
+        else:
+            changes = self.tree.tracker.pending_changes()
+            if changes:
+                self.queue.add("4 VALUE CHANGE")
+            events = self.queue.inform_events()
         inform = build_inform(
             self.tree,
             root=self.config.root,
-            events=self.queue.inform_events(),
+            events=events,
             changes=changes,
             device=self.config.device_id or device_id(self.tree, self.config.root),
             now=self.clock.now(),
@@ -632,9 +660,13 @@ class Cpe:
         """Account for the session just ended (called by ``session_run``)."""
         now = self.clock.monotonic()
         self.last_session_end = now
+        own, self.own_session = self.own_session, None
         if not informed:
             self.failed_sessions += 1
-            self.queue.on_session_failed()
+            if own is not None:
+                own.failed()
+            else:
+                self.queue.on_session_failed()
             lower = lower_version(self.version_cap)
             if version_fault and lower is not None:
                 self.version_cap = lower
@@ -671,8 +703,11 @@ class Cpe:
         self.sessions += 1
         self.negotiated_version = version
         codes = {e.event_code for e in inform.event}
-        self.queue.on_inform_response()
-        self.tree.tracker.acknowledge(change_names)
+        if self.own_session is not None:
+            self.own_session.accepted()
+        else:
+            self.queue.on_inform_response()
+            self.tree.tracker.acknowledge(change_names)
         if "0 BOOTSTRAP" in codes:
             self.bootstrapped_url = s.url
         self.save()

@@ -91,7 +91,9 @@ async def run_session(cpe: Cpe, s: Settings) -> None:
         strict_ids=cpe.config.strict,
     )
     cs.no_more_requests = "no-more-requests" in cpe.quirks
-    for provider in cpe.outbox_providers:
+    # A session of its own (heartbeat) carries no queued CPE requests: a TransferComplete
+    # needs 7 TRANSFER COMPLETE in its session's Inform (TR-069 A.3.3.2).
+    for provider in cpe.outbox_providers if cpe.own_session is None else ():
         for queued in provider(cs.namespace):
             cs.send(queued)
     conn = AcsConnection(
