@@ -26,6 +26,7 @@ from typing import Any
 from lxml import etree
 
 from printbench.acs_stub.registry import Device
+from printbench.acs_stub.verdict_heartbeat import heartbeat_findings
 from printbench.cwmp.events import POLICIES
 from printbench.cwmp.faults import transfer_complete_code_allowed
 
@@ -255,6 +256,22 @@ RULES: dict[str, Rule] = {
             "SOAP 1.1 §6.1.1 (SOAPAction on a SOAP HTTP request), referenced by TR-069 "
             "§3.4.1; no TR-069 text found that requires it",
             "A POST carrying a CPE request has a SOAPAction header.",
+        ),
+        Rule(
+            "heartbeat-phase",
+            "mandatory",
+            "TR-181 2.12+ ManagementServer.HeartbeatPolicy.InitiationTime (each Inform call "
+            "MUST occur at this reference time plus or minus an integer multiple of the "
+            "ReportingInterval); TR-069 Amd 6 Annex O",
+            "A 14 HEARTBEAT Inform's CurrentTime is within 3 s of InitiationTime + k x "
+            "ReportingInterval (policy as the ACS set or read it; first attempts only).",
+        ),
+        Rule(
+            "heartbeat-alone",
+            "optional",
+            "TR-069 Amd 6 Annex O / §3.7.1.5 Table 7 (14 HEARTBEAT); the text that would "
+            "forbid combining it with other events was not found in a public copy",
+            "A 14 HEARTBEAT Inform carries no other event (a session of its own).",
         ),
     )
 }
@@ -563,6 +580,8 @@ class Judge:
             self.add(view, "max-envelopes", f"MaxEnvelopes is {inform.max_envelopes}", ref)
         codes = [e.event_code for e in inform.event]
         self._check_events(view, inform, codes, ref, device)
+        for rule, message in heartbeat_findings(inform, device.params):
+            self.add(view, rule, message, ref)
         self._check_forced(view, inform, ref)
         if attempt_key(env) != device.last_refused_attempt:
             # (the same Inform as a refused one is that attempt again, already counted)

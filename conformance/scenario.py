@@ -34,6 +34,7 @@ AREAS: tuple[str, ...] = (
     "connection-request",
     "rpc",
     "versions",
+    "heartbeat",
     "engine",
 )
 #: What a target can be (see conformance/targets.py).

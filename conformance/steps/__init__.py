@@ -21,6 +21,7 @@ cannot do what the step needs raises :class:`StepSkipped` (reported as not appli
 from __future__ import annotations
 
 from printbench.conformance.steps import (  # noqa: F401  (each module registers its steps)
+    clock,
     cpe,
     files,
     flow,
