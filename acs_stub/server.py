@@ -176,6 +176,10 @@ class AcsServer:
             keep_files=self.config.journal_keep_files,
         )
         self.judge = Judge(xsd=self.config.xsd_checks)
+        #: Per device: what to send after answering its RequestDownload (control API).
+        self.request_download_answers: dict[
+            str, Callable[[m.RequestDownload], list[m.Message]]
+        ] = {}
         self.authenticator = HttpAuthenticator(
             realm="printbench-acs", monotonic=self.clock.monotonic
         )
@@ -694,6 +698,11 @@ class AcsServer:
             # TransferComplete in its next session (TR-069 A.3.3.2, 7/M Download kept until
             # the response), which must still match.
             session.view.transfers_answered.append(body.command_key)
+        if isinstance(body, m.RequestDownload):
+            # The ACS "may then send a Download" (TR-069 A.4.2.2): queued for this session.
+            answer = self.request_download_answers.get(session.device.id)
+            for rpc in answer(body) if answer is not None else ():
+                session.device.queue.put(rpc)
         make = _CPE_REQUEST_RESPONSES[type(body)]
         return self._reply(session.machine.respond(make(body), now), session)
 
@@ -727,6 +736,8 @@ class AcsServer:
                 kind = type(request).__name__
                 device.outstanding_transfers[request.command_key] = kind
                 session.view.transfers_this_session.add(request.command_key)
+            if isinstance(request, m.ScheduleDownload):
+                self.judge.schedule_download_accepted(session.view, request)
         elif isinstance(request, m.Reboot):
             device.pending_reboot_key = request.command_key
 

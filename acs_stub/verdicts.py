@@ -27,6 +27,7 @@ from lxml import etree
 
 from printbench.acs_stub.registry import Device
 from printbench.acs_stub.verdict_heartbeat import heartbeat_findings
+from printbench.acs_stub.verdict_transfers import WindowBook, disabled_finding, policy_finding
 from printbench.cwmp.events import POLICIES
 from printbench.cwmp.faults import transfer_complete_code_allowed
 
@@ -273,6 +274,36 @@ RULES: dict[str, Rule] = {
             "forbid combining it with other events was not found in a public copy",
             "A 14 HEARTBEAT Inform carries no other event (a session of its own).",
         ),
+        Rule(
+            "schedule-download-window",
+            "optional",
+            "TR-069 A.4.1.8 ScheduleDownload TimeWindowStruct (WindowStart/WindowEnd: seconds "
+            "after the request); the wording was not seen in a public copy",
+            "A ScheduleDownload's TransferComplete StartTime lies inside one of its windows "
+            "(counted from the CurrentTime of the session that sent it).",
+        ),
+        Rule(
+            "autonomous-transfer-policy",
+            "mandatory",
+            "TR-181 ManagementServer.AutonomousTransferCompletePolicy TransferTypeFilter, "
+            "ResultTypeFilter, FileTypeFilter (types not indicated MUST NOT be included)",
+            "An AutonomousTransferComplete reports only what the policy's filters include.",
+        ),
+        Rule(
+            "autonomous-transfer-disabled",
+            "optional",
+            "TR-181 AutonomousTransferCompletePolicy.Enable (Enable/disable notification; no "
+            "MUST wording)",
+            "No AutonomousTransferComplete while the policy's Enable is false.",
+        ),
+        Rule(
+            "autonomous-transfer-event",
+            "optional",
+            "TR-069 A.3.3.1 Table 7 (10 AUTONOMOUS TRANSFER COMPLETE); the pairing's MUST "
+            "wording was not seen",
+            "An AutonomousTransferComplete follows an Inform with 10 AUTONOMOUS TRANSFER "
+            "COMPLETE.",
+        ),
     )
 }
 
@@ -497,6 +528,7 @@ class Judge:
 
     def __init__(self, *, xsd: bool = True, forced_params: Iterable[ForcedParam] | None = None):
         self.violations: list[Violation] = []
+        self.windows = WindowBook()
         self._xsd = xsd
         self._forced = tuple(forced_params) if forced_params is not None else None
 
@@ -745,6 +777,12 @@ class Judge:
             self.add(view, "request-after-empty-post",
                       f"{method} sent after the CPE's empty POST", ref)  # fmt: skip
         if method == "TransferComplete" and view.device is not None:
+            late = self.windows.finding(view.device.id, env.body)
+            if late is not None:
+                self.add(view, "schedule-download-window", late, ref)
+        if method == "AutonomousTransferComplete" and view.device is not None:
+            self._check_autonomous(view, env.body, ref)
+        if method == "TransferComplete" and view.device is not None:
             key = env.body.command_key
             kind = view.device.outstanding_transfers.get(key)
             if kind is None:
@@ -758,6 +796,24 @@ class Judge:
                               f"TransferComplete({key!r}) in a session whose Inform events are "
                               f"{[c for c, _ in codes]} (needs 7 TRANSFER COMPLETE and "
                               f"M {kind} {key!r})", ref)  # fmt: skip
+
+    def schedule_download_accepted(self, view: SessionView, request: Any) -> None:
+        """The CPE answered a ScheduleDownload: remember its windows for its TransferComplete."""
+        if view.device is not None:
+            self.windows.accepted(view.device.id, request, view.inform)
+
+    def _check_autonomous(self, view: SessionView, atc: Any, ref: int | None) -> None:
+        params = view.device.params if view.device is not None else {}
+        for rule, finding in (
+            ("autonomous-transfer-policy", policy_finding(atc, params)),
+            ("autonomous-transfer-disabled", disabled_finding(params)),
+        ):
+            if finding is not None:
+                self.add(view, rule, finding, ref)
+        if ("10 AUTONOMOUS TRANSFER COMPLETE", "") not in view.inform_events:
+            self.add(view, "autonomous-transfer-event",
+                      "AutonomousTransferComplete in a session whose Inform events are "
+                      f"{[c for c, _ in view.inform_events]}", ref)  # fmt: skip
 
     def _check_response(self, view: SessionView, env: Any, ref: int | None) -> None:
         method = env.method

@@ -35,6 +35,7 @@ AREAS: tuple[str, ...] = (
     "rpc",
     "versions",
     "heartbeat",
+    "transfers-cpe-initiated",
     "engine",
 )
 #: What a target can be (see conformance/targets.py).

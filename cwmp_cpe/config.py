@@ -29,6 +29,10 @@ QUIRKS: dict[str, str] = {
     "heartbeat-ignores-phase": "HeartbeatPolicy.InitiationTime is ignored (interval counted "
     "from when the policy was set)",
     "heartbeat-combined": "14 HEARTBEAT is queued with the other events, not sent alone",
+    "schedule-download-ignores-window": "ScheduleDownload starts at once, before its first "
+    "TimeWindow opens",
+    "atc-ignores-policy": "AutonomousTransferComplete ignores AutonomousTransferCompletePolicy",
+    "request-download-no-event": "RequestDownload is sent without 9 REQUEST DOWNLOAD",
 }
 
 

@@ -16,7 +16,8 @@ module with one job:
 - feature modules attached through the extension points of ``extensions``:
   ``device_rpcs`` (GetRPCMethods, ScheduleInform, Reboot, FactoryReset) and
   ``transfer_jobs`` (Download, Upload, the queue, CancelTransfer, TransferComplete),
-  ``heartbeat`` (``14 HEARTBEAT`` sessions of their own, TR-069 Annex O).
+  ``heartbeat`` (``14 HEARTBEAT`` sessions of their own, TR-069 Annex O),
+  ``cpe_transfers`` (RequestDownload, AutonomousTransferComplete).
 
 One task (:meth:`_main`) parks until the next due time or a wake-up (new event, connection
 request, finished transfer, changed value), then runs at most one session at a time; actions
@@ -44,6 +45,7 @@ from printbench.cwmp.retry import RetryState
 from printbench.cwmp_cpe import handlers as H
 from printbench.cwmp_cpe import scheduler as S
 from printbench.cwmp_cpe.config import CpeConfig, lower_version
+from printbench.cwmp_cpe.cpe_transfers import CpeTransfers
 from printbench.cwmp_cpe.cr_gate import ConnectionRequestGate
 from printbench.cwmp_cpe.device_rpcs import DeviceRpcs
 from printbench.cwmp_cpe.extensions import Feature, OutboundRequest, OutboxProvider, OwnSession
@@ -160,6 +162,7 @@ class Cpe:
         self.device_rpcs = self.attach(DeviceRpcs(self))
         self.transfer_jobs = self.attach(TransferJobs(self))
         self.heartbeat = self.attach(Heartbeat(self))
+        self.cpe_transfers = self.attach(CpeTransfers(self))
 
     # =========================================================================================
     # extension points (see cwmp_cpe.extensions)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -26,10 +27,12 @@ from typing import TYPE_CHECKING, Any
 from printbench.cwmp import events as E
 from printbench.cwmp import faults, soap
 from printbench.cwmp import messages as m
+from printbench.cwmp_cpe import time_windows as TW
 from printbench.cwmp_cpe.device_rpcs import command_key_fault
 from printbench.cwmp_cpe.extensions import OutboundRequest
 from printbench.cwmp_cpe.http import TransferError, fetch, send
 from printbench.cwmp_cpe.persistence import StateSection, TimeBase, iso, parse_iso
+from printbench.cwmp_cpe.time_windows import Window
 from printbench.cwmp_cpe.transfers import (
     COMPLETED,
     IN_PROGRESS,
@@ -82,6 +85,8 @@ def job_state(job: TransferJob, base: TimeBase) -> dict[str, Any]:
         "due": base.to_wall(due),
         "state": job.state,
         "start_time": iso(job.start_time) if job.start_time else None,
+        "windows": [[w.start, w.end, w.mode, w.user_message, w.max_retries] for w in job.windows],
+        "received": base.to_wall(job.received) if job.received is not None else None,
     }
 
 
@@ -101,6 +106,13 @@ def job_from_state(d: dict[str, Any], base: TimeBase) -> TransferJob:
     job.due = base.to_mono(str(d["due"]))
     if d.get("start_time"):
         job.start_time = parse_iso(str(d["start_time"]))
+    job.windows = tuple(
+        Window(int(a), int(b), str(mode), str(msg), int(r))
+        for a, b, mode, msg, r in d.get("windows") or []
+    )
+    if d.get("received"):
+        # the windows count from the request; a past time keeps its distance from now
+        job.received = base.mono - (base.wall - parse_iso(str(d["received"]))).total_seconds()
     return job
 
 
@@ -116,6 +128,7 @@ class TransferJobs:
         hooks = cpe.hooks
         if hooks is not None and hasattr(hooks, "accept_download"):
             cpe.register(m.Download, self.download)
+            cpe.register(m.ScheduleDownload, self.schedule_download)
         if hooks is not None and hasattr(hooks, "upload_content"):
             cpe.register(m.Upload, self.upload)
         if hooks is not None and (
@@ -246,6 +259,46 @@ class TransferJobs:
             m.UploadResponse,
         )
 
+    def schedule_download(self, req: m.ScheduleDownload) -> m.Message:
+        """TR-069 A.4.1.8: a download within up to two time windows (``time_windows``)."""
+        types = tuple(getattr(self.cpe.hooks, "download_types", ()))
+        if req.file_type not in types:
+            return m.Fault(
+                9003, f"FileType {req.file_type!r} is not supported ({', '.join(types)})"
+            )
+        windows = tuple(
+            Window(w.window_start, w.window_end, w.window_mode, w.user_message, w.max_retries)
+            for w in req.time_window_list
+        )
+        why = TW.check_windows(windows)
+        if why is not None:
+            return m.Fault(9003, why)
+        job = TransferJob(
+            req.command_key,
+            True,
+            req.file_type,
+            req.url,
+            req.username,
+            req.password,
+            req.file_size,
+            req.target_file_name,
+            windows=windows,
+        )
+        job.received = self.cpe.clock.monotonic()
+        if "schedule-download-ignores-window" in self.cpe.quirks:
+            job.windows = (dataclasses.replace(windows[0], start=0), *windows[1:])
+        job.delay_seconds = job.windows[0].start
+        return self.queue_job(job, m.ScheduleDownloadResponse)
+
+    def confirm(self, command_key: str, accept: bool = True) -> bool:
+        """The user's answer to a "4 Confirmation Needed" window (panel, EWS, control API);
+        False when no such scheduled download waits."""
+        for job in self.queued():
+            if job.command_key == command_key and job.windows:
+                job.confirmed = accept
+                return True
+        return False
+
     def check_job(self, job: TransferJob) -> m.Fault | None:
         """The faults a transfer request gets before it is queued."""
         bad = command_key_fault(job.command_key)
@@ -270,54 +323,108 @@ class TransferJobs:
         job.due = cpe.clock.monotonic() + job.delay_seconds
         cpe.save()  # an accepted transfer must survive a restart (TR-069 A.3.2.8)
         job.task = asyncio.create_task(self.run(job), name=f"transfer {job.command_key}")
-        return response(status=1)
+        return response() if job.windows else response(status=1)
 
     async def run(self, job: TransferJob) -> None:
+        if job.windows:
+            await self._run_windows(job)
+            return
         cpe = self.cpe
         clock = cpe.clock
         due = job.due if job.due is not None else clock.monotonic() + job.delay_seconds
         if due > clock.monotonic():
             await cpe.sleep(due - clock.monotonic())
         with cpe.busy():
-            job.state = IN_PROGRESS
-            job.start_time = clock.now()
-            cpe.save()
-            fault: TransferError | None = None
-            outcome: TransferOutcome | None = None
-            try:
-                outcome = await self._transfer(job)
-            except TransferError as exc:
-                fault = exc
-            except asyncio.CancelledError:
-                # Stopped (process exit: the job stays IN_PROGRESS in the store and fails at
-                # the next start), interrupted by a reboot (already reported) or cancelled by
-                # CancelTransfer (already removed). Never silently marked done here.
-                raise
-            except Exception as exc:
-                log.exception("%s: transfer %s failed", cpe.name, job.command_key)
-                fault = TransferError(9002, f"internal error: {exc}")
-            if fault is not None:
-                # Codes no TransferComplete may carry (9013, 9003, ...) become the general
-                # one now; what an older namespace lacks is mapped when the record is sent.
-                code, text = faults.transfer_complete_fault(
-                    fault.code, fault.message, m.CWMP_1_2, is_download=job.is_download
-                )
-                fault = TransferError(code, text)
-            if fault is None and outcome is not None and outcome.activate is not None:
-                if outcome.reboot:
-                    activate = outcome.activate
+            outcome, fault = await self._attempt(job)
+            self._complete(job, outcome, fault)
 
-                    def do(job: TransferJob = job) -> None:
-                        boots = cpe.boot_count
-                        activate()
-                        if cpe.boot_count == boots:
-                            cpe.device_booted()
-                        self.finish(job, None)
+    async def _attempt(
+        self, job: TransferJob
+    ) -> tuple[TransferOutcome | None, TransferError | None]:
+        """One try at ``job``: (outcome, None) or (None, the TransferComplete fault)."""
+        cpe = self.cpe
+        job.state = IN_PROGRESS
+        job.start_time = cpe.clock.now()
+        cpe.save()
+        try:
+            return await self._transfer(job), None
+        except TransferError as exc:
+            fault = exc
+        except asyncio.CancelledError:
+            # Stopped (process exit: the job stays IN_PROGRESS in the store and fails at the
+            # next start), interrupted by a reboot (already reported) or cancelled by
+            # CancelTransfer (already removed). Never silently marked done here.
+            raise
+        except Exception as exc:
+            log.exception("%s: transfer %s failed", cpe.name, job.command_key)
+            fault = TransferError(9002, f"internal error: {exc}")
+        # Codes no TransferComplete may carry (9013, 9003, ...) become the general one now;
+        # what an older namespace lacks is mapped when the record is sent.
+        code, text = faults.transfer_complete_fault(
+            fault.code, fault.message, m.CWMP_1_2, is_download=job.is_download
+        )
+        return None, TransferError(code, text)
 
-                    cpe.after_session(do)
+    def _complete(
+        self, job: TransferJob, outcome: TransferOutcome | None, fault: TransferError | None
+    ) -> None:
+        """Apply a successful download (after the session when it reboots) and report."""
+        cpe = self.cpe
+        if fault is None and outcome is not None and outcome.activate is not None:
+            if outcome.reboot:
+                activate = outcome.activate
+
+                def do() -> None:
+                    boots = cpe.boot_count
+                    activate()
+                    if cpe.boot_count == boots:
+                        cpe.device_booted()
+                    self.finish(job, None)
+
+                cpe.after_session(do)
+                return
+            outcome.activate()
+        self.finish(job, fault)
+
+    async def _run_windows(self, job: TransferJob) -> None:
+        """A ScheduleDownload: try inside each window in turn (``time_windows``)."""
+        cpe = self.cpe
+        clock = cpe.clock
+        received = job.received if job.received is not None else clock.monotonic()
+        last: TransferError | None = None
+        for window in job.windows:
+            opens, closes = received + window.start, received + window.end
+            if clock.monotonic() > closes:
+                continue
+            if opens > clock.monotonic():
+                await cpe.sleep(opens - clock.monotonic())
+            retries = window.retries()
+            attempts = 0
+            while clock.monotonic() <= closes:
+                if job.confirmed is False:
+                    self.finish(job, TransferError(TW.NO_WINDOW_FAULT, "declined by the user"))
                     return
-                outcome.activate()
-            self.finish(job, fault)
+                idle = bool(getattr(cpe.hooks, "device_idle", lambda: True)())
+                if TW.may_start(window, idle=idle, confirmed=job.confirmed is True):
+                    with cpe.busy():
+                        outcome, fault = await self._attempt(job)
+                        if fault is None:
+                            self._complete(job, outcome, None)
+                            return
+                    last = fault
+                    job.state = NOT_STARTED  # between attempts: still cancellable
+                    cpe.save()
+                    attempts += 1
+                    if attempts > retries:
+                        break
+                await cpe.sleep(TW.RETRY_PAUSE)
+        self.finish(
+            job,
+            last
+            or TransferError(
+                TW.NO_WINDOW_FAULT, "unable to complete the download within the time windows"
+            ),
+        )
 
     async def _transfer(self, job: TransferJob) -> TransferOutcome | None:
         """Move the bytes of ``job``; a download's outcome says how to apply the file."""
@@ -398,7 +505,9 @@ class TransferJobs:
 
     @staticmethod
     def completion_event(job: TransferJob) -> str:
-        """The M event a finished job is reported with (TR-069 Table 7)."""
+        """The M event a finished job is reported with (TR-069 A.3.3.1 Table 7)."""
+        if job.windows:
+            return "M ScheduleDownload"
         return "M Download" if job.is_download else "M Upload"
 
     # -- the queue ----------------------------------------------------------------------------

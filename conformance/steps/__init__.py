@@ -23,6 +23,7 @@ from __future__ import annotations
 from printbench.conformance.steps import (  # noqa: F401  (each module registers its steps)
     clock,
     cpe,
+    cpe_initiated,
     files,
     flow,
     observe,
