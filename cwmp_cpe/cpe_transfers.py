@@ -24,7 +24,7 @@ Quirks: ``atc-ignores-policy`` reports every autonomous transfer whatever the fi
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -159,16 +159,17 @@ class CpeTransfers:
                 file_type=file_type,
                 file_type_arg=tuple(m.ArgStruct(n, v) for n, v in args),
             )
-            out.append(
-                OutboundRequest(
-                    req, on_response=lambda _r, item=(file_type, args): self._answered(item)
-                )
-            )
+            out.append(OutboundRequest(req, on_response=self._on_answer((file_type, args))))
         if namespace != m.CWMP_1_0:
             for rec in self.cpe.transfers.pending():
                 if rec.kind == "autonomous":
                     out.append(self._autonomous(rec, namespace))
         return out
+
+    def _on_answer(
+        self, item: tuple[str, tuple[tuple[str, str], ...]]
+    ) -> Callable[[m.Message], None]:
+        return lambda _response: self._answered(item)
 
     def _answered(self, item: tuple[str, tuple[tuple[str, str], ...]]) -> None:
         if item in self.requests:
