@@ -26,6 +26,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--cert", type=Path, help="TLS certificate (PEM): serve CWMP over HTTPS")
     p.add_argument("--key", type=Path, help="TLS private key (PEM)")
+    p.add_argument(
+        "--client-ca",
+        type=Path,
+        help="verify CPE client certificates against this CA file (printbench pki writes one)",
+    )
+    p.add_argument(
+        "--require-client-cert",
+        action="store_true",
+        help="mutual TLS: refuse CPEs without a client certificate from --client-ca",
+    )
     p.add_argument("--auth", choices=MODES, default="none", help="CPE authentication")
     p.add_argument("--username", default="", help="CPE username for --auth basic/digest")
     p.add_argument("--password", default="", help="CPE password for --auth basic/digest")
@@ -56,6 +66,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="keep devices and queued RPCs only in memory (default: acs-state.sqlite3 in the "
         "journal folder, so a restart loses none)",
     )
+    p.add_argument(
+        "--stun-port",
+        type=int,
+        default=None,
+        help="also serve STUN on this UDP port (TR-069 Annex G: learns each CPE's binding for "
+        "UDP connection requests; 3478 is the default STUN port)",
+    )
+    p.add_argument(
+        "--stun-password",
+        default="",
+        help="with --stun-port: require MESSAGE-INTEGRITY with this password (any USERNAME)",
+    )
     p.set_defaults(func=run)
 
 
@@ -70,6 +92,10 @@ async def run(args: argparse.Namespace) -> int:
     if bool(args.cert) != bool(args.key):
         print("printbench acs: --cert and --key go together", file=sys.stderr)
         return 2
+    if args.require_client_cert and not (args.client_ca and args.cert):
+        print("printbench acs: --require-client-cert needs --cert/--key and --client-ca",
+              file=sys.stderr)  # fmt: skip
+        return 2
     control_port = args.control_port
     if control_port is None:
         control_port = 0 if args.port == 0 else 7557
@@ -79,6 +105,8 @@ async def run(args: argparse.Namespace) -> int:
         control_port=control_port,
         ssl_cert=args.cert,
         ssl_key=args.key,
+        client_ca=args.client_ca,
+        require_client_cert=args.require_client_cert,
         session_timeout=args.session_timeout,
         head_timeout=args.head_timeout,
         auth=AuthPolicy.of(args.auth, args.username, args.password),
@@ -100,6 +128,17 @@ async def run(args: argparse.Namespace) -> int:
     print(f"cwmp {server.cwmp_url}")
     print(f"control {server.control_url}/api")
     print(f"files {server.files_url}/files/")
+    if args.stun_port is not None:
+        secret = args.stun_password
+        try:
+            stun = await control.start_stun(
+                args.host, args.stun_port, credentials=(lambda _u: secret) if secret else None
+            )
+        except OSError as exc:
+            print(f"printbench acs: cannot serve STUN on {args.host}: {exc}", file=sys.stderr)
+            await control.stop()
+            return 1
+        print(f"stun {stun.host}:{stun.port}/udp")
     if server.journal.path:
         print(f"journal {server.journal.path}")
     print("ready", flush=True)

@@ -129,6 +129,7 @@ class AcsControl:
 
     def __init__(self, server: AcsServer) -> None:
         self.server = server
+        self.stun: Any = None  # acs_stub.stun_server.StunServer once start_stun() ran
 
     @classmethod
     async def start(cls, config: AcsConfig | None = None, *, clock: Clock | None = None):
@@ -139,7 +140,19 @@ class AcsControl:
         return control
 
     async def stop(self) -> None:
+        if self.stun is not None:
+            await self.stun.stop()
         await self.server.stop()
+
+    async def start_stun(self, host: str = "127.0.0.1", port: int = 3478, **kw: Any) -> Any:
+        """Start the STUN server role (TR-069 Annex G; ``acs_stub.stun_server``)."""
+        from printbench.acs_stub.stun_server import StunServer
+        from printbench.acs_stub.udp_connreq import journal_bindings
+
+        kw.setdefault("on_binding", journal_bindings(self))
+        self.stun = StunServer(host, port, **kw)
+        await self.stun.start()
+        return self.stun
 
     async def __aenter__(self) -> AcsControl:
         return self
@@ -237,8 +250,34 @@ class AcsControl:
             device.cr_url = url
         self.server.registry.save(device)
 
-    async def connection_request(self, device_id: str, *, timeout: float = 30.0) -> str:
-        """Send a Connection Request and await the session it starts; returns its id."""
+    async def connection_request(
+        self, device_id: str, *, timeout: float = 30.0, kind: str = "http", **xmpp: Any
+    ) -> str:
+        """Send a Connection Request and await the session it starts; returns its id.
+        ``kind="udp"``: a UDP Connection Request through the device's STUN binding (TR-069
+        Annex G, ``acs_stub.udp_connreq``). ``kind="xmpp"``: over XMPP (TR-069 Annex K,
+        ``acs_stub.xmpp``; ``xmpp`` takes its ``to``/``sender``/``username``/``password``),
+        refused or unanswered → error."""
+        if kind == "xmpp":
+            return await self._xmpp_connection_request(device_id, timeout, xmpp)
+        if kind == "udp":
+            from printbench.acs_stub.udp_connreq import (
+                UdpConnectionRequestError,
+                send_udp_connection_request,
+            )
+
+            try:
+                out = await send_udp_connection_request(self, device_id, timeout=timeout)
+            except UdpConnectionRequestError as exc:
+                raise ConnectionRequestError(str(exc)) from None
+            if out.session is None:
+                raise ConnectionRequestError(
+                    f"UDP connection request to {out.address} ({out.copies} copies): no session "
+                    f"with 6 CONNECTION REQUEST within {timeout:g} s (TR-069 Annex G, §3.2.2)"
+                )
+            return out.session
+        if kind != "http":
+            raise ControlError(f"connection request kind {kind!r} is not http, udp or xmpp")
         device = self.device(device_id)
         if not device.cr_url:
             raise ConnectionRequestError(f"device {device_id} has no ConnectionRequestURL")
@@ -267,6 +306,22 @@ class AcsControl:
             raise ConnectionRequestError(f"connection request to {device.cr_url}: HTTP {status}")
         session = await asyncio.wait_for(waiter, timeout)
         return session.id
+
+    async def _xmpp_connection_request(
+        self, device_id: str, timeout: float, args: dict[str, Any]
+    ) -> str:
+        from printbench.acs_stub import xmpp as X
+
+        try:
+            out = await X.connection_request(self, device_id, timeout=timeout, **args)
+        except X.XmppControlError as exc:
+            raise ConnectionRequestError(str(exc)) from None
+        if out.session is None:
+            raise ConnectionRequestError(
+                f"XMPP connection request to {out.to}: {out.answer.kind} "
+                f"{out.answer.condition}".rstrip() + ", no session"
+            )
+        return out.session
 
     async def wait_inform(
         self,
@@ -312,6 +367,15 @@ class AcsControl:
 
     def expire_sessions(self) -> list[str]:
         return self.server.expire_sessions()
+
+    async def run_diagnostic(
+        self, device_id: str, obj: str, params: Mapping[str, Any], **kw: Any
+    ) -> Any:
+        """Run a TR-181 diagnostic (IPPing, TraceRoute, Download/UploadDiagnostics, ...) and
+        await 8 DIAGNOSTICS COMPLETE; see ``acs_stub.diagnostics.run_diagnostic``."""
+        from printbench.acs_stub.diagnostics import run_diagnostic
+
+        return await run_diagnostic(self, device_id, obj, params, **kw)
 
     # files --------------------------------------------------------------------------------------
     def add_file(
@@ -561,8 +625,29 @@ def _http_app(ctl: AcsControl) -> web.Application:
                 password=data.get("password"),
                 url=data.get("url"),
             )
-        session = await ctl.connection_request(did, timeout=float(data.get("timeout", 30.0)))
+        kind = str(data.get("kind", "http"))  # "xmpp": TR-069 Annex K (to, sender)
+        extra = {k: str(data[k]) for k in ("to", "sender") if k in data and kind == "xmpp"}
+        session = await ctl.connection_request(
+            did, timeout=float(data.get("timeout", 30.0)), kind=kind, **extra
+        )
         return _json({"session": session})
+
+    @routes.post("/api/devices/{id}/diagnostics/{object}")
+    async def diagnostic(request: web.Request) -> web.Response:
+        from printbench.acs_stub.diagnostics import OBJECTS
+
+        data = await _body(request)
+        obj = request.match_info["object"]
+        params = data.get("params") or {}
+        if obj not in OBJECTS or not isinstance(params, dict):
+            raise ControlError(f"POST a diagnostic of {', '.join(OBJECTS)} with a params object")
+        run = await ctl.run_diagnostic(
+            request.match_info["id"], obj, params, timeout=float(data.get("timeout", 60.0))
+        )
+        return _json({"object": obj, "state": run.state, "values": run.values,
+                      "findings": [{"rule": r, "message": t} for r, t in run.findings],
+                      "request_session": run.request_session,
+                      "complete_session": run.complete_session})  # fmt: skip
 
     @routes.post("/api/wait-inform")
     async def wait_inform(request: web.Request) -> web.Response:

@@ -65,6 +65,8 @@ class JournalEntry:
     method: str | None = None  # decoded CWMP method, "" for an empty body
     cwmp_id: str | None = None
     note: str = ""
+    #: kind "tls": the TLS side of an Inform's connection (acs_stub.tls.note_tls)
+    tls: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # Shallow on purpose (dataclasses.asdict deep-copies; this is on the hot path).

@@ -34,6 +34,7 @@ from printbench.acs_stub.journal import MAX_UNDECODED_KEPT, Journal, body_text, 
 from printbench.acs_stub.registry import Device, Registry
 from printbench.acs_stub.rpc_queue import QueuedRpc
 from printbench.acs_stub.store import STATE_FILE, AcsStore
+from printbench.acs_stub.tls import add_listener, note_tls, server_context
 from printbench.acs_stub.verdicts import Judge, SessionView, attempt_key
 from printbench.common import httplog
 from printbench.common.clock import Clock, SystemClock
@@ -84,6 +85,10 @@ class AcsConfig:
     cwmp_path: str = "/"
     ssl_cert: Path | None = None
     ssl_key: Path | None = None
+    #: Verify CPE client certificates against this CA file (optional unless required).
+    client_ca: Path | None = None
+    #: Mutual TLS: a CPE without a certificate from ``client_ca`` cannot connect.
+    require_client_cert: bool = False
     session_timeout: float = 30.0
     auth: AuthPolicy = field(default_factory=AuthPolicy)
     #: GenieACS's ``cwmp.cookiesPath``: add ``Path=<value>`` to the session cookie.
@@ -196,6 +201,8 @@ class AcsServer:
         self.cwmp_url = ""
         self.control_url = ""
         self.files_url = ""
+        #: Extra HTTPS listeners of the CWMP endpoint: port -> name (acs_stub.tls).
+        self.tls_ports: dict[int, str] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
     def cwmp_app(self) -> web.Application:
@@ -218,8 +225,12 @@ class AcsServer:
             )
         ssl_ctx = None
         if cfg.ssl_cert and cfg.ssl_key:
-            ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ssl_ctx.load_cert_chain(str(cfg.ssl_cert), str(cfg.ssl_key))
+            ssl_ctx = server_context(
+                cfg.ssl_cert,
+                cfg.ssl_key,
+                client_ca=cfg.client_ca,
+                require_client=cfg.require_client_cert,
+            )
         runner = GuardedAppRunner(
             self.cwmp_app(),
             timeouts=HttpTimeouts(head=cfg.head_timeout, body=cfg.read_timeout),
@@ -246,6 +257,17 @@ class AcsServer:
         self.files_url = f"{self.control_url}/fs"
         self.files.base_url = self.files_url
         self._sweeper = asyncio.create_task(self._sweep())
+
+    def cwmp_runner(self) -> web.AppRunner:
+        """The CWMP endpoint's runner (more listeners can be added to it: acs_stub.tls)."""
+        if not self._runners:
+            raise RuntimeError("the stub ACS is not started")
+        return self._runners[0]
+
+    async def add_tls_listener(self, name: str, ctx: ssl.SSLContext) -> str:
+        """Serve the CWMP endpoint over TLS on a new port too; returns its port as text
+        (the caller builds the URL with the host name its certificate names)."""
+        return str(await add_listener(self, name, ctx, self.config.host))
 
     async def stop(self) -> None:
         if self._sweeper:
@@ -467,6 +489,7 @@ class AcsServer:
         # The session exists from here on.
         session = self._new_session(device, machine, tkey, now)
         entry = self._journal_in(request, session, body, method="Inform", cwmp_id=env.id)
+        note_tls(self, request, session, entry.ref)  # over TLS: the client certificate
         session.seen = len(machine.journal)
         if self.config.verdicts:
             self.judge.envelope(session.view, body, env, entry.ref, headers=request.headers)

@@ -304,6 +304,70 @@ RULES: dict[str, Rule] = {
             "An AutonomousTransferComplete follows an Inform with 10 AUTONOMOUS TRANSFER "
             "COMPLETE.",
         ),
+        Rule(
+            "cpe-cert-identity",
+            "optional",
+            "TR-069 §3.3 (TLS allows certificate-based CPE authentication); the "
+            "OUI-SerialNumber subject is a recommendation whose text was not found here",
+            "A client certificate presented over TLS carries the Inform DeviceId's "
+            "OUI-SerialNumber in its subject (CommonName or serialNumber).",
+        ),
+        Rule(
+            "xmpp-cr-answer",
+            "mandatory",
+            "RFC 6120 §8.2.3 (an IQ of type get or set MUST be answered with a result or an error), "
+            "used by TR-069 Annex K",
+            "An XMPP connection request IQ gets an answer.",
+        ),
+        Rule(
+            "xmpp-cr-refused",
+            "mandatory",
+            "TR-069 §3.2.2 (MUST NOT initiate a connection due to an unsuccessfully "
+            "authenticated request), Annex K; TR-181 ManagementServer.ConnReqAllowedJabberIDs",
+            "An XMPP connection request with wrong credentials or from a JID not allowed is "
+            "answered with an error IQ and starts no session.",
+        ),
+        Rule(
+            "xmpp-cr-condition",
+            "optional",
+            "TR-069 Annex K (wording not found in a public copy; icwmp xmpp/xmpp.c answers "
+            "not-authorized and service-unavailable, type cancel)",
+            "A refused XMPP connection request says not-authorized (credentials) or "
+            "service-unavailable (sender not allowed).",
+        ),
+        # -- diagnostics (acs_stub/diagnostics.py: judged when the ACS runs one) ------------
+        Rule(
+            "diagnostics-complete-event",
+            "mandatory",
+            "TR-181 2.17 DiagnosticsState (when the diagnostic is completed the CPE MUST "
+            "establish a new connection ... indicating the Event code 8 DIAGNOSTICS "
+            "COMPLETE); TR-069 §3.7.1.5 Table 7",
+            "A requested diagnostic ends with an Inform carrying 8 DIAGNOSTICS COMPLETE.",
+        ),
+        Rule(
+            "diagnostics-new-session",
+            "mandatory",
+            "TR-181 2.17 DiagnosticsState (the CPE MUST establish a new connection to the "
+            "ACS to allow the ACS to view the results)",
+            "8 DIAGNOSTICS COMPLETE comes in a session after the one that requested the test.",
+        ),
+        Rule(
+            "diagnostics-state",
+            "mandatory",
+            "TR-181 2.17 DiagnosticsState (when the test is completed the value MUST be "
+            "either Complete or one of the Error values)",
+            "After 8 DIAGNOSTICS COMPLETE, DiagnosticsState is Complete or an Error value of "
+            "the object's enumeration.",
+        ),
+        Rule(
+            "diagnostics-results",
+            "mandatory",
+            "TR-181 2.17 Device.IP.Diagnostics. result parameters (times MUST be specified to "
+            "microsecond precision; AverageResponseTime MUST be zero without a response; "
+            "TestFileLength: the CPE MUST insure the bytes are sent); TR-143 §4",
+            "A Complete diagnostic's results are consistent: ordered times to the "
+            "microsecond, counts that add up, one RTTimes item per try.",
+        ),
     )
 }
 

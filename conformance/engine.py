@@ -210,7 +210,10 @@ class Context:
         if parts[0] not in self.vars:
             raise StepFailed(f"no variable {parts[0]!r} (have {', '.join(sorted(self.vars))})")
         value: Any = self.vars[parts[0]]
-        for part in parts[1:]:
+        for i, part in enumerate(parts[1:], 1):
+            rest = ".".join(parts[i:])
+            if isinstance(value, dict) and part not in value and rest in value:
+                return value[rest]  # a key with dots: a parameter name a `get` saved
             if isinstance(value, dict) and part in value:
                 value = value[part]
             elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
@@ -529,6 +532,9 @@ class Engine:
                     missing = set(sc.needs) - self.target.capabilities_for(dev)
                     if missing:
                         why = f"target lacks {', '.join(sorted(missing))}"
+                        reasons = getattr(self.target, "capability_reasons", {})
+                        told = [reasons[c] for c in sorted(missing) if c in reasons]
+                        why += f" ({'; '.join(told)})" if told else ""
                 out.append((sc, dev, why))
         return out
 

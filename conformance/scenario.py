@@ -36,7 +36,13 @@ AREAS: tuple[str, ...] = (
     "versions",
     "heartbeat",
     "transfers-cpe-initiated",
+    "nat-traversal",
+    "tls",
+    "basic-setup",
+    "localized-strings",
+    "authentication",
     "engine",
+    "diagnostics",
 )
 #: What a target can be (see conformance/targets.py).
 TARGET_KINDS: tuple[str, ...] = ("builtin", "cpe", "proxy", "acs")

@@ -4,8 +4,10 @@ A target file (YAML) has a ``kind``:
 
 ``builtin`` (the default)
     Everything in-process on loopback: our stub ACS, one virtual printer per profile (each with
-    its embedded TR-069 client), and the CWMP proxy in front of the same printers. Every
-    printer therefore appears twice, ``<profile>/embedded`` and ``<profile>/proxy``. Settings:
+    its embedded TR-069 client), and the CWMP proxy in front of a second printer per profile
+    (``printers: per-path``, the default, so both paths run at once; ``shared``: the proxy in
+    front of the same printers). Every profile therefore appears twice,
+    ``<profile>/embedded`` and ``<profile>/proxy``. Settings:
     ``base_address`` (printers get consecutive loopback addresses from it; tests use
     127.90.x.y so parallel runs do not collide), ``profiles``, ``via``, ``ports``
     (``ephemeral``: every face on port 0, the default, or ``standard``: the DESIGN §8 layout).
@@ -126,6 +128,8 @@ class Target:
         self.time_scale = float(self.settings.get("time_scale", 1.0))
         self.capabilities: set[str] = set()
         self.notes: list[str] = []
+        #: Why a capability is missing (for the report's "not applicable" line), e.g. "xmpp".
+        self.capability_reasons: dict[str, str] = {}
 
     def capabilities_for(self, device: DeviceHandle) -> set[str]:
         return self.capabilities | device.capabilities
@@ -258,24 +262,32 @@ class PrinterFleet:
         *,
         ports: str = "ephemeral",
         acs_url: str | None = None,
-        embedded: bool = True,
+        embedded: bool | list[bool] = True,
         cr_rate_limit: int | None = None,
         strict: bool = False,
     ) -> None:
+        """``embedded``: whether the printers run their embedded TR-069 client, for all of
+        them or per printer (a list as long as ``profiles``)."""
         self.profiles = profiles
         self.cr_rate_limit = cr_rate_limit
         self.strict = strict  # CpeConfig.strict of the embedded clients
         self.hosts = allocate_hosts(base, len(profiles))
         self.ports = ports
         self.acs_url = acs_url
-        self.embedded = embedded and acs_url is not None
+        wanted = embedded if isinstance(embedded, list) else [embedded] * len(profiles)
+        if len(wanted) != len(profiles):
+            raise ValueError("PrinterFleet: one embedded flag per profile")
+        self.embedded_for = [bool(e) and acs_url is not None for e in wanted]
+        self.embedded = any(self.embedded_for)
         self.printers: list[Any] = []
 
     async def start(self) -> None:
 
 
         ports = Ports.ephemeral() if self.ports == "ephemeral" else Ports()
-        for i, (profile, host) in enumerate(zip(self.profiles, self.hosts, strict=True)):
+        for i, (profile, host, embedded) in enumerate(
+            zip(self.profiles, self.hosts, self.embedded_for, strict=True)
+        ):
             printer = VirtualPrinter(profile, host=host, seed=i, ports=ports, acs_url=self.acs_url)
             self.printers.append(printer)
             # Provisioned as an ACS would: connection requests need digest credentials.
@@ -283,7 +295,7 @@ class PrinterFleet:
             if not mgmt.connection_request_username:
                 mgmt.connection_request_username = f"cr-{printer.state.identity.serial_number}"
                 mgmt.connection_request_password = secrets.token_hex(8)
-            faces = tuple(f for f in FACES if f != "tr069" or self.embedded)
+            faces = tuple(f for f in FACES if f != "tr069" or embedded)
             await printer.start(faces=faces)
             if printer.tr069 is not None and self.cr_rate_limit:
                 # Every RPC step of a scenario may need its own session; the default 5 per
@@ -413,27 +425,42 @@ class BuiltinTarget(Target):
         self.proxy: Any = None
         self.clients: list[Any] = []
         self.capabilities = {"acs", "emulator"}
+        self.xmpp: Any = None  # conformance.xmpp_target.XmppSetup when prosody runs
 
     async def start(self) -> None:
 
         profiles = self.settings.get("profiles", "all")
         names = list_profiles() if profiles == "all" else list(profiles)
         via = list(self.settings.get("via", ["embedded", "proxy"]))
+        # ``printers: per-path`` (the default): each path gets printers of its own, so the
+        # embedded and proxied devices of one profile run their scenarios at the same time
+        # (one queue per printer, see Engine.run: paths sharing a printer run one after the
+        # other, which made the main job twice as long). ``shared``: one printer seen
+        # through both paths, the proxy in front of printers whose own clients also inform.
+        sharing = str(self.settings.get("printers", "per-path"))
+        if sharing not in ("per-path", "shared"):
+            raise TargetError(f"printers: {sharing!r} is not per-path or shared")
+        split = sharing == "per-path" and {"embedded", "proxy"} <= set(via)
         await self._start_acs(self.report_dir)
         try:
             acs_url = self.acs.server.cwmp_url
             base = str(self.settings.get("base_address", "127.1.0.1"))
             self.fleet = PrinterFleet(
-                names,
+                names * 2 if split else names,
                 base,
                 ports=str(self.settings.get("ports", "ephemeral")),
                 acs_url=acs_url,
-                embedded="embedded" in via,
+                embedded=[True] * len(names) + [False] * len(names)
+                if split
+                else "embedded" in via,
                 cr_rate_limit=int(self.settings.get("cr_rate_limit", 40)),
             )
             await self.fleet.start()
-            oracles = {id(p): printer_oracle(p) for p in self.fleet.printers}
-            for printer in self.fleet.printers:
+            printers = self.fleet.printers
+            embedded_printers = printers[: len(names)] if split else printers
+            proxied_printers = printers[len(names) :] if split else printers
+            oracles = {id(p): printer_oracle(p) for p in printers}
+            for printer in embedded_printers:
                 oracle = oracles[id(printer)]
                 if "embedded" in via and printer.tr069 is not None:
                     mgmt = printer.state.management
@@ -450,13 +477,13 @@ class BuiltinTarget(Target):
                         )
                     )
             if "proxy" in via:
-                self.proxy = await start_proxy(self.fleet.printers, acs_url, "127.0.0.1")
+                self.proxy = await start_proxy(proxied_printers, acs_url, "127.0.0.1")
                 if self.proxy is None:
                     self.notes.append("CWMP proxy not available: proxied devices left out")
                 else:
 
                     limit = int(self.settings.get("cr_rate_limit", 40))
-                    for printer in self.fleet.printers:
+                    for printer in proxied_printers:
                         vdev = self.proxy.device(printer.host)
                         if vdev.cpe is not None and limit:
                             vdev.cpe.config.cr_rate_limit = limit  # as for the embedded clients
@@ -477,6 +504,10 @@ class BuiltinTarget(Target):
                         )
             if self.devices:
                 await self.wait_devices(float(self.settings.get("boot_timeout", 15)))
+            if self.settings.get("xmpp", True) and any(d.via == "embedded" for d in self.devices):
+                from printbench.conformance.xmpp_target import start_xmpp
+
+                self.xmpp = await start_xmpp(self)  # TR-069 Annex K (prosody if installed)
             broken = [d for d in self.devices if d.via == "proxy" and d.boot_error]
             if broken and self.proxy is not None:
                 # A proxy whose devices never inform may be spinning; stop it so the
@@ -526,6 +557,10 @@ class BuiltinTarget(Target):
             with contextlib.suppress(Exception):
                 await client.stop()
         self.clients.clear()
+        if self.xmpp is not None:
+            with contextlib.suppress(Exception):
+                await self.xmpp.stop()
+            self.xmpp = None
         if self.proxy is not None:
             with contextlib.suppress(Exception):
                 await self.proxy.stop()
@@ -685,6 +720,7 @@ _KEYS = {
         "acs",
         "boot_timeout",
         "time_scale",
+        "printers",
     },
     "cpe": {"kind", "name", "acs", "devices", "boot_timeout", "time_scale"},
     "proxy": {

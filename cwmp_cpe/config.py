@@ -33,6 +33,17 @@ QUIRKS: dict[str, str] = {
     "TimeWindow opens",
     "atc-ignores-policy": "AutonomousTransferComplete ignores AutonomousTransferCompletePolicy",
     "request-download-no-event": "RequestDownload is sent without 9 REQUEST DOWNLOAD",
+    "udp-cr-no-signature-check": "UDP Connection Requests are accepted without checking un/sig",
+    "udp-cr-no-replay-check": "UDP Connection Requests are accepted again with an id seen before",
+    "stun-no-connection-request-binding": "STUN Binding Requests lack CONNECTION-REQUEST-BINDING",
+    "stun-keepalive-too-slow": "STUN keep-alives at twice STUNMaximumKeepAlivePeriod",
+    "tls-no-hostname-check": "the ACS certificate's host name is not checked (chain only)",
+    "xml-cr-literal": "a CR in a value is sent as a raw CR, not &#13; (XML turns CR LF into LF)",
+    "auth-basic-only": "a Digest challenge from the ACS is not answered (Basic only)",
+    "factory-reset-ignored": "FactoryReset is answered but nothing is reset (no 0 BOOTSTRAP)",
+    "xmpp-cr-no-auth": "XMPP connection requests are accepted whatever username/password they carry",
+    "xmpp-cr-any-sender": "XMPP connection requests are taken from any JID (ConnReqAllowedJabberIDs ignored)",
+    "no-diagnostics-complete": "a finished diagnostic never queues 8 DIAGNOSTICS COMPLETE",
 }
 
 

@@ -114,6 +114,8 @@ class DeviceRpcs:
 
     def factory_reset(self, req: m.FactoryReset) -> m.Message:
         cpe = self.cpe
+        if "factory-reset-ignored" in cpe.quirks:  # a defect to test against (BS-001)
+            return m.FactoryResetResponse()
 
         def do() -> None:
             boots = cpe.boot_count

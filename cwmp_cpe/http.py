@@ -51,13 +51,44 @@ class AcsHttpError(Exception):
 
 
 def ssl_context(
-    ca_file: Path | None, client_cert: Path | None, client_key: Path | None
+    ca_file: Path | None,
+    client_cert: Path | None,
+    client_key: Path | None,
+    *,
+    check_hostname: bool = True,
 ) -> ssl.SSLContext:
-    """A client TLS context checking the server against ``ca_file`` (else the system store)."""
+    """A client TLS context checking the server against ``ca_file`` (else the system store).
+
+    TR-069 §3.3 (Amd 6, as read in translations; the PDF is not here): the CPE MUST
+    authenticate the ACS by its certificate, validated against a trusted root, with the host
+    part of the ACS URL as the reference identifier (RFC 6125; an IP address against the
+    presented IP identifiers); CPEs SHOULD use TLS 1.2 or later. ``check_hostname`` False is
+    the ``tls-no-hostname-check`` quirk only (a defect to test ACS-side scenarios against).
+    """
     ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.check_hostname = check_hostname
     if client_cert:
         ctx.load_cert_chain(str(client_cert), str(client_key) if client_key else None)
     return ctx
+
+
+def _tls_reason(exc: BaseException) -> str | None:
+    """A one-line TLS reason when ``exc`` is a TLS failure (None otherwise)."""
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        err = exc.certificate_error
+        text = getattr(err, "verify_message", None) or str(err)
+        return f"the ACS certificate was rejected ({text}; TR-069 §3.3: chain and host name)"
+    seen: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and cause not in seen:  # the SSL error behind aiohttp's
+        seen.append(cause)
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS failure ({cause.reason or cause})"
+        cause = getattr(cause, "os_error", None) or cause.__cause__ or cause.__context__
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return f"TLS handshake failed ({exc})"
+    return None
 
 
 def _request_uri(url: str) -> str:
@@ -73,6 +104,8 @@ class Authenticator:
         self.password = password
         self._digest: digest.DigestClient | None = None
         self._basic: str | None = None
+        #: False: the ``auth-basic-only`` quirk (a CPE that cannot answer Digest)
+        self.digest_ok = True
 
     def header(self, method: str, url: str, body: bytes = b"") -> str | None:
         if self._digest is not None:
@@ -84,7 +117,7 @@ class Authenticator:
         if not (self.username or self.password):
             return False
         for value in www_authenticate:
-            if value.lower().startswith("digest"):
+            if value.lower().startswith("digest") and self.digest_ok:
                 client = digest.DigestClient(self.username, self.password)
                 try:
                     client.accept(value)
@@ -254,6 +287,9 @@ class AcsConnection:
                     location = resp.headers.get("Location")
                     challenges = resp.headers.getall("WWW-Authenticate", [])
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                tls = _tls_reason(exc)
+                if tls is not None:  # no retry: the peer is not who it must be
+                    raise AcsHttpError(f"{self.url}: TLS: {tls}") from exc
                 if self._reused and self._exchanges == 0:
                     # A pooled keep-alive connection the ACS closed while it sat idle: the
                     # request never reached it. Once more on a connection of our own.
@@ -261,6 +297,13 @@ class AcsConnection:
                     await self._http.close()
                     self._http = _client(*self._pool_key)
                     continue
+                connected = not isinstance(exc, aiohttp.ClientConnectorError)
+                if connected and self._exchanges == 0 and self.url.startswith("https:"):
+                    # TLS 1.3: a server refusing our certificate closes after the handshake
+                    raise AcsHttpError(
+                        f"{self.url}: TLS: the ACS closed the connection before answering "
+                        f"(client certificate refused?): {type(exc).__name__}: {exc}"
+                    ) from exc
                 raise AcsHttpError(f"{self.url}: {type(exc).__name__}: {exc}") from exc
             except BodyTooLarge as exc:
                 raise AcsHttpError(f"{self.url}: ACS message refused: {exc}") from None
@@ -320,6 +363,42 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+_SWEPT: set[str] = set()
+
+
+def remove_stale_downloads(directory: Path | None) -> list[Path]:
+    """Remove partial downloads left by processes that died mid-transfer (once per folder and
+    process); returns what was removed.
+
+    A partial file is named ``download-<pid>-<random>.part``; one whose process no longer
+    exists can never be completed (the persisted transfer job starts the download again from
+    the beginning after the restart), so it only fills the disk. Files of live processes,
+    and files not named so, are left alone: the system temporary folder is shared.
+    """
+    folder = Path(directory if directory is not None else tempfile.gettempdir())
+    key = str(folder.resolve())
+    if key in _SWEPT:
+        return []
+    _SWEPT.add(key)
+    removed = []
+    for part in folder.glob("download-*-*.part"):
+        pid = part.name.split("-")[1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            _remove(part)
+            removed.append(part)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
 async def _stream_to_file(
     resp: aiohttp.ClientResponse, url: str, max_size: int, directory: Path | None
 ) -> DownloadedFile:
@@ -333,7 +412,8 @@ async def _stream_to_file(
         raise TransferError(9010, f"{url}: file of {resp.content_length} bytes, over {max_size}")
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix="download-", suffix=".part", dir=directory)
+    remove_stale_downloads(directory)
+    fd, name = tempfile.mkstemp(prefix=f"download-{os.getpid()}-", suffix=".part", dir=directory)
     path = Path(name)
     sha = hashlib.sha256()
     size = 0

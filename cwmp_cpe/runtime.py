@@ -44,6 +44,7 @@ from printbench.cwmp import params as P
 from printbench.cwmp.retry import RetryState
 from printbench.cwmp_cpe import handlers as H
 from printbench.cwmp_cpe import scheduler as S
+from printbench.cwmp_cpe.certificates import install as install_certificates
 from printbench.cwmp_cpe.config import CpeConfig, lower_version
 from printbench.cwmp_cpe.cpe_transfers import CpeTransfers
 from printbench.cwmp_cpe.cr_gate import ConnectionRequestGate
@@ -123,6 +124,9 @@ class Cpe:
         #: it to learn whether the device reported its restart itself.
         self.boot_count = 0
         self.ssl: ssl.SSLContext | None = None
+        #: (URL, TLS context) the sessions use instead of ManagementServer.URL and the
+        #: configured TLS files (conformance TLS steps: the same ACS on another listener).
+        self.acs_transport: tuple[str, ssl.SSLContext | None] | None = None
         # Handlers take their own message type; dispatch picks them by type(request), so
         # the table's values are typed loosely and register() keeps each pair consistent.
         self._handlers: dict[type, Callable[[Any], Any]] = H.parameter_handlers(tree, self.quirks)
@@ -260,6 +264,10 @@ class Cpe:
     # -- the parts' state under the old names (tests and adapters read them) -------------------
 
     @property
+    def _ssl(self) -> ssl.SSLContext | None:  # the old name
+        return self.ssl
+
+    @property
     def jobs(self) -> list[TransferJob]:
         return self.transfer_jobs.jobs
 
@@ -294,9 +302,13 @@ class Cpe:
         for feature in list(self.features.values()):
             feature.start()
         self.tree.listeners.append(self._tree_changed)
+        install_certificates(self.tree, [self.config.client_cert])  # Device.Security.
         if self.config.ca_file or self.config.client_cert:
             self.ssl = ssl_context(
-                self.config.ca_file, self.config.client_cert, self.config.client_key
+                self.config.ca_file,
+                self.config.client_cert,
+                self.config.client_key,
+                check_hostname="tls-no-hostname-check" not in self.quirks,
             )
         self._running = True
         self._task = asyncio.create_task(self._main(), name=f"cwmp-cpe {self.name}")

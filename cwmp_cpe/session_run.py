@@ -96,17 +96,19 @@ async def run_session(cpe: Cpe, s: Settings) -> None:
     for provider in cpe.outbox_providers if cpe.own_session is None else ():
         for queued in provider(cs.namespace):
             cs.send(queued)
+    url, ssl_ctx = cpe.acs_transport or (s.url, cpe.ssl)
     conn = AcsConnection(
-        s.url,
+        url,
         s.username,
         s.password,
-        ssl_ctx=cpe.ssl,
+        ssl_ctx=ssl_ctx,
         timeout=cpe.config.http_timeout,
         max_redirects=cpe.config.max_redirects,
         cookie_filter=cpe._cookie_ok,
-        pool=cpe.http_pool,
+        pool=cpe.http_pool if cpe.acs_transport is None else None,
         max_message=cpe.config.max_acs_message,
     )
+    conn.auth.digest_ok = "auth-basic-only" not in cpe.quirks  # a defect (OD-1.2)
     cpe.session = cs
     cpe.informs.append(inform)
     del cpe.informs[:-20]
@@ -142,6 +144,8 @@ async def run_session(cpe: Cpe, s: Settings) -> None:
             elif isinstance(ev, RequestReceived):
                 response = await cpe._dispatch(ev.request)
                 body = cs.respond(response, clock.monotonic())
+                if "xml-cr-literal" in cpe.quirks:  # a defect (LOC-001 catches it)
+                    body = body.replace(b"&#13;", b"\r")
                 is_response = True
                 continue
             elif isinstance(ev, BadRequestReceived):

@@ -39,6 +39,14 @@ def register(subparsers: Any) -> None:
         default=os.environ.get("PRINTBENCH_CR_PASSWORD", ""),
         help="ConnectionRequestPassword (env PRINTBENCH_CR_PASSWORD)",
     )
+    p.add_argument(
+        "--pki",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="test PKI folder (printbench pki; made if empty): trust its CA for the ACS and "
+        "give every device its own client certificate",
+    )
     p.add_argument("--trap-port", type=int, default=None, help="UDP port for printer traps")
     p.add_argument("--periodic-interval", type=int, default=3600, help="PeriodicInformInterval")
     p.add_argument("--poll-status", type=float, default=10.0, help="status poll interval (s)")
@@ -91,6 +99,7 @@ async def run(args: argparse.Namespace) -> int:
         poll_intervals={"status": args.poll_status, "config": args.poll_config},
         trap_port=args.trap_port,
         state_dir=None if args.no_state else args.state_dir,
+        pki_dir=args.pki,
     )
     try:
         await run_forever(Proxy(config, entries))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from printbench.cwmp import params as P
+from printbench.cwmp_proxy import diagnostics
 from printbench.cwmp_proxy.binding import (
     PS,
     Bindings,
@@ -26,6 +27,7 @@ from printbench.cwmp_proxy.binding import (
     TableRows,
     conform,
 )
+from printbench.datamodel.certificates import certificate_binding, certificate_table
 from printbench.datamodel.loader import (
     Binding,
     ModelSpec,
@@ -131,6 +133,11 @@ class ProxyBinder:
         self.config = config
 
     def table(self, spec: ObjectSpec) -> P.TableProvider | None:
+        certificates = certificate_table(spec)  # the CPE runtime's (datamodel.certificates)
+        if certificates is not None:
+            return certificates
+        if spec.path.startswith(diagnostics.D.BASE):  # run by the proxy host (diagnostics.py)
+            return diagnostics.table(spec)
         if spec.path == PS:
             return PrintServiceRows()
         if spec.path in self.b.tables:
@@ -145,7 +152,12 @@ class ProxyBinder:
         return None
 
     def parameter(self, spec: ParamSpec) -> Binding | None:
+        certificate = certificate_binding(spec)
+        if certificate is not None:
+            return certificate
         path = spec.path
+        if path.startswith(diagnostics.D.BASE):  # run by the proxy host (diagnostics.py)
+            return diagnostics.parameter(spec)
         row = self.b.rows.get(path)
         if row is not None:
             return self._mapped(spec)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import secrets
@@ -23,10 +24,12 @@ import aiohttp
 from aiohttp import web
 
 from printbench.common import httplog
+from printbench.common.pki import ensure_pki, issue_cpe_files
 from printbench.cwmp import params as P
 from printbench.cwmp_cpe import Cpe, CpeConfig
 from printbench.cwmp_cpe.store import JsonFileStore, StateStore
 from printbench.cwmp_cpe.timing import Clock, Sleep
+from printbench.cwmp_proxy import diagnostics
 from printbench.cwmp_proxy.errors import ProxyError
 from printbench.cwmp_proxy.inventory import PrinterEntry
 from printbench.cwmp_proxy.model import Identity, ModelConfig, ProxyRoot, build_model
@@ -58,6 +61,10 @@ class ProxyConfig:
     #: queued events, pending TransferCompletes and attributes, not 0 BOOTSTRAP of every
     #: printer. None: memory only (a restart is a new proxy).
     state_dir: Path | None = None
+    #: A test PKI folder (``printbench pki``): every device trusts its ``ca.pem`` for the
+    #: ACS's certificate and presents its own client certificate, issued from the folder
+    #: for its DeviceId (OUI-SerialNumber); the proxy's own device gets one too.
+    pki_dir: Path | None = None
 
 
 def _serial_number(state_dir: Path | None) -> str:
@@ -121,10 +128,21 @@ class Proxy:
         safe = "".join(ch if ch.isalnum() or ch in "-._" else "_" for ch in name)
         return JsonFileStore(Path(self.config.state_dir) / f"{safe}.json")
 
+    def _tls(self, config: CpeConfig, identity: Any) -> CpeConfig:
+        """``config`` with the PKI folder's CA and the device's own client certificate."""
+        if self.config.pki_dir is None:
+            return config
+        cert, key = issue_cpe_files(self.config.pki_dir, identity.oui, identity.serial_number)
+        return dataclasses.replace(
+            config, ca_file=self.config.pki_dir / "ca.pem", client_cert=cert, client_key=key
+        )
+
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> list[str]:
         c = self.config
+        if c.pki_dir is not None:
+            ensure_pki(c.pki_dir)
         model_config = ModelConfig(
             acs_url=c.acs_url,
             periodic_inform_interval=c.periodic_inform_interval,
@@ -139,7 +157,9 @@ class Proxy:
         )
         port = await self._start_cr_server()
         self.cr_base = f"http://{c.host}:{port}"
-        cpe_config = CpeConfig(cwmp_version=c.cwmp_version, strict=c.strict)
+        cpe_config = self._tls(
+            CpeConfig(cwmp_version=c.cwmp_version, strict=c.strict), self.identity
+        )
         # The proxy's own device.
         self.root = ProxyRoot(
             identity=self.identity,
@@ -149,6 +169,7 @@ class Proxy:
         self.root.cr_url = self._register(None)
         self.cpe = Cpe(tree, cpe_config, name="proxy", store=self._store("proxy"), **self._time)
         self.cpe.connection_request_url = self.root.cr_url
+        diagnostics.serve(self.cpe)  # the proxy's own Device.IP.Diagnostics. too
         self._paths[self.root.cr_url.rsplit("/", 2)[-1]] = self.cpe
         # One virtual device per printer, identities read concurrently.
         for e in self.entries:
@@ -166,6 +187,7 @@ class Proxy:
         await asyncio.gather(*(d.discover() for d in self.devices.values()))
         for d in self.devices.values():
             url = self._register(d)
+            d.cpe_config = self._tls(d.cpe_config, d.identity)  # known after discover()
             d.make_cpe(url, **self._time)
         await self.cpe.start()
         await asyncio.gather(*(d.prefetch_watched() for d in self.devices.values()))

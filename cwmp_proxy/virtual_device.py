@@ -35,6 +35,7 @@ from printbench.cwmp_cpe.file_formats import (
     parse_config,
 )
 from printbench.cwmp_cpe.store import StateStore
+from printbench.cwmp_proxy import diagnostics
 from printbench.cwmp_proxy.binding import PS, Bindings, FetchPlan, PrinterView, Snapshot
 from printbench.cwmp_proxy.errors import ProxyError, Unreachable
 from printbench.cwmp_proxy.ews_client import EwsClient
@@ -603,11 +604,13 @@ class PrinterDevice:
         cpe.register(m.GetParameterNames, self.get_parameter_names)
         cpe.register(m.GetParameterAttributes, self.get_parameter_attributes)
         cpe.register(m.SetParameterAttributes, self.set_parameter_attributes)
+        self.diagnostics = diagnostics.serve(cpe)  # Device.IP.Diagnostics. (diagnostics.py)
         self.cpe = cpe
         return cpe
 
     async def stop(self) -> None:
         if self.cpe is not None:
+            self.diagnostics.close()  # a test at work stops within 0.5 s, without an event
             await self.cpe.stop()
         for t in list(self._tasks):
             t.cancel()

@@ -95,6 +95,25 @@ DATA_TYPE_OVERRIDES: dict[str, str] = {
 }
 
 
+#: SM elements that say they are RFC 2863 interface objects ("see ifInOctets in [RFC2863]",
+#: Subunits.xsd) whose SMI type there is Counter32 or Gauge32, 0..4294967295 (RFC 2863 §6,
+#: IF-MIB), while the SM types them xs:int: served as unsignedInt, or a printer that has moved
+#: 2 GiB reads back as an invalid value. ifMtu and ifType are Integer32 and keep int.
+UNSIGNED_32: dict[str, str] = {
+    "*.InterfaceSpeed": "ifSpeed, Gauge32",
+    "*.InterfaceHighSpeed": "ifHighSpeed, Gauge32",
+    "*.InterfaceInOctets": "ifInOctets, Counter32",
+    "*.InterfaceInUnicastPackets": "ifInUcastPkts, Counter32",
+    "*.InterfaceInDiscards": "ifInDiscards, Counter32",
+    "*.InterfaceInErrors": "ifInErrors, Counter32",
+    "*.InterfaceInUnknownProtocols": "ifInUnknownProtos, Counter32",
+    "*.InterfaceOutOctets": "ifOutOctets, Counter32",
+    "*.InterfaceOutUnicastPackets": "ifOutUcastPkts, Counter32",
+    "*.InterfaceOutDiscards": "ifOutDiscards, Counter32",
+    "*.InterfaceOutErrors": "ifOutErrors, Counter32",
+}
+
+
 def match(path: str, patterns: dict[str, str] | tuple[str, ...]) -> str | None:
     """The first pattern that matches the SM path, or None."""
     for pattern in patterns:

@@ -305,11 +305,19 @@ class _Translator:
                     (v for k, v in rules.DATA_TYPE_OVERRIDES.items() if rules.match(sm_path, (k,))),
                     None,
                 )
+                syntax = syntax_for(child.simple, child.repeated, dtype)
+                notes = []
+                counter = rules.match(sm_path, rules.UNSIGNED_32)
+                if syntax.type == "int" and counter:
+                    syntax = Syntax("unsignedInt", is_list=syntax.is_list)
+                    notes.append(
+                        f"Served as unsignedInt: RFC 2863 types it {rules.UNSIGNED_32[counter]}."
+                    )
                 obj.params.append(
                     DmParam(
                         name=name,
-                        syntax=syntax_for(child.simple, child.repeated, dtype),
-                        description=describe(child, []),
+                        syntax=syntax,
+                        description=describe(child, notes),
                         access=access,
                         active_notify=rules.active_notify_for(sm_path, child.name, access),
                         forced_inform=bool(rules.match(sm_path, rules.FORCED_INFORM)),

@@ -26,6 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--seed", type=int, default=0, help="which unit of the model (identity), default 0"
     )
     p.add_argument("--acs-url", default=None, help="ACS URL for the embedded TR-069 client")
+    p.add_argument(
+        "--pki",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="test PKI folder (printbench pki; made if empty): the TR-069 client trusts its CA "
+        "for an https ACS URL and presents a client certificate issued for this printer",
+    )
     p.add_argument("--speed", type=float, default=1.0, help="print speed factor (default 1.0)")
     p.add_argument(
         "--standard-ports", action="store_true", help="use 161/udp, 631 and 80 (needs privileges)"
@@ -116,6 +124,17 @@ async def _printer(args: argparse.Namespace) -> int:
     except (ProfileError, ValueError) as exc:
         print(f"printbench printer: {exc}", file=sys.stderr)
         return 2
+    if args.pki is not None:
+        from printbench.common.pki import PkiError, ensure_pki, issue_cpe_files
+
+        ident = printer.state.identity
+        try:
+            files = ensure_pki(args.pki)
+            cert, key = issue_cpe_files(args.pki, ident.oui, ident.serial_number)
+        except (PkiError, OSError) as exc:
+            print(f"printbench printer: --pki {args.pki}: {exc}", file=sys.stderr)
+            return 2
+        printer.tr069_config = {"ca_file": files.ca, "client_cert": cert, "client_key": key}
     try:
         await printer.start()
     except OSError as exc:

@@ -86,6 +86,8 @@ class VirtualPrinter:
         self._driver: asyncio.Task[None] | None = None
         self.tr069: Any = None  # emulator.tr069.client.EmbeddedClient while started
         self.tr069_store: Any = None  # its persistent state (kept across stop/start)
+        #: More CpeConfig settings for the embedded client (TLS files: ca_file, client_cert...)
+        self.tr069_config: dict[str, Any] = {}
 
     def _build(self) -> Any:
         state = build_printer(self.profile, seed=self.seed, clock=self.clock, host=self.host)
@@ -160,6 +162,7 @@ class VirtualPrinter:
                     port=self.ports.cwmp,
                     store=self.tr069_store,
                     http_timeouts=self.http_timeouts,
+                    **self.tr069_config,
                 )
                 self.endpoints["tr069"] = await self.tr069.start()
         except BaseException:

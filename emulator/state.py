@@ -142,13 +142,15 @@ class Node:
     """Base of every part of the state: attribute writes on an attached node emit events."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name.startswith("_"):
+        attrs = self.__dict__
+        root = attrs.get("_root")
+        # Not attached yet (the dataclass __init__ of every node of every printer a fleet
+        # builds) or a private field: a plain write, no event.
+        if root is None or name[0] == "_":
             object.__setattr__(self, name, value)
             return
-        attrs = self.__dict__
         old = attrs.get(name, _UNSET)
-        root = attrs.get("_root")
-        if root is not None and old is not _UNSET and old != value:
+        if old is not _UNSET and old != value:
             kind = value.__class__
             if kind is str:  # fast path: printable text in a non-keyword field is fine
                 if not value.isprintable() or name in _KEYWORD_NAMES.get(type(self).__name__, ()):
@@ -163,14 +165,18 @@ class Node:
     def _attach(self, root: PrinterState | None, path: str) -> None:
         object.__setattr__(self, "_root", root)
         object.__setattr__(self, "_path", path)
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
+        attrs = self.__dict__
+        # cached per class (``dataclasses.fields`` per node and printer was a quarter of a
+        # fleet printer's build time)
+        for name in _field_names(type(self)):
+            value = attrs.get(name)
             if isinstance(value, Node):
-                value._attach(root, f"{path}{f.name}.")
+                value._attach(root, f"{path}{name}.")
             elif isinstance(value, list):
                 for row in value:
                     if isinstance(row, Node):
-                        row._attach(root, f"{path}{f.name}.{row_index(row)}.")
+                        row._attach(root, f"{path}{name}.{row_index(row)}.")
+
 
 
 def row_index(row: Node) -> int:
@@ -522,6 +528,13 @@ class Defaults(Node):
     color_mode: str = "monochrome"  # monochrome | color | auto
     finishings: tuple[str, ...] = ("none",)
     output_bin: str = "face-down"
+    # The rest of the defaults IPP answers (xxx-default) and the SM's DefaultPrintJobTicket
+    # names: one value for both faces, so a TR-069 write shows in IPP and the other way round.
+    job_priority: int = 50  # 1..100 (RFC 8011 §5.2.1)
+    job_hold_until: str = "no-hold"  # no-hold | indefinite (what job-hold-until-supported says)
+    multiple_document_handling: str = "separate-documents-collated-copies"
+    print_content_optimize: str = "auto"  # PWG 5100.7 §6.2
+    print_rendering_intent: str = "auto"  # PWG 5100.13 §5.2
 
 
 @dataclass(eq=False)
@@ -702,6 +715,41 @@ class Management(Node):
     cwmp_version: str = "1.4"  # the highest version the client offers; a profile can pin one
     # names of deliberate client quirks (the TR-069 client defines them)
     quirks: tuple[str, ...] = ()
+    # STUN for UDP Connection Requests behind a NAT (TR-069 Annex G; TR-181 STUN* parameters)
+    stun_enable: bool = False
+    stun_server_address: str = ""  # empty: the host of the ACS URL (TR-181)
+    stun_server_port: int = 3478
+    stun_username: str = ""
+    stun_password: str = ""
+    stun_minimum_keepalive_period: int = 0
+    stun_maximum_keepalive_period: int = -1
+
+
+@dataclass(eq=False)
+class XmppConfig(Node):
+    """The printer's XMPP connection for TR-069 Annex K connection requests (TR-181
+    Device.XMPP.Connection.1 and the ManagementServer.ConnReq* parameters). ``enable`` off and
+    no server until an ACS, a profile or the bench configures one; ``ca_file`` is the trust
+    anchor the printer checks the XMPP server's certificate against (empty: the system's)."""
+
+    enable: bool = False
+    username: str = ""
+    password: str = ""
+    domain: str = ""
+    resource: str = "cwmp"
+    server_connect_algorithm: str = "ServerTable"
+    server_address: str = ""
+    server_port: int = 5222
+    keepalive_interval: int = -1
+    connect_attempts: int = 16
+    retry_initial_interval: int = 60
+    retry_interval_multiplier: int = 2000
+    retry_max_interval: int = 30720
+    use_tls: bool = True
+    ca_file: str = ""
+    # ManagementServer.ConnReqXMPPConnection and ConnReqAllowedJabberIDs (a TR-106 list)
+    conn_req_connection: str = "Device.XMPP.Connection.1"
+    allowed_jabber_ids: str = ""
 
 
 @dataclass(eq=False)
@@ -805,6 +853,7 @@ class PrinterState(Node):
     admin: Admin = field(default_factory=Admin)
     recording: Recording = field(default_factory=Recording)
     ipp: IppConfig = field(default_factory=IppConfig)
+    xmpp: XmppConfig = field(default_factory=XmppConfig)
     next_alert_index: int = 1
     critical_alert_count: int = 0  # critical alerts ever raised (prtAlertCriticalEvents)
 

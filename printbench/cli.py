@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "printbench.emulator.fleet.cli",
     "printbench.loadtest.cli",
     "printbench.standards_cli",
+    "printbench.pki_cli",
 )
 
 

@@ -12,7 +12,10 @@ table is complete. The modules, one concern each:
 - :mod:`.printer`: the emulator's control API (print, inject, truth, ...);
 - :mod:`.parameters`: every mapped parameter against the oracle;
 - :mod:`.flow`: loops, time, variables, assertions, verdicts;
-- :mod:`.cpe`: CWMP version negotiation and quirk modes (envelope headers).
+- :mod:`.cpe`: CWMP version negotiation and quirk modes (envelope headers);
+- :mod:`.nat`: a NAT in front of the device, STUN bindings, UDP Connection Requests.
+- :mod:`.tls`: sessions over the stub ACS's HTTPS listeners, certificates both ways.
+- :mod:`.xmpp`: XMPP connection requests (TR-069 Annex K).
 
 A failed check raises :class:`StepFailed` with what was expected and what came; a target that
 cannot do what the step needs raises :class:`StepSkipped` (reported as not applicable).
@@ -21,15 +24,21 @@ cannot do what the step needs raises :class:`StepSkipped` (reported as not appli
 from __future__ import annotations
 
 from printbench.conformance.steps import (  # noqa: F401  (each module registers its steps)
+    auth,
     clock,
     cpe,
     cpe_initiated,
+    diagnostics,
     files,
+    firmware,
     flow,
+    nat,
     observe,
     parameters,
     printer,
     rpc,
+    tls,
+    xmpp,
 )
 from printbench.conformance.steps.base import (
     MAX_REAL_WAIT,

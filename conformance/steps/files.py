@@ -27,7 +27,7 @@ async def serve_file(ctx: Context, st: Step) -> None:
     """Serve a file from the stub ACS for a Download; its URL goes to variable ``save``."""
     acs = ctx.need_acs()
     name = ctx.subst(st.args["_"])
-    content = st.args.get("content")
+    content = ctx.subst(st.args.get("content"))  # e.g. an upload saved by wait_upload
     data = content.encode() if isinstance(content, str) else bytes(int(st.args.get("size", 1024)))
     acs.add_file(
         name,
@@ -48,13 +48,16 @@ async def expect_upload(ctx: Context, st: Step) -> None:
     )
 
 
-@step("wait_upload", value="str", keys=fs("expect"), needs=fs("acs"))
+@step("wait_upload", value="str", keys=fs("expect", "save"), needs=fs("acs"))
 async def wait_upload(ctx: Context, st: Step) -> None:
-    """Await a file uploaded by the CPE; ``expect`` applies to {size, content}."""
+    """Await a file uploaded by the CPE; ``expect`` applies to {size, content}; ``save``
+    keeps them (a configuration backup served back with ``serve_file``)."""
     try:
         up = await ctx.need_acs().wait_upload(ctx.subst(st.args["_"]), step_timeout(ctx, st, 20.0))
     except TimeoutError:
         raise StepFailed("no upload arrived in time") from None
     data = {"size": len(up.content), "content": up.content.decode("utf-8", "replace")}
     if "expect" in st.args:
-        check(st.args["expect"], data, "upload")
+        check(ctx.subst(st.args["expect"]), data, "upload")
+    if "save" in st.args:
+        ctx.vars[st.args["save"]] = data

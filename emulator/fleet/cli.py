@@ -85,6 +85,15 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-jitter", action="store_true", help="do not spread periodic informs")
     p.add_argument(
+        "--stun-server",
+        default=None,
+        metavar="HOST:PORT",
+        help="every printer keeps a STUN binding with this server and listens for UDP "
+        "connection requests (TR-069 Annex G); a NAT's inside address puts the fleet behind it",
+    )
+    p.add_argument("--stun-keepalive", type=int, default=30,
+                   help="STUNMaximumKeepAlivePeriod in seconds (with --stun-server)")  # fmt: skip
+    p.add_argument(
         "--ramp",
         type=float,
         default=0.0,
@@ -110,6 +119,14 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
         help="fleet control API on 127.0.0.1 (default 8090; 0: any free port)",
     )
     p.add_argument("--no-tr069", action="store_true", help="no embedded TR-069 clients")
+    p.add_argument(
+        "--pki",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="test PKI folder (printbench pki; made if empty): every printer's TR-069 client "
+        "trusts its CA and presents its own client certificate",
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -146,6 +163,9 @@ def supervisor_config(args: argparse.Namespace, acs_url: str | None) -> Any:
         state_dir=args.state_dir or reports_dir() / "fleet-state",
         periodic_interval=args.periodic_interval, jitter=not args.no_jitter, ramp=args.ramp,
         api_port=args.api_port, log_level=logging.getLogger().level or logging.WARNING,
+        stun_server=getattr(args, "stun_server", None),
+        stun_keepalive=getattr(args, "stun_keepalive", 30),
+        pki_dir=args.pki,
     )  # fmt: skip
 
 

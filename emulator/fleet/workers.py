@@ -162,6 +162,11 @@ class SupervisorConfig:
     api_port: int = 8090
     log_level: int = logging.WARNING
     http_timeout: float = 30.0
+    #: STUN for every printer (TR-069 Annex G): FleetConfig.stun_server and friends.
+    stun_server: str | None = None
+    stun_password: str = ""
+    stun_keepalive: int = 30
+    pki_dir: Path | None = None  # FleetConfig.pki_dir
 
     def worker_count(self) -> int:
         w = self.workers or os.cpu_count() or 1
@@ -192,6 +197,10 @@ def _spec(cfg: SupervisorConfig, w: int, rng: range, fds: dict[str, int], listen
         "fds": fds,
         "log_level": cfg.log_level,
         "http_timeout": cfg.http_timeout,
+        "stun_server": cfg.stun_server,
+        "stun_password": cfg.stun_password,
+        "stun_keepalive": cfg.stun_keepalive,
+        "pki_dir": str(cfg.pki_dir) if cfg.pki_dir else None,
     }
 
 
@@ -213,6 +222,10 @@ def _config_from_spec(spec: dict[str, Any]) -> FleetConfig:
         jitter=spec["jitter"],
         ramp=spec["ramp"],
         http_timeout=spec["http_timeout"],
+        stun_server=spec.get("stun_server"),
+        stun_password=spec.get("stun_password", ""),
+        stun_keepalive=int(spec.get("stun_keepalive", 30)),
+        pki_dir=Path(spec["pki_dir"]) if spec.get("pki_dir") else None,
     )
 
 
@@ -304,6 +317,10 @@ class Supervisor:
     async def start(self) -> None:
         """Start every worker and wait until all are ready (FleetError if one fails)."""
         self.t_start = time.monotonic()
+        if self.config.pki_dir is not None:  # once, before the workers issue from it
+            from printbench.common.pki import ensure_pki
+
+            ensure_pki(self.config.pki_dir)
         self._plan()
         try:
             for w in self.workers:

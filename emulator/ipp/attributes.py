@@ -635,22 +635,35 @@ _jt("sides-supported")(
     )
 )
 _const(JOB_TEMPLATE, "page-ranges-supported", Tag.BOOLEAN, True)
-_const(JOB_TEMPLATE, "job-hold-until-default", Tag.KEYWORD, "no-hold")
+_jt("job-hold-until-default")(
+    lambda v: Attribute("job-hold-until-default", Tag.KEYWORD, [v.state.defaults.job_hold_until])
+)
 _const(JOB_TEMPLATE, "job-hold-until-supported", Tag.KEYWORD, *HOLD_UNTIL)
-_const(JOB_TEMPLATE, "job-priority-default", Tag.INTEGER, 50)
+_jt("job-priority-default")(
+    lambda v: Attribute("job-priority-default", Tag.INTEGER, [v.state.defaults.job_priority])
+)
 _const(JOB_TEMPLATE, "job-priority-supported", Tag.INTEGER, 100)  # levels (RFC 8011 §5.2.1)
 _const(JOB_TEMPLATE, "overrides-supported", Tag.KEYWORD, *OVERRIDES)
-_const(JOB_TEMPLATE, "print-content-optimize-default", Tag.KEYWORD, "auto")
+_jt("print-content-optimize-default")(
+    lambda v: Attribute(
+        "print-content-optimize-default", Tag.KEYWORD, [v.state.defaults.print_content_optimize]
+    )
+)
 _const(JOB_TEMPLATE, "print-content-optimize-supported", Tag.KEYWORD, *CONTENT_OPTIMIZE)
-_const(JOB_TEMPLATE, "print-rendering-intent-default", Tag.KEYWORD, "auto")
+_jt("print-rendering-intent-default")(
+    lambda v: Attribute(
+        "print-rendering-intent-default", Tag.KEYWORD, [v.state.defaults.print_rendering_intent]
+    )
+)
 _const(JOB_TEMPLATE, "print-rendering-intent-supported", Tag.KEYWORD, *RENDERING_INTENTS)
 _const(JOB_TEMPLATE, "print-scaling-default", Tag.KEYWORD, "auto")
 _const(JOB_TEMPLATE, "print-scaling-supported", Tag.KEYWORD, *PRINT_SCALING)
-_const(
-    JOB_TEMPLATE,
-    "multiple-document-handling-default",
-    Tag.KEYWORD,
-    "separate-documents-collated-copies",
+_jt("multiple-document-handling-default")(
+    lambda v: Attribute(
+        "multiple-document-handling-default",
+        Tag.KEYWORD,
+        [v.state.defaults.multiple_document_handling],
+    )
 )
 _const(
     JOB_TEMPLATE, "multiple-document-handling-supported", Tag.KEYWORD, *MULTIPLE_DOCUMENT_HANDLING

@@ -27,8 +27,18 @@ from typing import Any
 
 from printbench.cwmp import params as P
 from printbench.cwmp import types as T
+from printbench.datamodel import conversions
 from printbench.datamodel import loader as L
+from printbench.datamodel.certificates import certificate_binding, certificate_table
+from printbench.emulator.ipp.attributes import (
+    CONTENT_OPTIMIZE,
+    HOLD_UNTIL,
+    MULTIPLE_DOCUMENT_HANDLING,
+    RENDERING_INTENTS,
+)
 from printbench.emulator.state import ValueRejected
+from printbench.emulator.tr069 import diag_view
+from printbench.emulator.tr069.time_view import declare_time
 
 PS = "Device.Services.PrintService.{i}."
 X = PS + "X_PRINTBENCH-ORG_Settings."
@@ -123,6 +133,9 @@ _STORAGE = {"ram": "RAM", "disk": "HardDisk", "flash": "NVRam"}
 _BINS = ("Bottom", "Center", "FaceDown", "FaceUp", "LargeCapacity", "Left", "Middle",
          "MyMailbox", "Rear", "Right", "Side", "Top")  # fmt: skip
 _COLOR_MODE = {"monochrome": "Monochrome", "color": "Color", "auto": "Auto"}
+#: IPP keywords whose SM well-known value is not their CamelCase (PWG 5100.7 print-content-
+#: optimize "graphic" is the SM's PrintContentOptimizeWKV "Graphics").
+_SM_KEYWORD = {"graphic": "Graphics", "text-and-graphic": "TextAndGraphics"}
 _QUALITY = {"draft": "Draft", "normal": "Normal", "high": "High"}
 
 
@@ -297,6 +310,11 @@ class PrinterBinder:
     # -- Binder protocol
 
     def table(self, spec: L.ObjectSpec) -> P.TableProvider | None:
+        certificates = certificate_table(spec)  # the CPE runtime's (datamodel.certificates)
+        if certificates is not None:
+            return certificates
+        if spec.path.startswith(diag_view.D.BASE):  # Device.IP.Diagnostics. (diag_view.py)
+            return diag_view.table(spec)
         rows = self.tables.get(spec.path)
         if rows is not None:
             return P.MappingTable(rows)
@@ -310,6 +328,11 @@ class PrinterBinder:
         return self.objects.get(spec.path)
 
     def parameter(self, spec: L.ParamSpec) -> L.Binding | None:
+        certificate = certificate_binding(spec)
+        if certificate is not None:
+            return certificate
+        if spec.path.startswith(diag_view.D.BASE):  # Device.IP.Diagnostics. (diag_view.py)
+            return diag_view.parameter(spec)
         s = self.specs.get(spec.path)
         if s is None:
             return None
@@ -421,6 +444,7 @@ def _s(fn: Callable[[Any], Any]) -> Get:
 
 
 def _declare(b: PrinterBinder) -> None:
+    declare_time(b)  # Device.Time. (emulator/tr069/time_view.py)
     ident = lambda f: _s(lambda s: getattr(s.identity, f))  # noqa: E731
     # -- root subset ------------------------------------------------------------------------
     b.ro("Device.RootDataModelVersion", lambda v: ROOT_DATA_MODEL_VERSION)
@@ -468,6 +492,20 @@ def _declare(b: PrinterBinder) -> None:
     b.ro(MS + "ConnectionRequestURL", lambda v: v.connection_request_url)
     # Instance numbers only: cwmp.params does not implement alias-based addressing.
     b.ro(MS + "AliasBasedAddressing", lambda v: False)
+    # STUN / UDP Connection Request (TR-069 Annex G): settings in the state, the learned
+    # address and NAT flag from the client's UDP agent (view.extra, set by EmbeddedClient).
+    for name, f in (
+        ("STUNEnable", "stun_enable"),
+        ("STUNServerAddress", "stun_server_address"),
+        ("STUNServerPort", "stun_server_port"),
+        ("STUNUsername", "stun_username"),
+        ("STUNMinimumKeepAlivePeriod", "stun_minimum_keepalive_period"),
+        ("STUNMaximumKeepAlivePeriod", "stun_maximum_keepalive_period"),
+    ):
+        b.rw(MS + name, mg(f), "management." + f)
+    b.rw(MS + "STUNPassword", lambda v: "", "management.stun_password")  # hidden (TR-181)
+    b.ro(MS + "UDPConnectionRequestAddress", lambda v: v.extra.get("udp_cr_address", ""))
+    b.ro(MS + "NATDetected", lambda v: bool(v.extra.get("nat_detected", False)))
 
     def no_forced(nc: P.NodeContext, value: str) -> None:
         if value in _FORCED:
@@ -573,9 +611,11 @@ def _declare(b: PrinterBinder) -> None:
     dc = stp + "ConditionTable.ActiveConditions.DeviceCondition.{i}."
     b.tables[dc] = _rows("alerts")
     b.ro(dc + "ConditionId", _field("index"))
-    b.ro(dc + "Name", _field("code", camel))
+    # Named as the proxy names them (datamodel.conversions), so both paths agree and the
+    # values fit the model's patterns: "jam" is MediaJam, group "markerSupplies" is Marker.
+    b.ro(dc + "Name", _field("code", _condition_name))
     b.ro(dc + "Severity", _field("severity", lambda s: _SEVERITY.get(s, "Informational")))
-    b.ro(dc + "Component.Group", _field("group", camel))
+    b.ro(dc + "Component.Group", _field("group", _condition_group))
     b.ro(dc + "Component.Name", _field("description"))
     b.ro(dc + "Time", _rv(lambda row, v: _alert_time(v, row.time_ticks)))
 
@@ -777,6 +817,25 @@ def _declare(b: PrinterBinder) -> None:
     b.rw(dp + "OutputBin", dfl("output_bin", _bin_out), "defaults.output_bin", conv=_bin_in)
     b.rw(dp + "Finishings.Finishing", dfl("finishings", lambda v: [camel(f) for f in v]),
          "defaults.finishings", conv=lambda v: tuple(uncamel(f) for f in v))  # fmt: skip
+    # The defaults IPP also answers (xxx-default); the values offered are IPP's xxx-supported,
+    # so a write of a value the printer does not support is refused (9007), not stored.
+    offered: tuple[str, ...]
+    for name, attr, offered in (
+        ("PrintContentOptimize", "print_content_optimize", CONTENT_OPTIMIZE),
+        ("PrintRenderingIntent", "print_rendering_intent", RENDERING_INTENTS),
+    ):
+        table = {k: _SM_KEYWORD.get(k, camel(k)) for k in offered}
+        b.rw(dp + name, dfl(attr, table.__getitem__), f"defaults.{attr}",
+             conv=_inverse(table, name))  # fmt: skip
+    pj = PS + "Defaults.DefaultPrintJobTicket.PrintJobProcessing."
+    b.rw(pj + "JobPriority", dfl("job_priority"), "defaults.job_priority")
+    for name, attr, offered in (
+        ("JobHoldUntil", "job_hold_until", HOLD_UNTIL),
+        ("MultipleDocumentsHandling", "multiple_document_handling", MULTIPLE_DOCUMENT_HANDLING),
+    ):
+        table = {k: camel(k) for k in offered}
+        b.rw(pj + name, dfl(attr, table.__getitem__), f"defaults.{attr}",
+             conv=_inverse(table, name))  # fmt: skip
 
     # -- vendor settings (what the EWS configures) ----------------------------------------------
     for name, path in _SETTINGS.items():
@@ -784,6 +843,24 @@ def _declare(b: PrinterBinder) -> None:
         b.rw(X + name, _s(_field(path, _listish)), path, conv=conv)  # path: "section.attr"
     for name, attr in _TCPIP.items():
         b.rw(X + "TCPIP." + name, _first_interface(attr), f"interfaces.1.{attr}")
+    # -- XMPP connection requests (TR-069 Annex K): Device.XMPP., ManagementServer.ConnReq* -----
+    from printbench.emulator.tr069 import view_xmpp
+
+    view_xmpp.declare(b)
+
+
+def _condition_name(code: str) -> str:
+    try:
+        return conversions.alert_code_keyword(code)
+    except conversions.ConversionError:
+        return "Other"
+
+
+def _condition_group(group: str) -> str:
+    try:
+        return conversions.alert_group_keyword(group)
+    except conversions.ConversionError:
+        return "PrtAlertGroupTC:other"
 
 
 def _first_interface(attr: str) -> Get:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
+
 from printbench.common.clock import FakeClock
 from printbench.emulator.identity import format_serial, make_identity
 from printbench.emulator.profiles import build_printer
@@ -90,3 +92,17 @@ def test_identity_does_not_depend_on_build_order() -> None:
     backward = [make_identity(**args, seed=s) for s in reversed(range(20))][::-1]
     assert forward == backward
     assert len({i.serial_number for i in forward}) == 20
+
+
+@pytest.mark.parametrize("host", ["127.1.0.1", "127.93.40.1", "10.20.30.254", "192.168.7.12"])
+def test_the_gateway_is_in_the_printers_own_slash_24(host: str) -> None:
+    """A /24 mask written by an ACS (scenario PARAM-002) must keep the gateway reachable: it
+    was the /16's x.y.0.254, outside a /24 for every host not in x.y.0.z."""
+    import ipaddress
+
+    ident = make_identity(model_key="m", manufacturer="Acme", model="P1", oui="00C0EE",
+                          serial_format="??####", host=host, seed=1)  # fmt: skip
+    gateway = ipaddress.IPv4Address(ident.gateway)
+    assert gateway in ipaddress.IPv4Network(f"{host}/24", strict=False)
+    assert gateway in ipaddress.IPv4Network(f"{host}/{ident.subnet_mask}", strict=False)
+    assert str(gateway) != host

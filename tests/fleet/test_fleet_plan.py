@@ -101,3 +101,21 @@ def test_fleet_steering_program_routes_by_destination() -> None:
     assert _run_cbpf(prog, nth_address("127.1.0.1", 99)) == 0
     assert _run_cbpf(prog, nth_address("127.1.0.1", 100)) == 1
     assert _run_cbpf(prog, nth_address("127.1.0.1", 299)) == 2
+
+
+def test_stun_settings_reach_every_worker_and_printer() -> None:
+    """--stun-server travels supervisor → worker spec → FleetConfig → each printer's state."""
+    from printbench.emulator import state as st
+    from printbench.emulator.fleet.fleet import Fleet
+    from printbench.emulator.fleet.workers import SupervisorConfig, _config_from_spec, _spec
+
+    sup = SupervisorConfig(devices=4, stun_server="127.9.9.9:3479", stun_password="pw",
+                           stun_keepalive=25)  # fmt: skip
+    cfg = _config_from_spec(_spec(sup, 0, range(0, 4), {}, "wildcard", 0.0))
+    assert (cfg.stun_server, cfg.stun_password, cfg.stun_keepalive) == ("127.9.9.9:3479", "pw", 25)
+    fleet = Fleet(cfg)
+    device = fleet._new_device(0)
+    mg: st.Management = device.state.management
+    assert mg.stun_enable and (mg.stun_server_address, mg.stun_server_port) == ("127.9.9.9", 3479)
+    assert mg.stun_username == device.state.identity.serial_number
+    assert mg.stun_maximum_keepalive_period == 25

@@ -253,3 +253,47 @@ async def test_cpe_download_lighttpd_wrong_password_is_9012(acs, fake_time, ligh
         assert [tc.fault_struct.fault_code for tc in tcs] == [9012]
     finally:
         await vp.stop()
+
+
+async def test_partial_downloads_of_a_killed_process_are_removed(acs, fake_time, tmp_path) -> None:
+    """A process killed mid-download left its ``download-*.part`` behind for ever; the next
+    Download in that folder removes the parts of dead processes and keeps the others."""
+    from printbench.cwmp_cpe import http as cpe_http
+
+    folder = tmp_path / "dl"
+    folder.mkdir()
+    # a real process killed mid-transfer: it wrote part of a file, then SIGKILL
+    proc = await asyncio.create_subprocess_exec(
+        "python3", "-c",
+        "import os,sys,time; f=open(sys.argv[1]+f'/download-{os.getpid()}-x1.part','wb');"
+        "f.write(b'x'*4096); f.flush(); print('ready', flush=True); time.sleep(60)",
+        str(folder), stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    assert (await asyncio.wait_for(proc.stdout.readline(), 30)).strip() == b"ready"
+    proc.kill()
+    await proc.wait()
+    stale = sorted(folder.glob("download-*.part"))
+    assert len(stale) == 1
+    live = subprocess.Popen(["sleep", "60"])  # a process still running: its part stays
+    try:
+        mine = folder / f"download-{live.pid}-y2.part"
+        mine.write_bytes(b"y")
+        other = folder / "download-notes.part"  # not our naming: left alone
+        other.write_bytes(b"z")
+        vp = await start_printer(acs, fake_time, "127.70.2.9")
+        vp.tr069.cpe.config.download_dir = folder
+        cpe_http._SWEPT.discard(str(folder.resolve()))
+        try:
+            image = write_firmware(tmp_path / "fw-1m.bin", vp.state.identity.product_class,
+                                   "8.2.1", 1_000_000)  # fmt: skip
+            acs.add_file("fw-1m.bin", image)
+            await download_and_check(acs, vp, fake_time, "dl-sweep", acs.file_url("fw-1m.bin"),
+                                     size=1_000_000, version="8.2.1")  # fmt: skip
+        finally:
+            await vp.stop()
+        assert not stale[0].exists()
+        assert mine.exists() and other.exists()
+    finally:
+        live.kill()
+        live.wait()

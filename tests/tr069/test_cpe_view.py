@@ -96,3 +96,41 @@ def test_cpe_view_writes_go_through_the_state() -> None:
     state.supplies[0].level = 42
     lvl = PS + "Configuration.Markers.Marker.1.MarkerSupplies.MarkerSupply.1."
     assert tree.get_value(lvl + "MarkerSupplyDescription.MarkerSupplyCurrentLevel") == "42"
+
+
+def test_interface_counters_above_two_to_the_31_are_served_as_they_are() -> None:
+    """RFC 2863 ifInOctets/ifOutOctets are Counter32 (0..4294967295) and the PWG SM element
+    documents itself as "see ifInOctets in RFC 2863", but types it xs:int; a printer that has
+    moved 3 GB must not read back as an error or a clamped value."""
+    t = FakeTime()
+    state = build_printer(load_profile("mono-desktop-laser"), seed=3, clock=t, host="127.70.4.2")
+    state.interfaces[0].in_octets = 3_000_000_000
+    state.interfaces[0].out_octets = 4_294_967_295
+    tree, _ = V.printer_tree(state, t, strict_reads=True)
+    status = f"{PS}Configuration.Interfaces.Interface.1.InterfaceStatus."
+    got = {v.name: v.value for v in tree.get_parameter_values([status])}
+    assert got[status + "InterfaceInOctets"] == "3000000000"
+    assert got[status + "InterfaceOutOctets"] == "4294967295"
+
+
+@pytest.mark.parametrize(
+    ("group", "code"),
+    [("markerSupplies", "markerTonerEmpty"), ("mediaPath", "jam"), ("input", "inputMediaSupplyEmpty")],
+)
+def test_alert_names_and_groups_fit_the_model_as_the_proxy_maps_them(group: str, code: str) -> None:
+    """The embedded view and the proxy name a condition alike (datamodel.conversions): the
+    view used CamelCase of the MIB keyword ("MarkerSupplies", "Jam"), which the model's
+    Component.Group patterns reject and the proxy never sends."""
+    from printbench.datamodel import conversions as C
+    from printbench.emulator import state as st
+
+    t = FakeTime()
+    state = build_printer(load_profile("mono-desktop-laser"), seed=3, clock=t, host="127.70.4.3")
+    state.alerts.append(st.Alert(index=1, severity="critical", training_level="untrained",
+                                 group=group, group_index=1, location=0, code=code,
+                                 description="alert", time_ticks=0))  # fmt: skip
+    tree, _ = V.printer_tree(state, t, strict_reads=True)
+    row = f"{PS}Status.ConditionTable.ActiveConditions.DeviceCondition.1."
+    got = {v.name: v.value for v in tree.get_parameter_values([row])}
+    assert got[row + "Name"] == C.alert_code_keyword(code)
+    assert got[row + "Component.Group"] == C.alert_group_keyword(group)
