@@ -22,13 +22,13 @@ class ConnectionRequestGate:
         realm: str,
         settings: Callable[[], Settings],
         monotonic: Callable[[], float],
-        rate_limit: int,
-        rate_window: float,
+        limits: Callable[[], tuple[int, float]],
     ) -> None:
         self._settings = settings
         self._monotonic = monotonic
-        self._rate_limit = rate_limit
-        self._rate_window = rate_window
+        #: (requests, seconds) read at each request: a bench raises the CPE's
+        #: ``config.cr_rate_limit`` after construction (conformance built-in target).
+        self._limits = limits
         self._times: deque[float] = deque()
         self._challenger = digest.DigestChallenger(realm, self._password)
 
@@ -65,9 +65,10 @@ class ConnectionRequestGate:
         if not s.enabled or not s.url:
             return 503, {}
         now = self._monotonic()
-        while self._times and self._times[0] <= now - self._rate_window:
+        limit, window = self._limits()
+        while self._times and self._times[0] <= now - window:
             self._times.popleft()
-        if len(self._times) >= self._rate_limit:
+        if len(self._times) >= limit:
             return 503, {}
         self._times.append(now)
         return None

@@ -157,9 +157,8 @@ class Cpe:
         self.cr_gate = ConnectionRequestGate(
             self.config.cr_realm,
             self.settings,
-            self.clock.monotonic,
-            self.config.cr_rate_limit,
-            self.config.cr_rate_window,
+            lambda: self.clock.monotonic(),
+            lambda: (self.config.cr_rate_limit, self.config.cr_rate_window),
         )
         #: Attached feature modules by name (``extensions.Feature``).
         self.features: dict[str, Feature] = {}

@@ -153,3 +153,14 @@ def test_periodic_schedule_keeps_its_phase() -> None:
     assert p.next == 20.0  # the next grid point, not "interval from now"
     assert p.tick(20.0, wall, True, 30, phase) and p.next == 50.0
     assert not p.tick(21.0, wall, False, 30, phase) and p.next is None
+
+
+def test_connection_request_limit_is_read_when_a_request_comes() -> None:
+    """The built-in conformance target raises ``config.cr_rate_limit`` after the Cpe is
+    built; the split's gate had kept the value of construction time (TLS-004 got 503)."""
+    t = FakeTime()
+    cpe = Cpe(small_tree("http://127.0.0.1:9/acs"), CpeConfig(), clock=t, sleep=t.sleep)
+    cpe.config.cr_rate_limit = 2
+    assert [cpe.accept_connection_request()[0] for _ in range(3)] == [200, 200, 503]
+    cpe.config.cr_rate_limit = 40
+    assert cpe.accept_connection_request()[0] == 200
