@@ -13,7 +13,7 @@ import asyncio
 import base64
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -226,6 +226,16 @@ class AcsControl:
         except TimeoutError:
             item.abort("timed out")
             raise
+
+    def answer_request_download(
+        self, device_id: str, answer: Callable[[m.RequestDownload], list[m.Message]] | None
+    ) -> None:
+        """What the ACS sends after answering the device's RequestDownload (TR-069 A.4.2.2:
+        RequestDownloadResponse, then it may send a Download); None: only the response."""
+        if answer is None:
+            self.server.request_download_answers.pop(device_id, None)
+        else:
+            self.server.request_download_answers[device_id] = answer
 
     def set_hold_on_inform(self, device_id: str, hold: bool = True) -> None:
         """Put HoldRequests=1 on the device's next InformResponse."""

@@ -192,6 +192,10 @@ class AcsServer:
             keep_files=self.config.journal_keep_files,
         )
         self.judge = Judge(xsd=self.config.xsd_checks)
+        #: Per device: what to send after answering its RequestDownload (control API).
+        self.request_download_answers: dict[
+            str, Callable[[m.RequestDownload], list[m.Message]]
+        ] = {}
         self.authenticator = HttpAuthenticator(
             realm="printbench-acs", monotonic=self.clock.monotonic
         )
@@ -738,6 +742,11 @@ class AcsServer:
             session.view.transfers_answered.append(body.command_key)
         elif isinstance(body, m.DUStateChangeComplete):
             session.view.transfers_answered.append("du:" + (body.command_key or ""))
+        if isinstance(body, m.RequestDownload):
+            # The ACS "may then send a Download" (TR-069 A.4.2.2): queued for this session.
+            answer = self.request_download_answers.get(session.device.id)
+            for rpc in answer(body) if answer is not None else ():
+                session.device.queue.put(rpc)
         make = _CPE_REQUEST_RESPONSES[type(body)]
         return self._reply(session.machine.respond(make(body), now), session)
 
@@ -771,6 +780,8 @@ class AcsServer:
                 kind = type(request).__name__
                 device.outstanding_transfers[request.command_key] = kind
                 session.view.transfers_this_session.add(request.command_key)
+            if isinstance(request, m.ScheduleDownload):
+                self.judge.schedule_download_accepted(session.view, request)
         elif isinstance(request, m.Reboot):
             device.pending_reboot_key = request.command_key
         elif isinstance(request, m.ChangeDUState) and isinstance(body, m.ChangeDUStateResponse):

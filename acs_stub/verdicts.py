@@ -26,6 +26,8 @@ from typing import Any
 from lxml import etree
 
 from printbench.acs_stub.registry import Device
+from printbench.acs_stub.verdict_heartbeat import heartbeat_findings
+from printbench.acs_stub.verdict_transfers import WindowBook, disabled_finding, policy_finding
 from printbench.cwmp.events import POLICIES
 from printbench.cwmp.faults import transfer_complete_code_allowed
 
@@ -288,6 +290,52 @@ RULES: dict[str, Rule] = {
             "SOAP 1.1 §6.1.1 (SOAPAction on a SOAP HTTP request), referenced by TR-069 "
             "§3.4.1; no TR-069 text found that requires it",
             "A POST carrying a CPE request has a SOAPAction header.",
+        ),
+        Rule(
+            "heartbeat-phase",
+            "mandatory",
+            "TR-181 2.12+ ManagementServer.HeartbeatPolicy.InitiationTime (each Inform call "
+            "MUST occur at this reference time plus or minus an integer multiple of the "
+            "ReportingInterval); TR-069 Amd 6 Annex O",
+            "A 14 HEARTBEAT Inform's CurrentTime is within 3 s of InitiationTime + k x "
+            "ReportingInterval (policy as the ACS set or read it; first attempts only).",
+        ),
+        Rule(
+            "heartbeat-alone",
+            "optional",
+            "TR-069 Amd 6 Annex O / §3.7.1.5 Table 7 (14 HEARTBEAT); the text that would "
+            "forbid combining it with other events was not found in a public copy",
+            "A 14 HEARTBEAT Inform carries no other event (a session of its own).",
+        ),
+        Rule(
+            "schedule-download-window",
+            "optional",
+            "TR-069 A.4.1.8 ScheduleDownload TimeWindowStruct (WindowStart/WindowEnd: seconds "
+            "after the request); the wording was not seen in a public copy",
+            "A ScheduleDownload's TransferComplete StartTime lies inside one of its windows "
+            "(counted from the CurrentTime of the session that sent it).",
+        ),
+        Rule(
+            "autonomous-transfer-policy",
+            "mandatory",
+            "TR-181 ManagementServer.AutonomousTransferCompletePolicy TransferTypeFilter, "
+            "ResultTypeFilter, FileTypeFilter (types not indicated MUST NOT be included)",
+            "An AutonomousTransferComplete reports only what the policy's filters include.",
+        ),
+        Rule(
+            "autonomous-transfer-disabled",
+            "optional",
+            "TR-181 AutonomousTransferCompletePolicy.Enable (Enable/disable notification; no "
+            "MUST wording)",
+            "No AutonomousTransferComplete while the policy's Enable is false.",
+        ),
+        Rule(
+            "autonomous-transfer-event",
+            "optional",
+            "TR-069 A.3.3.1 Table 7 (10 AUTONOMOUS TRANSFER COMPLETE); the pairing's MUST "
+            "wording was not seen",
+            "An AutonomousTransferComplete follows an Inform with 10 AUTONOMOUS TRANSFER "
+            "COMPLETE.",
         ),
         Rule(
             "cpe-cert-identity",
@@ -577,6 +625,7 @@ class Judge:
 
     def __init__(self, *, xsd: bool = True, forced_params: Iterable[ForcedParam] | None = None):
         self.violations: list[Violation] = []
+        self.windows = WindowBook()
         self._xsd = xsd
         self._forced = tuple(forced_params) if forced_params is not None else None
 
@@ -660,6 +709,8 @@ class Judge:
             self.add(view, "max-envelopes", f"MaxEnvelopes is {inform.max_envelopes}", ref)
         codes = [e.event_code for e in inform.event]
         self._check_events(view, inform, codes, ref, device)
+        for rule, message in heartbeat_findings(inform, device.params):
+            self.add(view, rule, message, ref)
         self._check_forced(view, inform, ref)
         if attempt_key(env) != device.last_refused_attempt:
             # (the same Inform as a refused one is that attempt again, already counted)
@@ -825,6 +876,12 @@ class Judge:
             self.add(view, "request-after-empty-post",
                       f"{method} sent after the CPE's empty POST", ref)  # fmt: skip
         if method == "TransferComplete" and view.device is not None:
+            late = self.windows.finding(view.device.id, env.body)
+            if late is not None:
+                self.add(view, "schedule-download-window", late, ref)
+        if method == "AutonomousTransferComplete" and view.device is not None:
+            self._check_autonomous(view, env.body, ref)
+        if method == "TransferComplete" and view.device is not None:
             key = env.body.command_key
             kind = view.device.outstanding_transfers.get(key)
             if kind is None:
@@ -866,6 +923,23 @@ class Judge:
                       f"DUStateChangeComplete({key!r}) in a session whose Inform events are "
                       f"{[c for c, _ in codes]} (needs 11 DU STATE CHANGE COMPLETE and "
                       f"M ChangeDUState {key!r})", ref)  # fmt: skip
+    def schedule_download_accepted(self, view: SessionView, request: Any) -> None:
+        """The CPE answered a ScheduleDownload: remember its windows for its TransferComplete."""
+        if view.device is not None:
+            self.windows.accepted(view.device.id, request, view.inform)
+
+    def _check_autonomous(self, view: SessionView, atc: Any, ref: int | None) -> None:
+        params = view.device.params if view.device is not None else {}
+        for rule, finding in (
+            ("autonomous-transfer-policy", policy_finding(atc, params)),
+            ("autonomous-transfer-disabled", disabled_finding(params)),
+        ):
+            if finding is not None:
+                self.add(view, rule, finding, ref)
+        if ("10 AUTONOMOUS TRANSFER COMPLETE", "") not in view.inform_events:
+            self.add(view, "autonomous-transfer-event",
+                      "AutonomousTransferComplete in a session whose Inform events are "
+                      f"{[c for c, _ in view.inform_events]}", ref)  # fmt: skip
 
     def _check_response(self, view: SessionView, env: Any, ref: int | None) -> None:
         method = env.method

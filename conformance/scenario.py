@@ -34,6 +34,8 @@ AREAS: tuple[str, ...] = (
     "connection-request",
     "rpc",
     "versions",
+    "heartbeat",
+    "transfers-cpe-initiated",
     "nat-traversal",
     "tls",
     "basic-setup",

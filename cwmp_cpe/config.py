@@ -26,6 +26,13 @@ QUIRKS: dict[str, str] = {
     "parameter-key-frozen": "ManagementServer.ParameterKey is never updated",
     "gpn-ignore-next-level": "GetParameterNames treats NextLevel as false",
     "no-transfer-complete": "TransferComplete is never sent (nor 7/M Download events)",
+    "heartbeat-ignores-phase": "HeartbeatPolicy.InitiationTime is ignored (interval counted "
+    "from when the policy was set)",
+    "heartbeat-combined": "14 HEARTBEAT is queued with the other events, not sent alone",
+    "schedule-download-ignores-window": "ScheduleDownload starts at once, before its first "
+    "TimeWindow opens",
+    "atc-ignores-policy": "AutonomousTransferComplete ignores AutonomousTransferCompletePolicy",
+    "request-download-no-event": "RequestDownload is sent without 9 REQUEST DOWNLOAD",
     "udp-cr-no-signature-check": "UDP Connection Requests are accepted without checking un/sig",
     "udp-cr-no-replay-check": "UDP Connection Requests are accepted again with an id seen before",
     "stun-no-connection-request-binding": "STUN Binding Requests lack CONNECTION-REQUEST-BINDING",

@@ -44,6 +44,12 @@ class TransferJob:
     #: The session that accepted the job (compared by identity): only that session may
     #: carry its TransferComplete without 7 TRANSFER COMPLETE + M Download in its Inform.
     origin: Any = field(default=None, repr=False)
+    #: ScheduleDownload: its time windows (``cwmp_cpe.time_windows.Window``); empty for a
+    #: Download or Upload. ``received`` is when the request came (monotonic; the windows
+    #: count from it), ``confirmed`` the user's answer for "4 Confirmation Needed".
+    windows: tuple[Any, ...] = ()
+    received: float | None = None
+    confirmed: bool | None = None
 
 
 @dataclass

@@ -42,6 +42,7 @@ from printbench.common import httplog
 from printbench.emulator import software
 from printbench.emulator import state as st
 from printbench.emulator.behaviour import FAULTS, EngineError, EngineInvalid, EngineNotFound
+from printbench.emulator.tr069 import cpe_initiated
 
 log = logging.getLogger(__name__)
 
@@ -404,6 +405,19 @@ async def _errors(
         return web.json_response({"error": "internal error (see the printer's log)"}, status=500)
 
 
+def _tr069_action(fn: Callable[[Any, dict[str, Any]], dict[str, Any]]) -> Callable[..., Any]:
+    """A control request handled by ``emulator.tr069.cpe_initiated`` (issue 15 item 4)."""
+
+    async def handler(request: web.Request) -> web.Response:
+        data = await _body(request)
+        try:
+            return _ok(**fn(_control(request).device, data))
+        except cpe_initiated.ActionError as exc:
+            raise ControlError(exc.status, str(exc)) from None
+
+    return handler
+
+
 def create_control_app(lookup: Lookup) -> web.Application:
     """The HTTP/JSON control API for every printer ``lookup(host)`` knows."""
     httplog.install()
@@ -433,6 +447,9 @@ def create_control_app(lookup: Lookup) -> web.Application:
         r.add_get(f"{prefix}/software", _software)
         r.add_post(f"{prefix}/software", _software_install)
         r.add_delete(prefix + "/software/{uuid}", _software_uninstall)
+        r.add_post(f"{prefix}/tr069/request-download", _tr069_action(cpe_initiated.request_download))
+        r.add_post(f"{prefix}/tr069/firmware-update", _tr069_action(cpe_initiated.firmware_update))
+        r.add_post(f"{prefix}/tr069/confirm-download", _tr069_action(cpe_initiated.confirm_download))
     return app
 
 

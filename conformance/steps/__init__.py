@@ -26,7 +26,9 @@ from __future__ import annotations
 
 from printbench.conformance.steps import (  # noqa: F401  (each module registers its steps)
     auth,
+    clock,
     cpe,
+    cpe_initiated,
     diagnostics,
     files,
     firmware,

@@ -93,6 +93,11 @@ class PrinterHooks:
         self.engine = engine
         self.log: deque[str] = log if log is not None else deque(maxlen=500)
 
+    def device_idle(self) -> bool:
+        """For a ScheduleDownload window "3 When Idle": no job waiting or printing."""
+        busy = ("pending", "processing", "processing-stopped")
+        return not any(j.state in busy for j in self.state.jobs)
+
     def reboot(self) -> None:
         self.engine.reboot()
 
