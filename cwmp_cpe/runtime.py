@@ -215,15 +215,14 @@ class Cpe:
         self.outbox_providers.append(provider)
 
     def _session_request_outbox(self, namespace: str) -> list[OutboundRequest]:
-        out = []
-        for source in self.session_requests:
-            for request in source(namespace):
-                out.append(OutboundRequest(
-                    request,
-                    on_response=lambda _answer, r=request: self._emit("acknowledged", r),
-                    fault_fails_session=False,
-                ))  # fmt: skip
-        return out
+        def acknowledged(request: m.Message) -> Callable[[m.Message], None]:
+            return lambda _answer: self._emit("acknowledged", request)
+
+        return [
+            OutboundRequest(request, on_response=acknowledged(request), fault_fails_session=False)
+            for source in self.session_requests
+            for request in source(namespace)
+        ]
 
     def send_request(self, out: OutboundRequest) -> bool:
         """Send ``out`` in the session open now if it can still take a request."""
