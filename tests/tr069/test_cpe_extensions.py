@@ -88,7 +88,7 @@ async def test_a_feature_attached_from_outside_uses_every_extension_point(acs) -
     store = MemoryStore()
     cpe, du = _cpe(acs, t, store)
     assert "ChangeDUState" in cpe.supported_methods()
-    item = acs.enqueue(device_id(), m.ChangeDUState(operations=(), command_key="du-1"))
+    item = acs.enqueue(device_id(), m.ChangeDUState(operations=(m.InstallOpStruct("http://127.0.0.1:9/du.bin"),), command_key="du-1"))
     await cpe.start()
     try:
         await t.advance(5, [cpe.idle])
