@@ -255,7 +255,10 @@ class ProsodyServer:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
             loop = asyncio.get_running_loop()
-            end = loop.time() + 5.0
+            # A throwaway instance (its folder is removed next) need not close its streams
+            # gracefully, which took prosody a second with clients connected: a second per
+            # built-in target stopped. One that comes back (``keep``) gets its 5 s.
+            end = loop.time() + (5.0 if keep else 0.1)
             while proc.poll() is None and loop.time() < end:
                 await asyncio.sleep(0.05)
             if proc.poll() is None:

@@ -42,8 +42,9 @@ async def test_diagnostics_scenarios_pass_through_both_paths(tmp_path: Path) -> 
 
 async def test_diagnostics_scenarios_fail_without_the_complete_event(tmp_path: Path) -> None:
     run = await _run(tmp_path, "mono-desktop-laser", ["embedded"],
-                     frozenset({"no-diagnostics-complete"}), scale=0.2)  # fmt: skip
-    # time_scale 0.2: each step waits 6 s for the event that never comes, not 30 s
+                     frozenset({"no-diagnostics-complete"}), scale=0.1)  # fmt: skip
+    # time_scale 0.1: each step waits 3 s for the event that never comes, not 30 s (a
+    # loopback diagnostic completes in well under a second)
     failed = [r for r in run.results if r.status == "failed"]
     assert len(failed) == len(run.results), [(r.scenario, r.status) for r in run.results]
     assert all("diagnostics-complete-event" in r.message for r in failed), [
