@@ -36,10 +36,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from printbench.cwmp import params as P
 from printbench.cwmp import stun as S
 from printbench.cwmp import udp_cr as U
 from printbench.cwmp.stun_binding import BindingConfig, BindingMaintainer
+from printbench.cwmp_cpe.settings import _bool, _get, _int
 
 log = logging.getLogger(__name__)
 
@@ -58,24 +58,10 @@ class StunSettings:
     max_period: int = -1
 
 
-def _get(tree: P.ParameterTree, name: str) -> str | None:
-    try:
-        return tree.get_value(name)
-    except P.ParameterFault:
-        return None
-
-
-def _int(v: str | None, default: int) -> int:
-    try:
-        return int(v) if v not in (None, "") else default
-    except ValueError:
-        return default
-
-
 def read_stun_settings(cpe: Any) -> StunSettings:
     """The ``STUN*`` parameters of ``cpe``'s tree (see the module docstring for defaults)."""
     tree, p = cpe.tree, cpe.config.root + MS
-    enabled = (_get(tree, p + "STUNEnable") or "").strip().lower() in ("true", "1")
+    enabled = _bool(_get(tree, p + "STUNEnable"), False)
     host = _get(tree, p + "STUNServerAddress") or ""
     if not host:
         host = urlsplit(cpe.settings().url).hostname or ""

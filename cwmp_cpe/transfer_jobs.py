@@ -219,12 +219,18 @@ class TransferJobs:
 
     # -- handlers -----------------------------------------------------------------------------
 
+    def unsupported_file_type(self, file_type: str, direction: str) -> m.Fault | None:
+        """Fault 9003 for a FileType the device's hooks do not take in ``direction``
+        (``download``/``upload``: their ``download_types``/``upload_types``), else None."""
+        types = tuple(getattr(self.cpe.hooks, f"{direction}_types", ()))
+        if file_type in types:
+            return None
+        return m.Fault(9003, f"FileType {file_type!r} is not supported ({', '.join(types)})")
+
     def download(self, req: m.Download) -> m.Message:
-        types = tuple(getattr(self.cpe.hooks, "download_types", ()))
-        if req.file_type not in types:
-            return m.Fault(
-                9003, f"FileType {req.file_type!r} is not supported ({', '.join(types)})"
-            )
+        refused = self.unsupported_file_type(req.file_type, "download")
+        if refused is not None:
+            return refused
         return self.queue_job(
             TransferJob(
                 req.command_key,
@@ -241,11 +247,9 @@ class TransferJobs:
         )
 
     def upload(self, req: m.Upload) -> m.Message:
-        types = tuple(getattr(self.cpe.hooks, "upload_types", ()))
-        if req.file_type not in types:
-            return m.Fault(
-                9003, f"FileType {req.file_type!r} is not supported ({', '.join(types)})"
-            )
+        refused = self.unsupported_file_type(req.file_type, "upload")
+        if refused is not None:
+            return refused
         return self.queue_job(
             TransferJob(
                 req.command_key,
@@ -261,11 +265,9 @@ class TransferJobs:
 
     def schedule_download(self, req: m.ScheduleDownload) -> m.Message:
         """TR-069 A.4.1.8: a download within up to two time windows (``time_windows``)."""
-        types = tuple(getattr(self.cpe.hooks, "download_types", ()))
-        if req.file_type not in types:
-            return m.Fault(
-                9003, f"FileType {req.file_type!r} is not supported ({', '.join(types)})"
-            )
+        refused = self.unsupported_file_type(req.file_type, "download")
+        if refused is not None:
+            return refused
         windows = tuple(
             Window(w.window_start, w.window_end, w.window_mode, w.user_message, w.max_retries)
             for w in req.time_window_list

@@ -33,6 +33,7 @@ from xml.etree import ElementTree as ET
 
 from printbench.cwmp import params as P
 from printbench.cwmp import xmpp_cr as X
+from printbench.cwmp_cpe.settings import _get, _int
 
 log = logging.getLogger(__name__)
 
@@ -69,20 +70,6 @@ class XmppSettings:
         if self.algorithm not in ("ServerTable", "DNS-SRV", "DNS"):
             return f"ServerConnectAlgorithm {self.algorithm} is not supported"
         return None
-
-
-def _get(tree: P.ParameterTree, name: str) -> str | None:
-    try:
-        return tree.get_value(name)
-    except P.ParameterFault:
-        return None
-
-
-def _int(v: str | None, default: int) -> int:
-    try:
-        return int(v) if v not in (None, "") else default
-    except ValueError:
-        return default
 
 
 def connection_path(tree: P.ParameterTree, root: str = "Device.") -> str | None:
